@@ -1,0 +1,15 @@
+"""Mounts every domain's routes under the paths GetBill uses."""
+
+from __future__ import annotations
+
+from litestar import Router
+from litestar.types import ControllerRouterHandler
+
+from relance.auth.endpoints import issue_token
+from relance.followups.endpoints import ROUTES as FOLLOWUP_ROUTES
+
+API_PREFIX = "/external-api/v1"
+
+external_api = Router(path=API_PREFIX, route_handlers=[*FOLLOWUP_ROUTES])
+# GetBill serves the token endpoint at the root, outside the versioned prefix.
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [issue_token, external_api]

@@ -1,0 +1,29 @@
+"""Litestar dependencies that put the runtime and the authenticated principal in handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.di import Provide
+
+from relance.auth.service import authenticate
+from relance.auth.tokens import Principal
+from relance.runtime import Runtime
+
+
+def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def Authenticator(scope: str) -> Provide:  # noqa: N802 - reads as a declaration at use sites
+    """A dependency yielding the caller's Principal, refusing tokens without `scope`."""
+
+    def principal(request: Request[Any, Any, Any]) -> Principal:
+        return authenticate(runtime_of(request), request.headers.get("authorization"), scope)
+
+    return Provide(principal, sync_to_thread=False)
+
+
+RuntimeDep = Provide(runtime_of, sync_to_thread=False)

@@ -1,0 +1,84 @@
+"""POST /token: the OAuth 2.0 client credentials grant (RFC 6749 §4.4)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from litestar import Request, Response, post
+
+from relance.auth.service import exchange_client_credentials
+from relance.errors import OAuthError, json_response
+from relance.runtime import Runtime
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@post("/token", status_code=200, summary="Exchange client credentials for an access token")
+async def issue_token(request: Request[Any, Any, Any], runtime: Runtime) -> Response[bytes]:
+    """OAuth 2.0 client credentials grant; form-encoded, client auth by form fields or Basic."""
+    form = _parse_form(request.headers.get("content-type"), await request.body())
+    if form.get("grant_type") is None:
+        raise OAuthError("invalid_request", "grant_type is required")
+    if form["grant_type"] != "client_credentials":
+        raise OAuthError(
+            "unsupported_grant_type", "only grant_type=client_credentials is supported"
+        )
+    client_id, secret, basic = _client_credentials(request.headers.get("authorization"), form)
+    issued, scopes = await exchange_client_credentials(
+        runtime, client_id, secret, form.get("scope"), basic=basic
+    )
+    body = {
+        "access_token": issued.token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "scope": " ".join(scopes),
+    }
+    return json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+def _parse_form(content_type: str | None, body: bytes) -> dict[str, str]:
+    if (content_type or "").split(";")[0].strip().lower() != FORM:
+        raise OAuthError("invalid_request", f"the request body must be {FORM}")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise OAuthError("invalid_request", "the request body is not valid UTF-8") from None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            # RFC 6749 §3.2: parameters must not be repeated.
+            raise OAuthError("invalid_request", f"parameter {name} is given more than once")
+        form[name] = value
+    return form
+
+
+def _client_credentials(authorization: str | None, form: dict[str, str]) -> tuple[str, str, bool]:
+    in_form = "client_id" in form or "client_secret" in form
+    if authorization:
+        if in_form:
+            raise OAuthError(
+                "invalid_request", "authenticate with HTTP Basic or form fields, not both"
+            )
+        client_id, secret = _basic_credentials(authorization)
+        return client_id, secret, True
+    if not form.get("client_id") or not form.get("client_secret"):
+        raise OAuthError("invalid_request", "client_id and client_secret are required")
+    return form["client_id"], form["client_secret"], False
+
+
+def _basic_credentials(authorization: str) -> tuple[str, str]:
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        raise OAuthError("invalid_request", "the Authorization header must use the Basic scheme")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise OAuthError("invalid_request", "the Basic credentials are not valid base64") from None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon or not client_id:
+        raise OAuthError("invalid_request", "the Basic credentials must be client_id:client_secret")
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before being joined.
+    return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))

@@ -1,0 +1,108 @@
+"""OAuth rules: issuing clients, exchanging client credentials for tokens, reading tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from relance.auth import repository
+from relance.auth.credentials import (
+    derived_client_secret,
+    hash_secret,
+    new_client_id,
+    new_client_secret,
+    secret_matches,
+)
+from relance.auth.scopes import UnknownScopes, parse_scopes
+from relance.auth.tokens import InvalidToken, IssuedToken, Principal
+from relance.db import Connection
+from relance.errors import MissingScope, OAuthError, Unauthenticated
+from relance.kit.time import utc_now
+from relance.runtime import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class NewClient:
+    client_id: str
+    client_secret: str
+    company_id: int
+    scopes: tuple[str, ...]
+
+
+async def create_client(
+    conn: Connection,
+    runtime: Runtime,
+    company_id: int,
+    scopes: tuple[str, ...],
+    name: str | None = None,
+    *,
+    reproducible: bool = False,
+) -> NewClient:
+    """A new client; `reproducible` derives the secret from the deployment key (demo only)."""
+    client_id = new_client_id()
+    secret = (
+        derived_client_secret(runtime.keys.demo_credentials, client_id)
+        if reproducible
+        else new_client_secret()
+    )
+    await repository.insert_client(
+        conn,
+        client_id=client_id,
+        secret_hash=hash_secret(runtime.keys.client_secret_hashing, secret),
+        company_id=company_id,
+        scopes=scopes,
+        name=name,
+        now=utc_now(),
+    )
+    return NewClient(client_id, secret, company_id, scopes)
+
+
+async def exchange_client_credentials(
+    runtime: Runtime, client_id: str, client_secret: str, scope: str | None, *, basic: bool
+) -> tuple[IssuedToken, tuple[str, ...]]:
+    client = await repository.find_client(runtime.db, client_id)
+    usable = client is not None and not client.revoked
+    # The hash is computed even for an unknown client, and both failures read the same, so
+    # neither the answer nor its timing tells which client IDs exist.
+    stored_hash = client.secret_hash if client is not None and usable else ""
+    if not secret_matches(runtime.keys.client_secret_hashing, client_secret, stored_hash):
+        headers = {"WWW-Authenticate": 'Basic realm="relance"'} if basic else None
+        raise OAuthError(
+            "invalid_client", "Client authentication failed", status=401, headers=headers
+        )
+    assert client is not None  # a stored hash matched
+    granted = _granted_scopes(client.scopes, scope)
+    principal = Principal(client.client_id, client.company_id, frozenset(granted))
+    return runtime.tokens.issue(principal, utc_now()), granted
+
+
+def _granted_scopes(allowed: tuple[str, ...], requested: str | None) -> tuple[str, ...]:
+    if requested is None:
+        return allowed
+    try:
+        wanted = parse_scopes(requested)
+    except UnknownScopes as exc:
+        raise OAuthError("invalid_scope", str(exc)) from exc
+    if not wanted:
+        raise OAuthError("invalid_scope", "scope is empty; omit it to be granted every scope")
+    refused = [name for name in wanted if name not in allowed]
+    if refused:
+        raise OAuthError(
+            "invalid_scope", f"scope(s) not allowed for this client: {' '.join(refused)}"
+        )
+    return wanted
+
+
+def authenticate(runtime: Runtime, authorization: str | None, scope: str) -> Principal:
+    """The principal behind an `Authorization: Bearer` header, holding `scope`."""
+    if not authorization:
+        raise Unauthenticated(token_given=False)
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(token_given=False)
+    try:
+        principal = runtime.tokens.verify(token.strip())
+    except InvalidToken:
+        raise Unauthenticated(token_given=True) from None
+    if scope not in principal.scopes:
+        raise MissingScope(scope)
+    return principal

@@ -1,0 +1,252 @@
+"""The `relance` command: thin wrappers over the services."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+
+from relance.auth.scopes import UnknownScopes, parse_scopes
+from relance.config import ConfigError, Settings, get_settings
+from relance.kit.ids import MalformedId, Resource
+from relance.runtime import Runtime, open_runtime
+
+app = typer.Typer(
+    no_args_is_help=True, help="Relance: a self-hostable, GetBill-compatible followups API."
+)
+db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
+companies_app = typer.Typer(no_args_is_help=True, help="Companies (tenants).")
+clients_app = typer.Typer(no_args_is_help=True, help="OAuth clients of a company.")
+app.add_typer(db_app, name="db")
+app.add_typer(companies_app, name="companies")
+app.add_typer(clients_app, name="clients")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    try:
+        return get_settings()
+    except (ConfigError, ValueError) as exc:
+        fail(f"configuration: {exc}", 2)
+
+
+def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    async def run() -> T:
+        runtime = await open_runtime(settings())
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.close()
+
+    try:
+        return asyncio.run(run())
+    except OSError as exc:
+        fail(f"cannot reach the database: {exc}")
+
+
+def print_json(document: Any) -> None:
+    sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    from relance.schema import upgrade
+
+    upgrade(settings().database)
+    err.print("database schema is up to date")
+
+
+@companies_app.command("create")
+def companies_create(name: str, as_json: JsonFlag = False) -> None:
+    """Create a company and print it, with its ID."""
+    from relance.companies.service import InvalidCompanyName, create_company
+
+    async def work(runtime: Runtime) -> dict[str, str]:
+        async with runtime.db.transaction() as conn:
+            company_id = await create_company(conn, name)
+        return {"id": runtime.ids.encode(Resource.COMPANY, company_id), "name": name.strip()}
+
+    try:
+        company = with_runtime(work)
+    except InvalidCompanyName as exc:
+        fail(str(exc), 2)
+    if as_json:
+        print_json(company)
+    else:
+        out.print(f"company [bold]{company['name']}[/] created: id {company['id']}")
+
+
+@clients_app.command("create")
+def clients_create(
+    company: Annotated[str, typer.Option(help="The company's ID.")],
+    scopes: Annotated[str, typer.Option(help='Space-separated, e.g. "followups:read".')],
+    name: Annotated[str | None, typer.Option(help="A label for people.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an OAuth client; its secret is shown this once."""
+    from relance.auth.service import NewClient, create_client
+    from relance.companies.repository import company_exists
+
+    try:
+        granted = parse_scopes(scopes)
+    except UnknownScopes as exc:
+        fail(str(exc), 2)
+    if not granted:
+        fail("give at least one scope with --scopes", 2)
+
+    async def work(runtime: Runtime) -> tuple[str, NewClient]:
+        try:
+            company_id = runtime.ids.decode(Resource.COMPANY, company)
+        except MalformedId:
+            fail(f"{company!r} is not a company ID", 2)
+        async with runtime.db.transaction() as conn:
+            if not await company_exists(conn, company_id):
+                fail(f"no company with ID {company}", 2)
+            return company, await create_client(conn, runtime, company_id, granted, name)
+
+    company_public_id, client = with_runtime(work)
+    document = {
+        "client_id": client.client_id,
+        "client_secret": client.client_secret,
+        "company_id": company_public_id,
+        "scopes": " ".join(client.scopes),
+    }
+    if as_json:
+        print_json(document)
+        return
+    out.print(f"client_id      {client.client_id}", highlight=False)
+    out.print(f"client_secret  {client.client_secret}", highlight=False)
+    out.print(f"scopes         {document['scopes']}", highlight=False)
+    err.print("[yellow]Store the secret now: it is shown only this once.[/]")
+
+
+HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
+PortOption = Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)]
+
+
+@app.command()
+def serve(
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+) -> None:
+    """Serve the API."""
+    prepare_schema()
+    run_server(host, port, workers)
+
+
+@app.command()
+def demo(
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load the data and stop.")] = False,
+    as_json: JsonFlag = False,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+) -> None:
+    """Migrate, load the demo book, print ready-to-paste commands and serve."""
+    from relance.demo.service import DemoAccess, DemoConflict, load_demo
+
+    if not no_serve:
+        ensure_port_free(host, port)
+    prepare_schema()
+    try:
+        companies: list[DemoAccess] = with_runtime(load_demo)
+    except DemoConflict as exc:
+        fail(str(exc))
+    if as_json:
+        print_json({"companies": [vars_of(c) for c in companies]})
+    else:
+        print_demo_guide(companies, host, port)
+    if not no_serve:
+        run_server(host, port, 1)
+
+
+def vars_of(access: Any) -> dict[str, str]:
+    return {name: getattr(access, name) for name in ("id", "name", "client_id", "client_secret")}
+
+
+def print_demo_guide(companies: list[Any], host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    out.print("[bold]Demo companies[/] (each client holds every scope):")
+    for company in companies:
+        out.print(f"  {company.name}", highlight=False)
+        out.print(f"    client_id      {company.client_id}", highlight=False)
+        out.print(f"    client_secret  {company.client_secret}", highlight=False)
+    first = companies[0]
+    out.print("\n[bold]Try it[/] in another terminal:\n")
+    out.print(
+        f"TOKEN=$(curl -s -X POST {base}/token -d grant_type=client_credentials \\\n"
+        f"  -d client_id={first.client_id} \\\n"
+        f"  -d client_secret={first.client_secret} \\\n"
+        "  | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n\n"
+        f'curl -s "{base}/external-api/v1/followups?status=deal_found&limit=5" \\\n'
+        '  -H "Authorization: Bearer $TOKEN"\n',
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def prepare_schema() -> None:
+    """The embedded database migrates itself; a shared PostgreSQL is migrated by an operator."""
+    from relance.schema import SchemaBehind, ensure_current, upgrade
+
+    config = settings()
+    if config.database.dialect == "sqlite":
+        upgrade(config.database)
+        return
+
+    async def check(runtime: Runtime) -> None:
+        await ensure_current(runtime.db, config.database)
+
+    try:
+        with_runtime(check)
+    except SchemaBehind as exc:
+        fail(str(exc))
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                fail(f"port {port} on {host} is already in use; choose another with --port")
+            fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+
+
+def run_server(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    ensure_port_free(host, port)
+    err.print(f"Relance listening on http://{host}:{port} ({workers} worker(s)); Ctrl+C stops it")
+    uvicorn.run(
+        "relance.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level="warning",
+    )
+
+
+def main() -> None:
+    app()

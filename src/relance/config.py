@@ -1,0 +1,84 @@
+"""The one settings object: every knob comes from a RELANCE_* environment variable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Dialect = Literal["sqlite", "postgresql"]
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseTarget:
+    """Where the data lives, in the forms each consumer needs."""
+
+    dialect: Dialect
+    # The driver's own connection string: a file path for SQLite, a libpq DSN for asyncpg.
+    driver_dsn: str
+    # The SQLAlchemy URL Alembic migrates through.
+    sqlalchemy_url: str
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RELANCE_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".relance"))
+    database_url: str | None = None
+    # A deployment secret shared by every process of a scale-out setup; when unset the embedded
+    # deployment generates one in the data dir on first use.
+    secret_key: SecretStr | None = None
+    token_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
+    token_issuer: str = "relance"  # noqa: S105 - the JWT "iss" claim
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("RELANCE_SECRET_KEY must be at least 32 characters of random text")
+        return value
+
+    @property
+    def database(self) -> DatabaseTarget:
+        if self.database_url is None:
+            path = self.data_dir / "relance.sqlite3"
+            return DatabaseTarget("sqlite", str(path), f"sqlite:///{path}")
+        return parse_database_url(self.database_url)
+
+
+def parse_database_url(url: str) -> DatabaseTarget:
+    """Map a plain `sqlite:///PATH` or `postgresql://...` URL onto our drivers."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
+        if not path:
+            raise ConfigError(
+                "RELANCE_DATABASE_URL: a SQLite URL looks like sqlite:///path/to/file"
+            )
+        return DatabaseTarget("sqlite", path, f"sqlite:///{path}")
+    if parts.scheme in ("postgresql", "postgres"):
+        if not parts.hostname and not parts.path.strip("/"):
+            raise ConfigError(
+                "RELANCE_DATABASE_URL: a PostgreSQL URL looks like postgresql://user@host:5432/db"
+            )
+        plain = "postgresql" + url[len(parts.scheme) :]
+        return DatabaseTarget("postgresql", plain, "postgresql+asyncpg" + url[len(parts.scheme) :])
+    raise ConfigError(
+        f"RELANCE_DATABASE_URL: unsupported scheme {parts.scheme!r}; "
+        "use sqlite:///PATH or postgresql://user@host:port/db"
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

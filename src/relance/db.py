@@ -1,0 +1,202 @@
+"""Database access: one small interface over asyncpg (PostgreSQL) and sqlite3 (embedded).
+
+The hot read path runs hand-written SQL straight through the driver, with no ORM and no
+per-row object: the SQLAlchemy models describe the schema and feed the migrations, not the
+request path. Statements use PostgreSQL's `$1` placeholders; the SQLite side rewrites them to
+SQLite's own numbered `?1` form, so one statement text serves both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import asyncpg
+
+from relance.config import DatabaseTarget, Dialect
+
+Row = Sequence[Any]
+
+# Failures that mean "the database cannot be reached", as opposed to a bad statement.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+class Connection(Protocol):
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]: ...
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None: ...
+    async def fetchval(self, sql: str, *args: Any) -> Any: ...
+    async def execute(self, sql: str, *args: Any) -> Any: ...
+    async def executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> Any: ...
+
+
+class Database(Connection, Protocol):
+    dialect: Dialect
+
+    def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
+    async def close(self) -> None: ...
+
+
+async def connect(target: DatabaseTarget, pool_size: int) -> Database:
+    if target.dialect == "postgresql":
+        return await PostgresDatabase.open(target.driver_dsn, pool_size)
+    return SqliteDatabase.open(Path(target.driver_dsn), pool_size)
+
+
+class PostgresDatabase:
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        # asyncpg's pool already offers one-statement calls on a borrowed connection.
+        self.fetch = pool.fetch
+        self.fetchrow = pool.fetchrow
+        self.fetchval = pool.fetchval
+        self.execute = pool.execute
+        self.executemany = pool.executemany
+
+    @classmethod
+    async def open(cls, dsn: str, pool_size: int) -> PostgresDatabase:
+        pool = await asyncpg.create_pool(
+            dsn, min_size=1, max_size=pool_size, timeout=10, command_timeout=30
+        )
+        return cls(pool)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield conn
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+class _SqliteCalls:
+    """The Connection methods, over one `_run` that says how a statement reaches a connection."""
+
+    async def _run(self, sql: str, args: Sequence[Any], how: str) -> Any:
+        raise NotImplementedError
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
+        return await self._run(sql, args, "all")  # type: ignore[no-any-return]
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        return await self._run(sql, args, "one")  # type: ignore[no-any-return]
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self._run(sql, args, "value")
+
+    async def execute(self, sql: str, *args: Any) -> Any:
+        return await self._run(sql, args, "none")
+
+    async def executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> Any:
+        return await self._run(sql, list(args), "many")
+
+
+class SqliteDatabase(_SqliteCalls):
+    """sqlite3 connections used one at a time from worker threads, so the event loop never
+    blocks on the file; WAL lets readers and one writer across processes work together."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, connections: list[sqlite3.Connection]) -> None:
+        self._all = connections
+        self._idle: asyncio.Queue[sqlite3.Connection] = asyncio.Queue()
+        for conn in connections:
+            self._idle.put_nowait(conn)
+
+    @classmethod
+    def open(cls, path: Path, pool_size: int) -> SqliteDatabase:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return cls([open_sqlite(path) for _ in range(min(pool_size, 8))])
+
+    async def _run(self, sql: str, args: Sequence[Any], how: str) -> Any:
+        conn = await self._idle.get()
+        try:
+            return await asyncio.to_thread(_sqlite_call, conn, sql, args, how)
+        finally:
+            self._idle.put_nowait(conn)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        conn = await self._idle.get()
+        try:
+            # IMMEDIATE takes the write lock up front: a deferred transaction that later tries
+            # to write can fail with SQLITE_BUSY no matter how long it waits.
+            await asyncio.to_thread(conn.execute, "BEGIN IMMEDIATE")
+            try:
+                yield _SqliteTransaction(conn)
+            except BaseException:
+                await asyncio.to_thread(conn.rollback)
+                raise
+            await asyncio.to_thread(conn.commit)
+        finally:
+            self._idle.put_nowait(conn)
+
+    async def close(self) -> None:
+        for conn in self._all:
+            conn.close()
+
+
+class _SqliteTransaction(_SqliteCalls):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def _run(self, sql: str, args: Sequence[Any], how: str) -> Any:
+        return await asyncio.to_thread(_sqlite_call, self._conn, sql, args, how)
+
+
+def open_sqlite(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: autocommit, transactions only where transaction() opens one.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def _sqlite_call(conn: sqlite3.Connection, sql: str, args: Sequence[Any], how: str) -> Any:
+    statement = sqlite_statement(sql)
+    if how == "many":
+        conn.executemany(statement, args)
+        return None
+    cursor = conn.execute(statement, args)
+    if how == "all":
+        return cursor.fetchall()
+    if how == "one":
+        return cursor.fetchone()
+    if how == "value":
+        row = cursor.fetchone()
+        return None if row is None else row[0]
+    return None
+
+
+@lru_cache(maxsize=1024)
+def sqlite_statement(sql: str) -> str:
+    return re.sub(r"\$(\d+)", r"?\1", sql)
+
+
+def _sqlite_timestamp(moment: datetime) -> str:
+    # The stored text form sorts in time order, as every stored timestamp is UTC to the second.
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: every timestamp must carry its offset")
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+sqlite3.register_adapter(datetime, _sqlite_timestamp)
+sqlite3.register_adapter(date, date.isoformat)
+sqlite3.register_adapter(Decimal, str)

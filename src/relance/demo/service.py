@@ -1,0 +1,70 @@
+"""Loading the demo book, once: a second run finds it and hands back the same credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from relance.auth import repository as clients
+from relance.auth.credentials import derived_client_secret
+from relance.auth.scopes import ALL_SCOPES
+from relance.auth.service import create_client
+from relance.companies import repository as companies
+from relance.db import Connection
+from relance.debts.repository import insert_debt
+from relance.demo.book import COMPANIES, DemoCompany, build_book
+from relance.followups.repository import insert_followups
+from relance.kit.ids import Resource
+from relance.kit.time import utc_now
+from relance.runtime import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccess:
+    id: str
+    name: str
+    client_id: str
+    client_secret: str
+
+
+class DemoConflict(RuntimeError):
+    pass
+
+
+async def load_demo(runtime: Runtime, anchor: datetime | None = None) -> list[DemoAccess]:
+    """The demo companies with one all-scopes client each, loading the book if it is not there."""
+    async with runtime.db.transaction() as conn:
+        found = [await companies.find_company_by_name(conn, name) for name, _ in COMPANIES]
+        if not any(found):
+            book = build_book(anchor or utc_now())
+            found = [await _insert_company(conn, company) for company in book]
+        elif not all(found):
+            raise DemoConflict(
+                "this database holds some demo companies but not all of them; "
+                "use a fresh RELANCE_DATA_DIR for the demo"
+            )
+        return [
+            await _access(conn, runtime, company_id, name)
+            for company_id, (name, _) in zip(found, COMPANIES, strict=True)
+            if company_id is not None
+        ]
+
+
+async def _insert_company(conn: Connection, company: DemoCompany) -> int:
+    now = utc_now()
+    company_id = await companies.insert_company(conn, company.name, now)
+    for debt in company.debts:
+        debt_id = await insert_debt(conn, company_id, debt.values, now)
+        await insert_followups(conn, company_id, debt_id, [f.values for f in debt.followups], now)
+    return company_id
+
+
+async def _access(conn: Connection, runtime: Runtime, company_id: int, name: str) -> DemoAccess:
+    client_id = await clients.first_client_of(conn, company_id)
+    if client_id is None:
+        client = await create_client(
+            conn, runtime, company_id, ALL_SCOPES, "demo", reproducible=True
+        )
+        client_id = client.client_id
+    secret = derived_client_secret(runtime.keys.demo_credentials, client_id)
+    return DemoAccess(runtime.ids.encode(Resource.COMPANY, company_id), name, client_id, secret)

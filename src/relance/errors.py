@@ -1,0 +1,158 @@
+"""One error hierarchy, and the one handler that renders every failure as SPEC.md §3 says."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from relance.db import UNAVAILABLE_ERRORS
+
+log = logging.getLogger("relance.errors")
+
+Details = Mapping[str, Any]
+
+
+class AppError(Exception):
+    status = 500
+    message = "Internal server error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: Details | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.message = message or type(self).message
+        self.details = details
+        self.headers = dict(headers or {})
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": True, "message": self.message, "code": self.status}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+class ValidationFailed(AppError):
+    status = 400
+    message = "Validation failed"
+
+    def __init__(self, details: Mapping[str, list[str]]) -> None:
+        super().__init__(details=details)
+
+
+class Unauthenticated(AppError):
+    status = 401
+    message = "Authentication credentials are missing or invalid"
+
+    def __init__(self, *, token_given: bool) -> None:
+        # RFC 6750 §3.1: name the error only when a token was presented.
+        challenge = 'Bearer error="invalid_token"' if token_given else "Bearer"
+        super().__init__(headers={"WWW-Authenticate": challenge})
+
+
+class MissingScope(AppError):
+    status = 403
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f'Required scope "{scope}" not found in token')
+
+
+class NotFound(AppError):
+    status = 404
+    message = "Not found"
+
+
+class MethodNotAllowed(AppError):
+    status = 405
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    message = "Request body too large"
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    message = "Service temporarily unavailable, please retry shortly"
+
+    def __init__(self, retry_after: int = 5) -> None:
+        super().__init__(headers={"Retry-After": str(retry_after)})
+
+
+class OAuthError(AppError):
+    """Errors of POST /token, shaped by RFC 6749 §5.2 rather than by the API envelope."""
+
+    def __init__(self, error: str, description: str, *, status: int = 400, **kw: Any) -> None:
+        self.status = status
+        self.error = error
+        super().__init__(description, **kw)
+        self.headers.setdefault("Cache-Control", "no-store")
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.error, "error_description": self.message}
+
+
+def json_response(
+    content: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response[bytes]:
+    return Response(
+        orjson.dumps(content), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+def render(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    error = as_app_error(request, exc)
+    return json_response(error.body(), error.status, error.headers)
+
+
+def as_app_error(request: Request[Any, Any, Any], exc: Exception) -> AppError:
+    if isinstance(exc, AppError):
+        return exc
+    if isinstance(exc, ValidationException):
+        return ValidationFailed(_framework_details(exc.extra))
+    if isinstance(exc, HTTPException):
+        return _from_framework(request, exc)
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return ServiceUnavailable()
+    log.exception("unhandled error on %s %s", request.method, request.scope["path"])
+    return AppError()
+
+
+def _from_framework(request: Request[Any, Any, Any], exc: HTTPException) -> AppError:
+    method, path = request.method, request.scope["path"]
+    if exc.status_code == 404:
+        return NotFound(f"No route matches {method} {path}")
+    if exc.status_code == 405:
+        headers = {name.lower(): value for name, value in (exc.headers or {}).items()}
+        allowed = headers.get("allow", "")
+        return MethodNotAllowed(
+            f"Method {method} is not allowed on {path}; allowed: {allowed}",
+            headers={"Allow": allowed},
+        )
+    if exc.status_code == 413:
+        return PayloadTooLarge()
+    error = AppError(exc.detail or "Request failed", headers=exc.headers)
+    error.status = exc.status_code
+    return error
+
+
+def _framework_details(extra: Any) -> dict[str, list[str]]:
+    details: dict[str, list[str]] = {}
+    for item in extra if isinstance(extra, list) else []:
+        if isinstance(item, dict):
+            details.setdefault(str(item.get("key") or "request"), []).append(
+                str(item.get("message", "is invalid"))
+            )
+    return details or {"request": ["is invalid"]}
+
+
+EXCEPTION_HANDLERS = {Exception: render}

@@ -1,0 +1,63 @@
+"""The deployment's secret keys: one master secret, and a subkey derived from it per purpose."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+KEY_FILE_NAME = "secret.key"
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentKeys:
+    """Independent keys, so that no use of one can help attack another."""
+
+    id_encryption: bytes
+    token_signing: bytes
+    client_secret_hashing: bytes
+    demo_credentials: bytes
+
+    @classmethod
+    def derive(cls, master: bytes) -> DeploymentKeys:
+        return cls(
+            id_encryption=_derive(master, b"relance id encryption v1"),
+            token_signing=_derive(master, b"relance token signing v1"),
+            client_secret_hashing=_derive(master, b"relance client secret hashing v1"),
+            demo_credentials=_derive(master, b"relance demo credentials v1"),
+        )
+
+
+def _derive(master: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master)
+
+
+def load_master_secret(data_dir: Path, configured: str | None) -> bytes:
+    """The configured secret, else the data dir's, created with mode 0600 on first use."""
+    if configured is not None:
+        return configured.encode()
+    path = data_dir / KEY_FILE_NAME
+    try:
+        return base64.b64decode(path.read_bytes().strip(), validate=True)
+    except FileNotFoundError:
+        pass
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    master = secrets.token_bytes(32)
+    # Written aside, then linked into place: a process starting alongside reads either no file or
+    # a whole one, and the first link wins.
+    staging = path.with_name(f".{KEY_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(base64.b64encode(master) + b"\n")
+    try:
+        os.link(staging, path)
+    except FileExistsError:
+        return base64.b64decode(path.read_bytes().strip(), validate=True)
+    finally:
+        staging.unlink()
+    return master

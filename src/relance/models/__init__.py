@@ -1,0 +1,9 @@
+"""Every table, imported here so that `Base.metadata` knows them all."""
+
+from relance.models.base import Base
+from relance.models.company import Company
+from relance.models.debt import Debt
+from relance.models.followup import Followup
+from relance.models.oauth_client import OAuthClient
+
+__all__ = ["Base", "Company", "Debt", "Followup", "OAuthClient"]

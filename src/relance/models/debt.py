@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from relance.models.base import Base, Key, Timestamped
+
+
+class Debt(Timestamped, Base):
+    """What a debtor owes a company; the parent of every followup."""
+
+    __tablename__ = "debts"
+    # Lets followups reference (debt, company) together, so the database itself refuses a
+    # followup whose company differs from its debt's.
+    __table_args__ = (UniqueConstraint("id", "company_id"),)
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    civility: Mapped[str | None] = mapped_column(String(10))
+    firstname: Mapped[str] = mapped_column(String(100))
+    lastname: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    object: Mapped[str | None] = mapped_column(Text)
+    internal_id: Mapped[str | None] = mapped_column(String(100))
+    invoice_reference: Mapped[str | None] = mapped_column(String(100))
+    debtor_reference: Mapped[str | None] = mapped_column(String(100))
+    invoice_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    street_address: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(40))
+    followups_count: Mapped[int] = mapped_column(Integer, default=0)
+    nb_reminders: Mapped[int] = mapped_column(Integer, default=0)
+    nb_answered: Mapped[int] = mapped_column(Integer, default=0)

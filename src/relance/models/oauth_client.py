@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from relance.models.base import Base, Key, Timestamp, Timestamped
+
+
+class OAuthClient(Timestamped, Base):
+    """A client-credentials client of one company. The secret is kept only as a keyed hash."""
+
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    # Space-separated, as OAuth writes scopes.
+    scopes: Mapped[str] = mapped_column(Text)
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)

@@ -1,0 +1,34 @@
+"""What a running Relance holds: settings, keys, codecs and the database, built once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from relance.auth.tokens import TokenService
+from relance.config import Settings
+from relance.db import Database, connect
+from relance.kit.ids import IdCodec
+from relance.kit.keys import DeploymentKeys, load_master_secret
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    keys: DeploymentKeys
+    ids: IdCodec
+    tokens: TokenService
+    db: Database
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def open_runtime(settings: Settings) -> Runtime:
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    keys = DeploymentKeys.derive(load_master_secret(settings.data_dir, secret))
+    ids = IdCodec(keys.id_encryption)
+    tokens = TokenService(
+        keys.token_signing, settings.token_issuer, settings.token_ttl_seconds, ids
+    )
+    db = await connect(settings.database, settings.db_pool_size)
+    return Runtime(settings, keys, ids, tokens, db)
