@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from relance.auth.service import authenticate
 from relance.auth.tokens import Principal
@@ -27,3 +27,6 @@ def Authenticator(scope: str) -> Provide:  # noqa: N802 - reads as a declaration
 
 
 RuntimeDep = Provide(runtime_of, sync_to_thread=False)
+# Handler parameter types that name their dependency explicitly.
+RuntimeParam = NamedDependency[Runtime]
+PrincipalParam = NamedDependency[Principal]

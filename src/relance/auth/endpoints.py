@@ -9,15 +9,15 @@ from urllib.parse import parse_qsl, unquote
 
 from litestar import Request, Response, post
 
+from relance.auth.dependencies import RuntimeParam
 from relance.auth.service import exchange_client_credentials
 from relance.errors import OAuthError, json_response
-from relance.runtime import Runtime
 
 FORM = "application/x-www-form-urlencoded"
 
 
 @post("/token", status_code=200, summary="Exchange client credentials for an access token")
-async def issue_token(request: Request[Any, Any, Any], runtime: Runtime) -> Response[bytes]:
+async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) -> Response[bytes]:
     """OAuth 2.0 client credentials grant; form-encoded, client auth by form fields or Basic."""
     form = _parse_form(request.headers.get("content-type"), await request.body())
     if form.get("grant_type") is None:

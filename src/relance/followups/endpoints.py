@@ -6,20 +6,18 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from relance.auth.dependencies import Authenticator
+from relance.auth.dependencies import Authenticator, PrincipalParam, RuntimeParam
 from relance.auth.scopes import FOLLOWUPS_READ
-from relance.auth.tokens import Principal
 from relance.errors import json_response
 from relance.followups import service
 from relance.followups.schemas import parse_list_query
-from relance.runtime import Runtime
 
 FollowupsRead = Authenticator(FOLLOWUPS_READ)
 
 
 @get("/followups", dependencies={"principal": FollowupsRead}, summary="List Followups")
 async def list_followups(
-    request: Request[Any, Any, Any], runtime: Runtime, principal: Principal
+    request: Request[Any, Any, Any], runtime: RuntimeParam, principal: PrincipalParam
 ) -> Response[bytes]:
     """A page of the company's followups, filtered by status, type, dates and debt."""
     filters, page = parse_list_query(request.query_params.dict(), runtime.ids)

@@ -77,6 +77,20 @@ _INSERT = (
 )
 
 
+def _insert_row(
+    company_id: int, debt_id: int, values: Mapping[str, Any], now: datetime
+) -> tuple[Any, ...]:
+    fields = (values[name] for name in _INSERT_FIELDS[:-1])
+    return (company_id, debt_id, *fields, activity_at(values), now, now)
+
+
+async def insert_followup(
+    conn: Connection, company_id: int, debt_id: int, values: Mapping[str, Any], now: datetime
+) -> int:
+    row = _insert_row(company_id, debt_id, values, now)
+    return int(await conn.fetchval(_INSERT + " RETURNING id", *row))
+
+
 async def insert_followups(
     conn: Connection,
     company_id: int,
@@ -84,15 +98,5 @@ async def insert_followups(
     followups: Sequence[Mapping[str, Any]],
     now: datetime,
 ) -> None:
-    rows = [
-        (
-            company_id,
-            debt_id,
-            *(values[name] for name in _INSERT_FIELDS[:-1]),
-            activity_at(values),
-            now,
-            now,
-        )
-        for values in followups
-    ]
+    rows = [_insert_row(company_id, debt_id, values, now) for values in followups]
     await conn.executemany(_INSERT, rows)

@@ -1,0 +1,92 @@
+"""Every HTTP test runs twice: on the embedded SQLite default and on a real PostgreSQL.
+
+PostgreSQL tests use a database of their own, created for the session in the server named by
+RELANCE_TEST_POSTGRES_URL (default: the local server's `test` database), built by running the
+migrations, and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from relance.app import create_app
+from relance.config import Settings
+from relance.runtime import Runtime, open_runtime
+from relance.schema import upgrade
+
+ADMIN_URL = os.environ.get("RELANCE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+SECRET = "test-deployment-secret-" + "x" * 16
+TABLES = ("followups", "debts", "oauth_clients", "companies")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"relance_test_{secrets.token_hex(4)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    base, _, _ = ADMIN_URL.rpartition("/")
+    url = f"{base}/{name}"
+    try:
+        yield url
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(statement: str) -> None:
+    conn = await asyncpg.connect(ADMIN_URL)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_url: str) -> str:
+    upgrade(Settings(database_url=postgres_url).database)
+    return postgres_url
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'relance.sqlite3'}"
+    upgrade(Settings(database_url=url).database)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    fixture = "migrated_sqlite" if request.param == "sqlite" else "migrated_postgres"
+    url: str = request.getfixturevalue(fixture)
+    return Settings(data_dir=tmp_path, database_url=url, secret_key=SECRET)
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    runtime = await open_runtime(settings)
+    try:
+        await clear(runtime)
+        yield runtime
+    finally:
+        await runtime.close()
+
+
+async def clear(runtime: Runtime) -> None:
+    if runtime.db.dialect == "postgresql":
+        await runtime.db.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        return
+    for table in TABLES:
+        await runtime.db.execute(f"DELETE FROM {table}")
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=create_app(runtime.settings)) as client:
+        yield client

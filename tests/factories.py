@@ -1,0 +1,111 @@
+"""Plain typed factories: rows made through the project's own repositories."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from relance.auth.scopes import ALL_SCOPES
+from relance.auth.service import NewClient
+from relance.auth.service import create_client as create_oauth_client
+from relance.companies.repository import insert_company
+from relance.debts.repository import insert_debt
+from relance.followups.repository import insert_followup
+from relance.kit.ids import Resource
+from relance.kit.time import utc_now
+from relance.runtime import Runtime
+
+Client = AsyncTestClient[Litestar]
+
+
+def at(text: str) -> datetime:
+    """A UTC moment from a short ISO text such as '2024-01-22T10:30:00'."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+async def create_company(runtime: Runtime, name: str = "Acme Recouvrement") -> int:
+    return await insert_company(runtime.db, name, utc_now())
+
+
+async def create_client(
+    runtime: Runtime, company_id: int, scopes: tuple[str, ...] = ALL_SCOPES
+) -> NewClient:
+    return await create_oauth_client(runtime.db, runtime, company_id, scopes)
+
+
+async def create_debt(runtime: Runtime, company_id: int, **overrides: Any) -> int:
+    values: dict[str, Any] = {
+        "civility": "Mme",
+        "firstname": "Camille",
+        "lastname": "Durand",
+        "phone": "+33612345678",
+        "email": "camille.durand@example.fr",
+        "amount": Decimal("250.00"),
+        "currency": "EUR",
+        "invoice_date": date(2024, 1, 2),
+        "status": "status.default.pending",
+        "followups_count": 0,
+        "nb_reminders": 0,
+        "nb_answered": 0,
+        **overrides,
+    }
+    return await insert_debt(runtime.db, company_id, values, utc_now())
+
+
+def followup_values(**overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "status": "delivered",
+        "type": "email",
+        "call_date": at("2024-01-22T10:30:00"),
+        "scheduled_at": at("2024-01-22T10:00:00"),
+        "summary": None,
+        "notes": None,
+        "call_id": None,
+        "audio_url": None,
+        "pdf_url": None,
+        "duration_ms": None,
+        "disconnection_reason": None,
+        "direction": None,
+        "phone_number_used": None,
+        "is_retry": False,
+        "processed_at": at("2024-01-22T10:35:00"),
+        "triggered_payment": False,
+        "email_opened": False,
+        "email_clicked": False,
+        "email_open_count": 0,
+        "email_click_count": 0,
+        "email_first_opened_at": None,
+    }
+    values.update(overrides)
+    return values
+
+
+async def create_followup(runtime: Runtime, company_id: int, debt_id: int, **overrides: Any) -> int:
+    values = followup_values(**overrides)
+    return await insert_followup(runtime.db, company_id, debt_id, values, utc_now())
+
+
+def public_id(runtime: Runtime, resource: Resource, key: int) -> str:
+    return runtime.ids.encode(resource, key)
+
+
+async def token_for(client: Client, credentials: NewClient, scope: str | None = None) -> str:
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": credentials.client_id,
+        "client_secret": credentials.client_secret,
+    }
+    if scope is not None:
+        form["scope"] = scope
+    response = await client.post("/token", data=form)
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
