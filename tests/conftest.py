@@ -25,7 +25,14 @@ from relance.schema import upgrade
 
 ADMIN_URL = os.environ.get("RELANCE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = "test-deployment-secret-" + "x" * 16
-TABLES = ("followups", "debts", "oauth_clients", "companies")
+TABLES = (
+    "followup_day_counts",
+    "followup_totals",
+    "followups",
+    "debts",
+    "oauth_clients",
+    "companies",
+)
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +56,7 @@ async def _admin(statement: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated_postgres(postgres_url: str) -> str:
+def migrated_postgresql(postgres_url: str) -> str:
     upgrade(Settings(database_url=postgres_url).database)
     return postgres_url
 
@@ -62,10 +69,26 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    fixture = "migrated_sqlite" if request.param == "sqlite" else "migrated_postgres"
-    url: str = request.getfixturevalue(fixture)
-    return Settings(data_dir=tmp_path, database_url=url, secret_key=SECRET)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def seek_from_offset() -> int:
+    """Overridden where a test wants every page to take the deep-page path."""
+    default: int = Settings.model_fields["seek_from_offset"].default
+    return default
+
+
+@pytest.fixture
+def settings(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path, seek_from_offset: int
+) -> Settings:
+    url: str = request.getfixturevalue(f"migrated_{backend}")
+    return Settings(
+        data_dir=tmp_path, database_url=url, secret_key=SECRET, seek_from_offset=seek_from_offset
+    )
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from relance.schema import SchemaBehind, alembic_config, ensure_current
 from tests.conftest import SECRET
 
 
-@pytest.mark.parametrize("database", ["migrated_sqlite", "migrated_postgres"])
+@pytest.mark.parametrize("database", ["migrated_sqlite", "migrated_postgresql"])
 def test_models_and_migrations_agree(request: pytest.FixtureRequest, database: str) -> None:
     url: str = request.getfixturevalue(database)
     # Raises when autogenerate would find anything to change.

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
     token_issuer: str = "relance"  # noqa: S105 - the JWT "iss" claim
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # Pages whose first row lies deeper than this seek their day from the day counts instead of
+    # walking the index from the newest row.
+    seek_from_offset: int = Field(default=1000, ge=0)
 
     @field_validator("secret_key")
     @classmethod

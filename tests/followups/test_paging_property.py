@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from hypothesis import HealthCheck, assume, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given
+from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from relance.followups.enums import FollowupStatus, FollowupType
@@ -106,7 +108,14 @@ queries = st.builds(
 )
 
 
-@settings(
+@pytest.fixture(params=[0, 1000], ids=["seek", "walk"])
+def seek_from_offset(request: pytest.FixtureRequest) -> int:
+    """Every page through the day-count seek, and every page through the index walk."""
+    offset: int = request.param
+    return offset
+
+
+@examples(
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

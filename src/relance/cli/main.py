@@ -78,6 +78,8 @@ def companies_create(name: str, as_json: JsonFlag = False) -> None:
     """Create a company and print it, with its ID."""
     from relance.companies.service import InvalidCompanyName, create_company
 
+    prepare_schema()
+
     async def work(runtime: Runtime) -> dict[str, str]:
         async with runtime.db.transaction() as conn:
             company_id = await create_company(conn, name)
@@ -110,6 +112,7 @@ def clients_create(
         fail(str(exc), 2)
     if not granted:
         fail("give at least one scope with --scopes", 2)
+    prepare_schema()
 
     async def work(runtime: Runtime) -> tuple[str, NewClient]:
         try:

@@ -32,7 +32,7 @@ DEBT_COLUMNS: tuple[str, ...] = (
     "nb_answered",
 )
 _INSERT = (
-    f"INSERT INTO debts (company_id, {', '.join(DEBT_COLUMNS)}, created_at, updated_at)"  # noqa: S608
+    f"INSERT INTO debts (company_id, {', '.join(DEBT_COLUMNS)}, created_at, updated_at)"
     f" VALUES ({', '.join(f'${n}' for n in range(1, len(DEBT_COLUMNS) + 4))}) RETURNING id"
 )
 

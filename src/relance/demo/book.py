@@ -216,6 +216,8 @@ class DemoFollowup:
 @dataclass
 class DemoDebt:
     values: dict[str, Any]
+    # The number the platform calls and texts this debtor from.
+    platform_number: str
     followups: list[DemoFollowup] = field(default_factory=list)
 
 
@@ -227,10 +229,12 @@ class DemoCompany:
 
 def build_book(anchor: datetime, seed: int = 2024) -> list[DemoCompany]:
     rng = random.Random(seed)
-    return [
-        DemoCompany(name, [_debt(rng, anchor, name, index) for index in range(size)])
-        for name, size in COMPANIES
-    ]
+    book = []
+    for name, size in COMPANIES:
+        debts = [_debt(rng, anchor, name, index) for index in range(size)]
+        _add_live_call(rng, anchor, debts)
+        book.append(DemoCompany(name, debts))
+    return book
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[S, int], ...]) -> S:
@@ -244,7 +248,8 @@ def _debt(rng: random.Random, anchor: datetime, company: str, index: int) -> Dem
     amount = Decimal(round(rng.lognormvariate(5.3, 0.9), 2)).quantize(Decimal("0.01"))
     invoice_date = start.date() - timedelta(days=rng.randint(30, 90))
     debt = DemoDebt(
-        {
+        platform_number=f"+339{rng.randint(70_000_000, 79_999_999)}",
+        values={
             "civility": "Mme" if first[-1] in "aeé" else "M.",
             "firstname": first,
             "lastname": last,
@@ -262,12 +267,9 @@ def _debt(rng: random.Random, anchor: datetime, company: str, index: int) -> Dem
             "postal_code": postal_code,
             "city": city,
             "country": "FR",
-        }
+        },
     )
-    platform_number = f"+339{rng.randint(70_000_000, 79_999_999)}"
-    debt.followups = _timeline(rng, anchor, start, platform_number)
-    if index == 0:
-        debt.followups.append(_live_call(rng, anchor, platform_number))
+    debt.followups = _timeline(rng, anchor, start, debt.platform_number)
     _settle(debt)
     return debt
 
@@ -303,7 +305,7 @@ def _timeline(
         if kind in CALLS:
             last_call = followup.values["status"]
         if followup.values["triggered_payment"]:
-            _cancel_next(rng, followups, planned, anchor)
+            _cancel_next(rng, followups, followup.values["processed_at"], anchor)
             break
     return followups
 
@@ -315,12 +317,14 @@ def _business_hours(rng: random.Random, moment: datetime) -> datetime:
 
 
 def _cancel_next(
-    rng: random.Random, followups: list[DemoFollowup], after: datetime, anchor: datetime
+    rng: random.Random, followups: list[DemoFollowup], paid: datetime, anchor: datetime
 ) -> None:
-    """A payment cancels the step that was already planned next."""
-    planned = after + timedelta(days=3)
+    """A payment cancels the step that was already planned next, soon after it is recorded."""
+    planned = paid + timedelta(days=3)
     if planned <= anchor + timedelta(days=14) and rng.random() < 0.6:
-        followups.append(_planned(rng, anchor, planned, T.CALL, S.CANCELLED, False))
+        cancelled = _planned(rng, anchor, planned, T.CALL, S.CANCELLED, False)
+        cancelled.values["processed_at"] = min(paid + timedelta(minutes=rng.randint(5, 90)), anchor)
+        followups.append(cancelled)
 
 
 def _blank(kind: T, status: S, retry: bool) -> dict[str, Any]:
@@ -386,13 +390,20 @@ def _executed(
         values["phone_number_used"] = number
     if kind == T.EMAIL and status != S.FAILED:
         _email_tracking(rng, values, executed, anchor)
-    if status == S.FAILED and kind not in CALLS:
+    if status == S.FAILED and kind not in (*CALLS, T.VOICEMAIL):
         values["disconnection_reason"] = rng.choice(FAILED_DELIVERY)
     return DemoFollowup(values)
 
 
+def _add_live_call(rng: random.Random, anchor: datetime, debts: list[DemoDebt]) -> None:
+    """A call the AI agent is making right now to a debtor who has not paid yet, so that every
+    company shows one in progress."""
+    debt = next(d for d in debts if d.values["status"] == "status.default.in_progress")
+    debt.followups.append(_live_call(rng, anchor, debt.platform_number))
+    _settle(debt)
+
+
 def _live_call(rng: random.Random, anchor: datetime, number: str) -> DemoFollowup:
-    """A call the AI agent is making right now, so that every book shows one in progress."""
     values = _blank(T.CALL, S.IN_PROGRESS, False)
     values["scheduled_at"] = values["call_date"] = anchor - timedelta(minutes=rng.randint(1, 4))
     values["processed_at"] = anchor
@@ -430,6 +441,7 @@ def _email_tracking(
     if first_open > anchor:
         return
     values["email_opened"] = True
+    values["status"] = S.DELIVERED.value  # an opened email was delivered, whatever was reported
     values["email_open_count"] = rng.randint(1, 6)
     values["email_first_opened_at"] = first_open
     if rng.random() < 0.35:

@@ -1,7 +1,8 @@
 """Every SQL statement about followups.
 
-Tenant scoping lives here and only here: every query is built by `_readable_by`, which starts
-from the company's own rows, so no caller can forget the filter.
+Tenant scoping lives here and only here: every read is built from `_conditions`, which starts
+from the company's own rows, so no caller can forget the filter. Every write keeps the count
+tables (`followups.counts`) in step, in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,66 +12,135 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from relance.db import Connection, Row
+from relance.followups import counts
 from relance.followups.schemas import FOLLOWUP_FIELDS, FollowupFilters, activity_at
+from relance.models.followup_count import ANY
 
 _COLUMNS = ", ".join(FOLLOWUP_FIELDS)
+_PAGE_COLUMNS = ", ".join(f"p.{name}" for name in FOLLOWUP_FIELDS)
 _ORDER = "ORDER BY activity_at DESC, id DESC"
+# The start of the UTC day after a day count's day: where a deep page's rows stop.
+_DAY_AFTER = {
+    "postgresql": "(day + 1)::timestamp AT TIME ZONE 'UTC'",
+    "sqlite": "strftime('%Y-%m-%dT%H:%M:%S+00:00', day, '+1 day')",
+}
 
 
-class _Where:
-    def __init__(self, company_id: int) -> None:
-        self.clauses = ["company_id = $1"]
-        self.args: list[Any] = [company_id]
+class _Params:
+    """Positional parameters, numbered as they are bound."""
 
-    def add(self, template: str, value: Any) -> None:
-        self.args.append(value)
-        self.clauses.append(template.replace("?", f"${len(self.args)}"))
+    def __init__(self) -> None:
+        self.values: list[Any] = []
 
-    def sql(self) -> str:
-        return " AND ".join(self.clauses)
+    def bind(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
 
 
-def _readable_by(company_id: int, filters: FollowupFilters) -> _Where:
-    where = _Where(company_id)
-    if filters.status is not None:
-        where.add("status = ?", filters.status.value)
-    if filters.type is not None:
-        where.add("type = ?", filters.type.value)
+async def page_of_followups(
+    conn: Connection,
+    dialect: str,
+    company_id: int,
+    filters: FollowupFilters,
+    limit: int,
+    offset: int,
+    seek_from: int,
+) -> tuple[int, list[Row]]:
+    """The exact total of the company's followups that pass the filters, and one page of them.
+
+    One statement reads both, so total and page always come from the same snapshot, in one
+    round trip. The total comes from the count tables, or for one debt from its few rows.
+    A page starting at `seek_from` rows or deeper first seeks, from the day counts, the day its
+    first row falls in, then walks only that day's rows instead of every newer one.
+    """
+    params = _Params()
+    rows_where, shared = _rows_where(params, company_id, filters)
+    limit_param, offset_param = params.bind(limit), params.bind(offset)
+    window = f"LIMIT {limit_param} OFFSET {offset_param}"
+    if filters.debt_id is not None:
+        total = f"SELECT count(*) AS total FROM followups WHERE {rows_where}"
+        sql = _joined(total, rows_where, window)
+    elif offset < seek_from:
+        dated = filters.date_from is not None or filters.date_to is not None
+        table = "followup_day_counts" if dated else "followup_totals"
+        counts_where = _counts_where(params, shared, filters)
+        total = f"SELECT {_BIGINT_SUM} AS total FROM {table} WHERE {counts_where}"
+        sql = _joined(total, rows_where, window)
+    else:
+        counts_where = _counts_where(params, shared, filters)
+        sql = _seek_statement(dialect, rows_where, counts_where, limit_param, offset_param)
+    rows = await conn.fetch(sql, *params.values)
+    # The outer join always yields one row, with a null followup when the page is empty.
+    return int(rows[0][0]), [row[1:] for row in rows if row[1] is not None]
+
+
+_BIGINT_SUM = "CAST(coalesce(sum(n), 0) AS BIGINT)"
+
+
+def _rows_where(
+    params: _Params, company_id: int, filters: FollowupFilters
+) -> tuple[str, dict[str, str]]:
+    """Tenant scoping lives here: the rows' condition, and the placeholders the counts share."""
+    shared = {"company_id": params.bind(company_id)}
+    rows = [f"company_id = {shared['company_id']}"]
+    for column, value in (("status", filters.status), ("type", filters.type)):
+        if value is not None:
+            shared[column] = params.bind(value.value)
+            rows.append(f"{column} = {shared[column]}")
     if filters.date_from is not None:
-        where.add("activity_at >= ?", _start_of(filters.date_from))
+        rows.append(f"activity_at >= {params.bind(_start_of(filters.date_from))}")
     # The last representable day has no "next day" to stop before; nothing lies beyond it.
     if filters.date_to is not None and filters.date_to < date.max:
-        where.add("activity_at < ?", _start_of(filters.date_to + timedelta(days=1)))
+        rows.append(f"activity_at < {params.bind(_start_of(filters.date_to + timedelta(days=1)))}")
     if filters.debt_id is not None:
-        where.add("debt_id = ?", filters.debt_id)
-    return where
+        rows.append(f"debt_id = {params.bind(filters.debt_id)}")
+    return " AND ".join(rows), shared
+
+
+def _counts_where(params: _Params, shared: dict[str, str], filters: FollowupFilters) -> str:
+    """The same filters over the count tables, where ANY stands for an unfiltered column."""
+    counts = [f"company_id = {shared['company_id']}"]
+    counts += [f"{column} = {shared.get(column, repr(ANY))}" for column in ("status", "type")]
+    if filters.date_from is not None:
+        counts.append(f"day >= {params.bind(filters.date_from)}")
+    if filters.date_to is not None:
+        counts.append(f"day <= {params.bind(filters.date_to)}")
+    return " AND ".join(counts)
+
+
+def _joined(total: str, rows_where: str, window: str, *, ctes: str = "") -> str:
+    return (
+        f"{ctes}SELECT t.total, {_PAGE_COLUMNS} FROM ({total}) AS t LEFT JOIN ("
+        f"SELECT {_COLUMNS}, activity_at FROM followups WHERE {rows_where} {_ORDER} {window}"
+        ") AS p ON 1 = 1 ORDER BY p.activity_at DESC, p.id DESC"
+    )
+
+
+def _seek_statement(
+    dialect: str, rows_where: str, counts_where: str, limit: str, offset: str
+) -> str:
+    ctes = (
+        "WITH days AS (SELECT day, n, sum(n) OVER (ORDER BY day DESC) AS through"
+        f" FROM followup_day_counts WHERE {counts_where}),"
+        f" seek AS (SELECT day, through - n AS newer FROM days"
+        f" WHERE through > CAST({offset} AS BIGINT) ORDER BY day DESC LIMIT 1) "
+    )
+    total = "SELECT CAST(coalesce(max(through), 0) AS BIGINT) AS total FROM days"
+    window = (
+        f"LIMIT {limit} OFFSET coalesce((SELECT CAST(CAST({offset} AS BIGINT) - newer AS BIGINT)"
+        " FROM seek), 0)"
+    )
+    bounded = f"{rows_where} AND activity_at < (SELECT {_DAY_AFTER[dialect]} FROM seek)"
+    return _joined(total, bounded, window, ctes=ctes)
 
 
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-async def count_followups(conn: Connection, company_id: int, filters: FollowupFilters) -> int:
-    where = _readable_by(company_id, filters)
-    sql = f"SELECT count(*) FROM followups WHERE {where.sql()}"  # noqa: S608 - no caller text
-    return int(await conn.fetchval(sql, *where.args))
-
-
-async def list_followups(
-    conn: Connection, company_id: int, filters: FollowupFilters, limit: int, offset: int
-) -> Sequence[Row]:
-    where = _readable_by(company_id, filters)
-    n = len(where.args)
-    sql = (
-        f"SELECT {_COLUMNS} FROM followups WHERE {where.sql()} "  # noqa: S608 - no caller text
-        f"{_ORDER} LIMIT ${n + 1} OFFSET ${n + 2}"
-    )
-    return await conn.fetch(sql, *where.args, limit, offset)
-
-
 _INSERT_FIELDS = (*FOLLOWUP_FIELDS[2:], "activity_at")
 _INSERT = (
-    f"INSERT INTO followups (company_id, debt_id, {', '.join(_INSERT_FIELDS)},"  # noqa: S608
+    f"INSERT INTO followups (company_id, debt_id, {', '.join(_INSERT_FIELDS)},"
     f" created_at, updated_at) VALUES ("
     + ", ".join(f"${n}" for n in range(1, len(_INSERT_FIELDS) + 5))
     + ")"
@@ -88,7 +158,9 @@ async def insert_followup(
     conn: Connection, company_id: int, debt_id: int, values: Mapping[str, Any], now: datetime
 ) -> int:
     row = _insert_row(company_id, debt_id, values, now)
-    return int(await conn.fetchval(_INSERT + " RETURNING id", *row))
+    followup_id = int(await conn.fetchval(_INSERT + " RETURNING id", *row))
+    await counts.apply_deltas(conn, [(_count_key(company_id, values), 1)])
+    return followup_id
 
 
 async def insert_followups(
@@ -100,3 +172,8 @@ async def insert_followups(
 ) -> None:
     rows = [_insert_row(company_id, debt_id, values, now) for values in followups]
     await conn.executemany(_INSERT, rows)
+    await counts.apply_deltas(conn, [(_count_key(company_id, values), 1) for values in followups])
+
+
+def _count_key(company_id: int, values: Mapping[str, Any]) -> counts.CountKey:
+    return counts.count_key(company_id, values["status"], values["type"], activity_at(values))

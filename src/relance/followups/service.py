@@ -15,11 +15,13 @@ async def list_followups(
     runtime: Runtime, principal: Principal, filters: FollowupFilters, page: PageRequest
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the company's followups, newest activity first, and the exact total."""
-    total = await repository.count_followups(runtime.db, principal.company_id, filters)
-    if page.offset >= total:
-        # Past the end: nothing to fetch, yet the caller still learns the true total.
-        return [], total
-    rows = await repository.list_followups(
-        runtime.db, principal.company_id, filters, page.limit, page.offset
+    total, rows = await repository.page_of_followups(
+        runtime.db,
+        runtime.db.dialect,
+        principal.company_id,
+        filters,
+        page.limit,
+        page.offset,
+        runtime.settings.seek_from_offset,
     )
     return [followup_json(row, runtime.ids) for row in rows], total

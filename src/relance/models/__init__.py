@@ -4,6 +4,15 @@ from relance.models.base import Base
 from relance.models.company import Company
 from relance.models.debt import Debt
 from relance.models.followup import Followup
+from relance.models.followup_count import FollowupDayCount, FollowupTotal
 from relance.models.oauth_client import OAuthClient
 
-__all__ = ["Base", "Company", "Debt", "Followup", "OAuthClient"]
+__all__ = [
+    "Base",
+    "Company",
+    "Debt",
+    "Followup",
+    "FollowupDayCount",
+    "FollowupTotal",
+    "OAuthClient",
+]

@@ -1,0 +1,74 @@
+"""The counts tables' statements: kept in step with every followup write, read for totals.
+
+Each followup counts once under (status, type), (status, ANY), (ANY, type) and (ANY, ANY), in
+the company's totals and in its day of activity, so that any filter combination's total is one
+row, or one row per day of a date range.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+
+from relance.db import Connection
+from relance.models.followup_count import ANY
+
+# (company_id, status, type, day of activity)
+CountKey = tuple[int, str, str, date]
+
+_UPSERT_TOTAL = (
+    "INSERT INTO followup_totals (company_id, status, type, n) VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (company_id, status, type) DO UPDATE SET n = followup_totals.n + excluded.n"
+)
+_UPSERT_DAY = (
+    "INSERT INTO followup_day_counts (company_id, status, type, day, n)"
+    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (company_id, status, type, day)"
+    " DO UPDATE SET n = followup_day_counts.n + excluded.n"
+)
+
+
+def day_of(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def count_key(company_id: int, status: str, kind: str, activity: datetime) -> CountKey:
+    return (company_id, status, kind, day_of(activity))
+
+
+async def apply_deltas(conn: Connection, deltas: Iterable[tuple[CountKey, int]]) -> None:
+    """Add each delta under the four keys it counts in, in one statement per table."""
+    totals: Counter[tuple[int, str, str]] = Counter()
+    days: Counter[tuple[int, str, str, date]] = Counter()
+    for (company_id, status, kind, day), n in deltas:
+        for s in (status, ANY):
+            for t in (kind, ANY):
+                totals[(company_id, s, t)] += n
+                days[(company_id, s, t, day)] += n
+    # Rows are locked in one global order, so concurrent writers cannot deadlock on them.
+    total_rows = sorted((*key, n) for key, n in totals.items() if n)
+    day_rows = sorted((*key, n) for key, n in days.items() if n)
+    if total_rows:
+        await conn.executemany(_UPSERT_TOTAL, total_rows)
+        await conn.executemany(_UPSERT_DAY, day_rows)
+
+
+async def rebuild(conn: Connection, dialect: str) -> None:
+    """Recount everything from the followups themselves (after a bulk load, or to repair)."""
+    day = "substr(activity_at, 1, 10)" if dialect == "sqlite" else _PG_DAY
+    await conn.execute("DELETE FROM followup_totals")
+    await conn.execute("DELETE FROM followup_day_counts")
+    for status, kind in (("status", "type"), ("status", "'*'"), ("'*'", "type"), ("'*'", "'*'")):
+        keys = ", ".join(k for k in ("company_id", status, kind) if not k.startswith("'"))
+        await conn.execute(
+            "INSERT INTO followup_totals (company_id, status, type, n)"
+            f" SELECT company_id, {status}, {kind}, count(*) FROM followups GROUP BY {keys}"
+        )
+        await conn.execute(
+            "INSERT INTO followup_day_counts (company_id, status, type, day, n)"
+            f" SELECT company_id, {status}, {kind}, {day}, count(*) FROM followups"
+            f" GROUP BY {keys}, {day}"
+        )
+
+
+_PG_DAY = "(activity_at AT TIME ZONE 'UTC')::date"

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from relance.models.base import Base, Key
+
+# Stands for "every status" or "every type" in a count's key.
+ANY = "*"
+
+
+class FollowupTotal(Base):
+    """How many followups a company has, by status and type, with ANY rows for the sums.
+
+    Kept in the transaction of every followup write, so that an exact `total` costs one row
+    read instead of a COUNT over the company's followups.
+    """
+
+    __tablename__ = "followup_totals"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - read by SQLAlchemy
+
+    company_id: Mapped[int] = mapped_column(Key, ForeignKey("companies.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class FollowupDayCount(Base):
+    """The same counts per UTC day of activity: totals over a date range, and the seek that
+    turns a deep page into a jump to the right day plus a small offset."""
+
+    __tablename__ = "followup_day_counts"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - read by SQLAlchemy
+
+    company_id: Mapped[int] = mapped_column(Key, ForeignKey("companies.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)

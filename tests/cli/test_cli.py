@@ -1,0 +1,432 @@
+"""The `relance` command, run as a real subprocess on a data dir of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+import socket
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+ADMIN_URL = os.environ.get("RELANCE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+RELANCE = Path(sys.executable).with_name("relance")
+COMMAND = (
+    [str(RELANCE)]
+    if RELANCE.exists()
+    else [sys.executable, "-c", "from relance.cli.main import main; main()"]
+)
+PUBLIC_ID = re.compile(r"[0-9A-Za-z]{22}")
+TIMEOUT = 120  # seconds for one command; a hang fails the test instead of blocking the run
+SERVER_START_TIMEOUT = 20
+
+
+def cli_env(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The caller's environment without any Relance setting, on the given data dir."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RELANCE_")}
+    env["RELANCE_DATA_DIR"] = str(data_dir)
+    env.update(extra or {})
+    return env
+
+
+def relance(
+    *args: str, data_dir: Path, timeout: float = TIMEOUT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `relance ARGS` on DATA_DIR, RELANCE_DATABASE_URL unset unless ENV sets it."""
+    return subprocess.run(  # noqa: S603
+        [*COMMAND, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=cli_env(data_dir, env),
+        check=False,
+    )
+
+
+def flat(text: str) -> str:
+    """Messages for people may be wrapped to the terminal width: compare them unwrapped."""
+    return " ".join(text.split())
+
+
+def report(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+
+
+def ok_json(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, report(result)
+    try:
+        return json.loads(result.stdout)
+    except json.JSONDecodeError as exc:
+        pytest.fail(f"stdout is not exactly one JSON document ({exc}): {result.stdout!r}")
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def upgrade(data_dir: Path, env: dict[str, str] | None = None) -> None:
+    result = relance("db", "upgrade", data_dir=data_dir, env=env)
+    assert result.returncode == 0, report(result)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A data dir whose embedded database has been migrated with `relance db upgrade`."""
+    data_dir = tmp_path / "home"
+    upgrade(data_dir)
+    return data_dir
+
+
+def create_company(
+    data_dir: Path, name: str = "Acme SAS", env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    company = ok_json(relance("companies", "create", name, "--json", data_dir=data_dir, env=env))
+    assert isinstance(company, dict)
+    return company
+
+
+@contextmanager
+def serving(data_dir: Path, tmp_path: Path) -> Iterator[str]:
+    """`relance serve` on a free port until the block ends; yields its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / f"serve-{port}.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(  # noqa: S603
+            [*COMMAND, "serve", "--port", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=cli_env(data_dir),
+        )
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT
+            while True:
+                if server.poll() is not None:
+                    pytest.fail(f"relance serve exited {server.returncode}: {log.read_text()}")
+                try:
+                    httpx.get(f"{base}/external-api/v1/followups", timeout=1)
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"relance serve did not answer in time: {log.read_text()}")
+                    time.sleep(0.2)
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=10)
+
+
+def token_for(base: str, client_id: str, client_secret: str) -> str:
+    response = httpx.post(
+        f"{base}/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "Bearer", body
+    token: str = body["access_token"]
+    return token
+
+
+def list_followups(base: str, token: str) -> dict[str, Any]:
+    response = httpx.get(
+        f"{base}/external-api/v1/followups",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def count_rows(data_dir: Path, table: str) -> int:
+    with closing(sqlite3.connect(data_dir / "relance.sqlite3")) as db:
+        count: int = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return count
+
+
+# relance demo
+
+
+def test_demo_no_serve_json_prints_one_document_and_reuses_it(tmp_path: Path) -> None:
+    first = ok_json(relance("demo", "--no-serve", "--json", data_dir=tmp_path))
+
+    assert isinstance(first, dict), first
+    assert list(first) == ["companies"], first
+    companies = first["companies"]
+    assert isinstance(companies, list)
+    assert len(companies) >= 3, companies
+    for company in companies:
+        assert set(company) == {"id", "name", "client_id", "client_secret"}, company
+        assert all(isinstance(value, str) and value for value in company.values()), company
+        assert PUBLIC_ID.fullmatch(company["id"]), company
+    assert len({c["id"] for c in companies}) == len(companies), companies
+    assert len({c["client_id"] for c in companies}) == len(companies), companies
+    rows = {table: count_rows(tmp_path, table) for table in ("companies", "debts", "followups")}
+    assert rows["companies"] == len(companies), rows
+    assert rows["followups"] >= 2000, rows
+
+    second = relance("demo", "--no-serve", "--json", data_dir=tmp_path)
+
+    assert ok_json(second) == first
+    assert {table: count_rows(tmp_path, table) for table in rows} == rows, "demo loaded twice"
+
+
+def test_secret_key_is_created_with_mode_0600(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    upgrade(data_dir)
+    assert not (data_dir / "secret.key").exists()
+
+    create_company(data_dir)
+
+    key = data_dir / "secret.key"
+    assert key.is_file(), list(data_dir.iterdir())
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600, oct(key.stat().st_mode)
+
+
+def test_demo_credentials_and_created_credentials_work_against_the_server(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "home"
+    demo = ok_json(relance("demo", "--no-serve", "--json", data_dir=data_dir))["companies"]
+    company = create_company(data_dir)
+    client = ok_json(
+        relance(
+            "clients",
+            "create",
+            "--company",
+            company["id"],
+            "--scopes",
+            "followups:read",
+            "--json",
+            data_dir=data_dir,
+        )
+    )
+
+    with serving(data_dir, tmp_path) as base:
+        fresh = list_followups(base, token_for(base, client["client_id"], client["client_secret"]))
+        assert fresh["data"] == [], fresh
+        assert fresh["pagination"]["total"] == 0, fresh["pagination"]
+
+        biggest = demo[0]
+        loaded = list_followups(
+            base, token_for(base, biggest["client_id"], biggest["client_secret"])
+        )
+        assert loaded["pagination"]["total"] > 0, loaded["pagination"]
+        assert loaded["data"], loaded
+
+
+# relance companies / clients
+
+
+def test_companies_create_prints_id_and_name(home: Path) -> None:
+    company = create_company(home, "  Acme SAS ")
+
+    assert set(company) == {"id", "name"}, company
+    assert company["name"] == "Acme SAS"
+    assert PUBLIC_ID.fullmatch(company["id"]), company
+    assert create_company(home)["id"] != company["id"]
+
+
+def test_companies_create_refuses_a_blank_name(home: Path) -> None:
+    result = relance("companies", "create", "   ", "--json", data_dir=home)
+
+    assert result.returncode != 0, report(result)
+    assert result.stdout == "", report(result)
+    assert "name" in result.stderr, report(result)
+
+
+def test_clients_create_prints_the_credentials(home: Path) -> None:
+    company = create_company(home)
+
+    client = ok_json(
+        relance(
+            "clients",
+            "create",
+            "--company",
+            company["id"],
+            "--scopes",
+            "followups:read",
+            "--name",
+            "integration",
+            "--json",
+            data_dir=home,
+        )
+    )
+
+    assert set(client) == {"client_id", "client_secret", "company_id", "scopes"}, client
+    assert client["company_id"] == company["id"]
+    assert client["scopes"] == "followups:read"
+    assert isinstance(client["client_id"], str)
+    assert isinstance(client["client_secret"], str)
+    assert len(client["client_secret"]) >= 32, client
+
+
+def test_clients_create_refuses_an_unknown_scope(home: Path) -> None:
+    company = create_company(home)
+
+    result = relance(
+        "clients",
+        "create",
+        "--company",
+        company["id"],
+        "--scopes",
+        "followups:read bogus:scope",
+        "--json",
+        data_dir=home,
+    )
+
+    assert result.returncode != 0, report(result)
+    assert result.stdout == "", report(result)
+    assert "bogus:scope" in result.stderr, report(result)
+
+
+@pytest.mark.parametrize(
+    "company_id",
+    ["abc", "not a company id", "0" * 22, "zzzzzzzzzzzzzzzzzzzzzz"],
+)
+def test_clients_create_refuses_a_malformed_company_id(home: Path, company_id: str) -> None:
+    create_company(home)
+
+    result = relance(
+        "clients",
+        "create",
+        "--company",
+        company_id,
+        "--scopes",
+        "followups:read",
+        "--json",
+        data_dir=home,
+    )
+
+    assert result.returncode != 0, report(result)
+    assert result.stdout == "", report(result)
+    assert "not a company ID" in flat(result.stderr), report(result)
+    assert "Traceback" not in result.stderr, report(result)
+
+
+def test_clients_create_refuses_another_deployments_company_id(home: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    upgrade(other)
+    elsewhere = create_company(other)["id"]
+    create_company(home)
+
+    result = relance(
+        "clients",
+        "create",
+        "--company",
+        elsewhere,
+        "--scopes",
+        "followups:read",
+        data_dir=home,
+    )
+
+    assert result.returncode != 0, report(result)
+    assert elsewhere in result.stderr, report(result)
+    assert "Traceback" not in result.stderr, report(result)
+
+
+def test_companies_create_migrates_a_fresh_embedded_database(tmp_path: Path) -> None:
+    result = relance("companies", "create", "Acme SAS", "--json", data_dir=tmp_path / "new")
+
+    assert result.returncode == 0, report(result)
+    assert set(json.loads(result.stdout)) == {"id", "name"}, report(result)
+
+
+# a busy port
+
+
+@pytest.mark.parametrize("command", [("serve",), ("demo",), ("demo", "--json")], ids=" ".join)
+def test_a_busy_port_is_refused_quickly(tmp_path: Path, command: tuple[str, ...]) -> None:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = relance(*command, "--port", str(port), data_dir=tmp_path, timeout=60)
+
+    assert result.returncode != 0, report(result)
+    assert "already in use" in flat(result.stderr), report(result)
+    assert str(port) in result.stderr, report(result)
+
+
+# PostgreSQL
+
+
+async def _admin(statement: str) -> None:
+    conn = await asyncpg.connect(ADMIN_URL)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    name = f"relance_cli_{secrets.token_hex(6)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{ADMIN_URL.rpartition('/')[0]}/{name}"
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.mark.postgresql
+def test_serve_refuses_a_postgresql_schema_that_is_behind(
+    tmp_path: Path, empty_postgres: str
+) -> None:
+    env = {"RELANCE_DATABASE_URL": empty_postgres}
+
+    refused = relance("serve", "--port", str(free_port()), data_dir=tmp_path, timeout=60, env=env)
+
+    assert refused.returncode != 0, report(refused)
+    assert "relance db upgrade" in flat(refused.stderr), report(refused)
+
+    upgrade(tmp_path, env)
+
+    company = create_company(tmp_path, "X", env)
+    assert company["name"] == "X"
+    assert PUBLIC_ID.fullmatch(company["id"]), company
+
+
+@pytest.mark.postgresql
+def test_companies_create_on_an_unmigrated_postgresql_asks_for_an_upgrade(
+    tmp_path: Path, empty_postgres: str
+) -> None:
+    result = relance(
+        "companies",
+        "create",
+        "Acme SAS",
+        "--json",
+        data_dir=tmp_path,
+        env={"RELANCE_DATABASE_URL": empty_postgres},
+    )
+
+    assert result.returncode != 0, report(result)
+    assert "Traceback" not in result.stderr, report(result)
+    assert "relance db upgrade" in flat(result.stderr), report(result)
