@@ -72,7 +72,16 @@ class PostgresDatabase:
     @classmethod
     async def open(cls, dsn: str, pool_size: int) -> PostgresDatabase:
         pool = await asyncpg.create_pool(
-            dsn, min_size=1, max_size=pool_size, timeout=10, command_timeout=30
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            timeout=10,
+            command_timeout=30,
+            reset=_keep_session,
+            # Every statement is shaped for an index, so one generic plan per statement serves
+            # all parameters; without this PostgreSQL may plan each execution again, which cost
+            # more than executing the page query itself.
+            server_settings={"plan_cache_mode": "force_generic_plan"},
         )
         return cls(pool)
 
@@ -83,6 +92,11 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         await self._pool.close()
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Skip asyncpg's reset round trip on every release (RESET ALL, UNLISTEN, unlock...): Relance
+    never changes session state, and the round trip cost as much as the query it followed."""
 
 
 class _SqliteCalls:
@@ -118,11 +132,17 @@ class SqliteDatabase(_SqliteCalls):
         self._idle: asyncio.Queue[sqlite3.Connection] = asyncio.Queue()
         for conn in connections:
             self._idle.put_nowait(conn)
+        # SQLite lets one writer in at a time. Writers of this process queue here rather than
+        # each blocking a worker thread in SQLite's busy wait, which could starve the thread
+        # the lock holder needs to finish.
+        self._writer = asyncio.Lock()
 
     @classmethod
     def open(cls, path: Path, pool_size: int) -> SqliteDatabase:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return cls([open_sqlite(path) for _ in range(min(pool_size, 8))])
+        connections = [open_sqlite(path) for _ in range(min(pool_size, 8))]
+        path.chmod(0o600)  # debtors' personal data: for this user's eyes only
+        return cls(connections)
 
     async def _run(self, sql: str, args: Sequence[Any], how: str) -> Any:
         conn = await self._idle.get()
@@ -133,23 +153,25 @@ class SqliteDatabase(_SqliteCalls):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
-        conn = await self._idle.get()
-        try:
-            # IMMEDIATE takes the write lock up front: a deferred transaction that later tries
-            # to write can fail with SQLITE_BUSY no matter how long it waits.
-            await asyncio.to_thread(conn.execute, "BEGIN IMMEDIATE")
+        async with self._writer:
+            conn = await self._idle.get()
             try:
-                yield _SqliteTransaction(conn)
-            except BaseException:
-                await asyncio.to_thread(conn.rollback)
-                raise
-            await asyncio.to_thread(conn.commit)
-        finally:
-            self._idle.put_nowait(conn)
+                # IMMEDIATE takes the write lock up front: a deferred transaction that later
+                # tries to write can fail with SQLITE_BUSY however long it waits.
+                await asyncio.to_thread(conn.execute, "BEGIN IMMEDIATE")
+                try:
+                    yield _SqliteTransaction(conn)
+                except BaseException:
+                    await asyncio.to_thread(conn.rollback)
+                    raise
+                await asyncio.to_thread(conn.commit)
+            finally:
+                self._idle.put_nowait(conn)
 
     async def close(self) -> None:
-        for conn in self._all:
-            conn.close()
+        # Each connection is closed once it is back, never under a thread still using it.
+        for _ in self._all:
+            (await self._idle.get()).close()
 
 
 class _SqliteTransaction(_SqliteCalls):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ import jwt
 from relance.kit.ids import IdCodec, MalformedId, Resource
 
 ALGORITHM = "HS256"
+VERIFIED_TOKENS_KEPT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class TokenService:
         self._ids = ids
         # Names the key in each token's header, so tokens survive a future key rotation.
         self._kid = hashlib.sha256(key).hexdigest()[:16]
+        self._verified: dict[str, tuple[Principal, int]] = {}
 
     def issue(self, principal: Principal, now: datetime) -> IssuedToken:
         issued_at = int(now.timestamp())
@@ -58,6 +61,19 @@ class TokenService:
         return IssuedToken(token, self._ttl)
 
     def verify(self, token: str) -> Principal:
+        """The token's principal. A token verified once is remembered until it expires, since
+        checking its signature and claims is a large share of a small request's cost; the key is
+        the whole token, signature included, so only genuine tokens are ever remembered."""
+        remembered = self._verified.get(token)
+        if remembered is not None and remembered[1] > time.time():
+            return remembered[0]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            self._verified.clear()  # a crude bound, but a hit stays a single dict lookup
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, int]:
         try:
             claims = jwt.decode(
                 token,
@@ -67,8 +83,7 @@ class TokenService:
                 options={"require": ["iss", "sub", "exp", "iat", "nbf", "jti"]},
             )
             company_id = self._ids.decode(Resource.COMPANY, str(claims["company_id"]))
-            return Principal(
-                str(claims["sub"]), company_id, frozenset(str(claims["scope"]).split())
-            )
+            scopes = frozenset(str(claims["scope"]).split())
+            return Principal(str(claims["sub"]), company_id, scopes), int(claims["exp"])
         except (jwt.PyJWTError, MalformedId, KeyError) as exc:
             raise InvalidToken from exc

@@ -45,11 +45,14 @@ async def apply_deltas(conn: Connection, deltas: Iterable[tuple[CountKey, int]])
             for t in (kind, ANY):
                 totals[(company_id, s, t)] += n
                 days[(company_id, s, t, day)] += n
-    # Rows are locked in one global order, so concurrent writers cannot deadlock on them.
+    # Rows are locked in one global order, so concurrent writers cannot deadlock on them, as
+    # long as a transaction makes one call with all its deltas.
     total_rows = sorted((*key, n) for key, n in totals.items() if n)
     day_rows = sorted((*key, n) for key, n in days.items() if n)
+    # A followup moved to another day nets to nothing in the totals but not in the days.
     if total_rows:
         await conn.executemany(_UPSERT_TOTAL, total_rows)
+    if day_rows:
         await conn.executemany(_UPSERT_DAY, day_rows)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from relance.db import Connection, Row
 from relance.followups import counts
@@ -48,45 +48,60 @@ async def page_of_followups(
 ) -> tuple[int, list[Row]]:
     """The exact total of the company's followups that pass the filters, and one page of them.
 
-    One statement reads both, so total and page always come from the same snapshot, in one
-    round trip. The total comes from the count tables, or for one debt from its few rows.
-    A page starting at `seek_from` rows or deeper first seeks, from the day counts, the day its
-    first row falls in, then walks only that day's rows instead of every newer one.
+    One statement reads both, so total and page come from the same snapshot in one round trip.
+    The total comes from the count tables, or for one debt from its few rows. A page starting
+    `seek_from` rows deep or deeper first seeks, from the day counts, the day its first row falls
+    in, then walks that day's rows instead of every newer one.
     """
+    if offset >= seek_from and filters.debt_id is None:
+        return await _sought_page(conn, dialect, company_id, filters, limit, offset)
     params = _Params()
-    rows_where, shared = _rows_where(params, company_id, filters)
-    limit_param, offset_param = params.bind(limit), params.bind(offset)
-    window = f"LIMIT {limit_param} OFFSET {offset_param}"
-    if filters.debt_id is not None:
-        total = f"SELECT count(*) AS total FROM followups WHERE {rows_where}"
-        sql = _joined(total, rows_where, window)
-    elif offset < seek_from:
-        dated = filters.date_from is not None or filters.date_to is not None
-        table = "followup_day_counts" if dated else "followup_totals"
-        counts_where = _counts_where(params, shared, filters)
-        total = f"SELECT {_BIGINT_SUM} AS total FROM {table} WHERE {counts_where}"
-        sql = _joined(total, rows_where, window)
-    else:
-        counts_where = _counts_where(params, shared, filters)
-        sql = _seek_statement(dialect, rows_where, counts_where, limit_param, offset_param)
-    rows = await conn.fetch(sql, *params.values)
+    shared = _shared(params, company_id, filters)
+    total = _total(params, shared, filters)
+    where = _rows_where(params, shared, filters)
+    window = f"LIMIT {params.bind(limit)} OFFSET {params.bind(offset)}"
+    rows = await conn.fetch(
+        f"SELECT ({total}) AS total, {_COLUMNS} FROM followups WHERE {where} {_ORDER} {window}",
+        *params.values,
+    )
+    if rows:
+        return int(rows[0][0]), [row[1:] for row in rows]
+    # Past the end no row carries the total: read it again joined to the page, so that both
+    # still come from one snapshot even if rows arrived meanwhile.
+    return await _joined(conn, f"({total}) AS t", where, window, params.values)
+
+
+async def _joined(
+    conn: Connection, total: str, where: str, window: str, values: list[Any], ctes: str = ""
+) -> tuple[int, list[Row]]:
+    rows = await conn.fetch(
+        f"{ctes}SELECT t.total, {_PAGE_COLUMNS} FROM {total}"
+        f" LEFT JOIN (SELECT {_COLUMNS}, activity_at FROM followups WHERE {where} {_ORDER}"
+        f" {window}) AS p ON 1 = 1 ORDER BY p.activity_at DESC, p.id DESC",
+        *values,
+    )
     # The outer join always yields one row, with a null followup when the page is empty.
     return int(rows[0][0]), [row[1:] for row in rows if row[1] is not None]
 
 
-_BIGINT_SUM = "CAST(coalesce(sum(n), 0) AS BIGINT)"
+class _Shared(TypedDict, total=False):
+    company_id: str
+    status: str
+    type: str
 
 
-def _rows_where(
-    params: _Params, company_id: int, filters: FollowupFilters
-) -> tuple[str, dict[str, str]]:
-    """Tenant scoping lives here: the rows' condition, and the placeholders the counts share."""
-    shared = {"company_id": params.bind(company_id)}
-    rows = [f"company_id = {shared['company_id']}"]
-    for column, value in (("status", filters.status), ("type", filters.type)):
-        if value is not None:
-            shared[column] = params.bind(value.value)
-            rows.append(f"{column} = {shared[column]}")
+def _shared(params: _Params, company_id: int, filters: FollowupFilters) -> _Shared:
+    """Tenant scoping starts here: every condition below is built on the company's placeholder."""
+    shared: _Shared = {"company_id": params.bind(company_id)}
+    if filters.status is not None:
+        shared["status"] = params.bind(filters.status.value)
+    if filters.type is not None:
+        shared["type"] = params.bind(filters.type.value)
+    return shared
+
+
+def _rows_where(params: _Params, shared: _Shared, filters: FollowupFilters) -> str:
+    rows = [f"{column} = {placeholder}" for column, placeholder in shared.items()]
     if filters.date_from is not None:
         rows.append(f"activity_at >= {params.bind(_start_of(filters.date_from))}")
     # The last representable day has no "next day" to stop before; nothing lies beyond it.
@@ -94,13 +109,14 @@ def _rows_where(
         rows.append(f"activity_at < {params.bind(_start_of(filters.date_to + timedelta(days=1)))}")
     if filters.debt_id is not None:
         rows.append(f"debt_id = {params.bind(filters.debt_id)}")
-    return " AND ".join(rows), shared
+    return " AND ".join(rows)
 
 
-def _counts_where(params: _Params, shared: dict[str, str], filters: FollowupFilters) -> str:
+def _counts_where(params: _Params, shared: _Shared, filters: FollowupFilters) -> str:
     """The same filters over the count tables, where ANY stands for an unfiltered column."""
     counts = [f"company_id = {shared['company_id']}"]
-    counts += [f"{column} = {shared.get(column, repr(ANY))}" for column in ("status", "type")]
+    counts.append(f"status = {shared.get('status', repr(ANY))}")
+    counts.append(f"type = {shared.get('type', repr(ANY))}")
     if filters.date_from is not None:
         counts.append(f"day >= {params.bind(filters.date_from)}")
     if filters.date_to is not None:
@@ -108,30 +124,43 @@ def _counts_where(params: _Params, shared: dict[str, str], filters: FollowupFilt
     return " AND ".join(counts)
 
 
-def _joined(total: str, rows_where: str, window: str, *, ctes: str = "") -> str:
-    return (
-        f"{ctes}SELECT t.total, {_PAGE_COLUMNS} FROM ({total}) AS t LEFT JOIN ("
-        f"SELECT {_COLUMNS}, activity_at FROM followups WHERE {rows_where} {_ORDER} {window}"
-        ") AS p ON 1 = 1 ORDER BY p.activity_at DESC, p.id DESC"
-    )
+def _total(params: _Params, shared: _Shared, filters: FollowupFilters) -> str:
+    if filters.debt_id is not None:
+        where = _rows_where(params, shared, filters)
+        return f"SELECT count(*) AS total FROM followups WHERE {where}"
+    dated = filters.date_from is not None or filters.date_to is not None
+    table = "followup_day_counts" if dated else "followup_totals"
+    counts_where = _counts_where(params, shared, filters)
+    return f"SELECT {_SUM} AS total FROM {table} WHERE {counts_where}"
 
 
-def _seek_statement(
-    dialect: str, rows_where: str, counts_where: str, limit: str, offset: str
-) -> str:
+_SUM = "CAST(coalesce(sum(n), 0) AS BIGINT)"
+
+
+async def _sought_page(
+    conn: Connection,
+    dialect: str,
+    company_id: int,
+    filters: FollowupFilters,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[Row]]:
+    params = _Params()
+    shared = _shared(params, company_id, filters)
+    counts_where = _counts_where(params, shared, filters)
+    rows_where = _rows_where(params, shared, filters)
+    limit_param, offset_param = params.bind(limit), params.bind(offset)
     ctes = (
         "WITH days AS (SELECT day, n, sum(n) OVER (ORDER BY day DESC) AS through"
         f" FROM followup_day_counts WHERE {counts_where}),"
         f" seek AS (SELECT day, through - n AS newer FROM days"
-        f" WHERE through > CAST({offset} AS BIGINT) ORDER BY day DESC LIMIT 1) "
+        f" WHERE through > CAST({offset_param} AS BIGINT) ORDER BY day DESC LIMIT 1) "
     )
-    total = "SELECT CAST(coalesce(max(through), 0) AS BIGINT) AS total FROM days"
-    window = (
-        f"LIMIT {limit} OFFSET coalesce((SELECT CAST(CAST({offset} AS BIGINT) - newer AS BIGINT)"
-        " FROM seek), 0)"
-    )
-    bounded = f"{rows_where} AND activity_at < (SELECT {_DAY_AFTER[dialect]} FROM seek)"
-    return _joined(total, bounded, window, ctes=ctes)
+    total = "(SELECT CAST(coalesce(max(through), 0) AS BIGINT) AS total FROM days) AS t"
+    where = f"{rows_where} AND activity_at < (SELECT {_DAY_AFTER[dialect]} FROM seek)"
+    skip = f"CAST(CAST({offset_param} AS BIGINT) - newer AS BIGINT)"
+    window = f"LIMIT {limit_param} OFFSET coalesce((SELECT {skip} FROM seek), 0)"
+    return await _joined(conn, total, where, window, params.values, ctes)
 
 
 def _start_of(day: date) -> datetime:

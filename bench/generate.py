@@ -1,0 +1,351 @@
+"""A deterministic collection book at benchmark scale, loaded fast into PostgreSQL or SQLite.
+
+100 companies whose sizes follow Zipf's law (the biggest holds about a fifth of the book), one
+debt for every five followups, two years of history up to a fixed anchor plus two weeks
+scheduled ahead, and the channel and outcome mix of a real collection book. Rows are made day
+by day in time order, as a live platform would have written them, so no company's rows sit
+together on disk.
+
+    python bench/generate.py --rows 1000000 --database postgresql
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from relance.config import DatabaseTarget, Settings
+from relance.db import connect
+from relance.demo.book import (
+    CALL_OUTCOMES,
+    DISCONNECTIONS,
+    MESSAGE_OUTCOMES,
+    SUMMARIES,
+    VISIT_OUTCOMES,
+)
+from relance.followups import counts
+from relance.followups.enums import FollowupStatus as S
+from relance.followups.enums import FollowupType as T
+from relance.schema import upgrade
+
+ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
+HISTORY_DAYS = 730
+AHEAD_DAYS = 14
+COMPANIES = 100
+FOLLOWUPS_PER_DEBT = 5
+TYPE_MIX = {
+    T.EMAIL: 28,
+    T.CALL: 26,
+    T.SMS: 20,
+    T.WHATSAPP: 8,
+    T.VOICEMAIL: 7,
+    T.MANUAL_CALL: 5,
+    T.POSTMAIL: 5,
+    T.PHYSICAL: 1,
+}
+FOLLOWUP_COLUMNS = (
+    "id",
+    "company_id",
+    "debt_id",
+    "status",
+    "type",
+    "call_date",
+    "scheduled_at",
+    "summary",
+    "notes",
+    "call_id",
+    "audio_url",
+    "pdf_url",
+    "duration_ms",
+    "disconnection_reason",
+    "direction",
+    "phone_number_used",
+    "is_retry",
+    "processed_at",
+    "triggered_payment",
+    "email_opened",
+    "email_clicked",
+    "email_open_count",
+    "email_click_count",
+    "email_first_opened_at",
+    "activity_at",
+    "created_at",
+    "updated_at",
+)
+DEBT_COLUMNS = (
+    "id",
+    "company_id",
+    "firstname",
+    "lastname",
+    "phone",
+    "amount",
+    "currency",
+    "status",
+    "followups_count",
+    "nb_reminders",
+    "nb_answered",
+    "created_at",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True)
+class Book:
+    """How many followups and debts each company gets, and where its debts' keys start."""
+
+    rows: int
+    weights: list[float]
+    debts: list[int]
+    first_debt: list[int]
+
+    @classmethod
+    def plan(cls, rows: int) -> Book:
+        weights = [1 / rank for rank in range(1, COMPANIES + 1)]
+        total = sum(weights)
+        debts = [max(1, round(rows / FOLLOWUPS_PER_DEBT * w / total)) for w in weights]
+        first = list(itertools.accumulate([1, *debts[:-1]]))
+        return cls(rows, weights, debts, first)
+
+    def company_name(self, index: int) -> str:
+        return f"Bench company {index + 1:03d}"
+
+
+def followup_rows(book: Book, seed: int) -> Iterator[tuple[Any, ...]]:
+    """Every followup, in time order, as a tuple of FOLLOWUP_COLUMNS."""
+    rng = random.Random(seed)
+    company_weights = list(itertools.accumulate(book.weights))
+    types = list(TYPE_MIX)
+    type_weights = list(itertools.accumulate(TYPE_MIX.values()))
+    start = ANCHOR - timedelta(days=HISTORY_DAYS)
+    days = HISTORY_DAYS + AHEAD_DAYS
+    per_day = book.rows / days
+    key = 0
+    for day in range(days):
+        quota = round(per_day * (day + 1)) - round(per_day * day)
+        moments = sorted(rng.randrange(7 * 3600, 19 * 3600) for _ in range(quota))
+        for seconds in moments:
+            key += 1
+            company = rng.choices(range(COMPANIES), cum_weights=company_weights)[0]
+            debt = book.first_debt[company] + rng.randrange(book.debts[company])
+            kind = rng.choices(types, cum_weights=type_weights)[0]
+            moment = start + timedelta(days=day, seconds=seconds)
+            yield _followup(rng, key, company + 1, debt, kind, moment)
+
+
+def _followup(
+    rng: random.Random, key: int, company: int, debt: int, kind: T, moment: datetime
+) -> tuple[Any, ...]:
+    future = moment > ANCHOR
+    status = _status(rng, kind, future)
+    executed = not future and status not in (S.CANCELLED, S.ON_HOLD)
+    call_date = moment if executed else None
+    processed = min(moment + timedelta(minutes=rng.randint(1, 20)), ANCHOR)
+    if not executed:
+        processed = moment - timedelta(days=rng.randint(1, 5))
+    calls = kind in (T.CALL, T.MANUAL_CALL, T.VOICEMAIL)
+    reached = status in (S.DEAL_FOUND, S.DEAL_NOT_FOUND, S.BAD_BEHAVIOR)
+    duration = (rng.randint(45_000, 540_000) if reached else rng.randint(0, 30_000)) if calls else None
+    opened = kind == T.EMAIL and executed and status != S.FAILED and rng.random() < 0.45
+    opens = rng.randint(1, 5) if opened else 0
+    clicks = rng.randint(0, opens) if opened and rng.random() < 0.35 else 0
+    summaries = SUMMARIES.get(status)
+    return (
+        key,
+        company,
+        debt,
+        status.value,
+        kind.value,
+        call_date,
+        moment,
+        rng.choice(summaries) if summaries and executed else None,
+        None,
+        f"call_{key:012x}" if calls and executed else None,
+        None,
+        None,
+        duration if executed else None,
+        rng.choice(DISCONNECTIONS[status]) if calls and status in DISCONNECTIONS else None,
+        "outbound" if calls else None,
+        "+33970000001" if calls or kind in (T.SMS, T.WHATSAPP) else None,
+        rng.random() < 0.1,
+        processed,
+        status == S.DEAL_FOUND and rng.random() < 0.7,
+        opened,
+        clicks > 0,
+        opens,
+        clicks,
+        moment + timedelta(hours=2) if opened else None,
+        call_date or moment,
+        processed,
+        processed,
+    )
+
+
+def _status(rng: random.Random, kind: T, future: bool) -> S:
+    if future:
+        return S.SCHEDULED
+    roll = rng.random()
+    if roll < 0.02:
+        return S.CANCELLED
+    if roll < 0.03:
+        return S.ON_HOLD
+    if kind in (T.CALL, T.MANUAL_CALL):
+        weighted = CALL_OUTCOMES
+    elif kind == T.PHYSICAL:
+        weighted = VISIT_OUTCOMES
+    else:
+        weighted = MESSAGE_OUTCOMES[kind]
+    return rng.choices([s for s, _ in weighted], [w for _, w in weighted])[0]
+
+
+def debt_rows(book: Book, seed: int) -> Iterator[tuple[Any, ...]]:
+    rng = random.Random(seed + 1)
+    created = ANCHOR - timedelta(days=HISTORY_DAYS + 30)
+    for company, size in enumerate(book.debts):
+        for offset in range(size):
+            yield (
+                book.first_debt[company] + offset,
+                company + 1,
+                rng.choice(("Camille", "Lucas", "Léa", "Hugo", "Manon", "Louis")),
+                rng.choice(("Martin", "Bernard", "Dubois", "Durand", "Leroy", "Moreau")),
+                f"+336{rng.randint(10_000_000, 99_999_999)}",
+                Decimal(rng.randint(1500, 500_000)) / 100,
+                "EUR",
+                "status.default.in_progress",
+                0,
+                0,
+                0,
+                created,
+                created,
+            )
+
+
+def company_rows(book: Book) -> list[tuple[Any, ...]]:
+    created = ANCHOR - timedelta(days=HISTORY_DAYS + 60)
+    return [(i + 1, book.company_name(i), created, created) for i in range(COMPANIES)]
+
+
+async def is_loaded(target: DatabaseTarget, book: Book) -> bool:
+    db = await connect(target, 1)
+    try:
+        name = await db.fetchval("SELECT name FROM companies WHERE id = $1", COMPANIES)
+        rows = await db.fetchval("SELECT count(*) FROM followups")
+        return bool(name == book.company_name(COMPANIES - 1) and rows == book.rows)
+    finally:
+        await db.close()
+
+
+async def create_database(target: DatabaseTarget) -> None:
+    """The bench's own PostgreSQL database, made on first use beside the server's others."""
+    if target.dialect != "postgresql":
+        return
+    base, _, name = target.driver_dsn.rpartition("/")
+    conn = await asyncpg.connect(f"{base}/postgres")
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def load(target: DatabaseTarget, rows: int, seed: int) -> None:
+    """Replace the database's contents by the book, unless it already holds exactly that."""
+    await create_database(target)
+    await asyncio.to_thread(upgrade, target)
+    book = Book.plan(rows)
+    if await is_loaded(target, book):
+        print(f"{target.dialect}: the book of {rows} followups is already loaded", file=sys.stderr)
+        return
+    started = time.monotonic()
+    if target.dialect == "postgresql":
+        await _load_postgresql(target.driver_dsn, book, seed)
+    else:
+        _load_sqlite(target.driver_dsn, book, seed)
+    db = await connect(target, 1)
+    try:
+        async with db.transaction() as conn:
+            await counts.rebuild(conn, target.dialect)
+        await db.execute("ANALYZE")
+    finally:
+        await db.close()
+    elapsed = time.monotonic() - started
+    print(f"{target.dialect}: loaded {rows} followups in {elapsed:.0f} s", file=sys.stderr)
+
+
+TABLES = ("followup_day_counts", "followup_totals", "followups", "debts", "oauth_clients")
+
+
+async def _load_postgresql(dsn: str, book: Book, seed: int) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f"TRUNCATE {', '.join(TABLES)}, companies RESTART IDENTITY CASCADE")
+        await conn.copy_records_to_table(
+            "companies", records=company_rows(book), columns=("id", "name", "created_at", "updated_at")
+        )
+        await conn.copy_records_to_table("debts", records=debt_rows(book, seed), columns=DEBT_COLUMNS)
+        rows = followup_rows(book, seed)
+        while batch := list(itertools.islice(rows, 50_000)):
+            await conn.copy_records_to_table("followups", records=batch, columns=FOLLOWUP_COLUMNS)
+        for table in ("companies", "debts", "followups"):
+            await conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+            )
+    finally:
+        await conn.close()
+
+
+def _load_sqlite(path: str, book: Book, seed: int) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("BEGIN")
+        for table in (*TABLES, "companies"):
+            conn.execute(f"DELETE FROM {table}")
+        conn.executemany(
+            "INSERT INTO companies (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            company_rows(book),
+        )
+        _insert_all(conn, "debts", DEBT_COLUMNS, debt_rows(book, seed))
+        _insert_all(conn, "followups", FOLLOWUP_COLUMNS, followup_rows(book, seed))
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _insert_all(
+    conn: sqlite3.Connection, table: str, columns: tuple[str, ...], rows: Iterator[tuple[Any, ...]]
+) -> None:
+    marks = ", ".join("?" for _ in columns)
+    conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--url", help="database URL (default: the bench database of --database)")
+    args = parser.parse_args()
+    url = args.url or default_url(args.database, args.rows)
+    asyncio.run(load(Settings(database_url=url).database, args.rows, args.seed))
+
+
+def default_url(database: str, rows: int) -> str:
+    if database == "postgresql":
+        return "postgresql://postgres@127.0.0.1:5432/relance_bench"
+    return f"sqlite:///bench/.data/relance-{rows}.sqlite3"
+
+
+if __name__ == "__main__":
+    main()

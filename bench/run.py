@@ -1,0 +1,295 @@
+"""The List Followups benchmark: Relance served as a user would (`relance serve`, several
+workers), driven by wrk from this machine over a fixed set of scenarios, beside the same app with
+the total left out and the floor (bench/floor.py) on the same worker count.
+
+    python bench/run.py [--rows N] [--database postgresql|sqlite] [--seconds S] [--json]
+
+Loads the book first when the database does not hold it yet (bench/generate.py). Prints, for each
+scenario and connection count, req/s, p50 and p99 latency and any non-2xx answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import COMPANIES, default_url, load  # noqa: E402
+from relance.auth.scopes import ALL_SCOPES  # noqa: E402
+from relance.auth.service import create_client  # noqa: E402
+from relance.config import Settings  # noqa: E402
+from relance.kit.ids import Resource  # noqa: E402
+from relance.runtime import open_runtime  # noqa: E402
+
+SECRET = "relance-bench-secret-never-used-in-production"
+URL = "/external-api/v1/followups"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    tenant: str  # "biggest" or "small"
+    query: str
+
+
+SCENARIOS = (
+    Scenario("no filter", "biggest", "limit=50"),
+    Scenario("status", "biggest", "status=delivered&limit=50"),
+    Scenario(
+        "status+type+month",
+        "biggest",
+        "status=no_answer&type=call&date_from=2026-09-01&date_to=2026-09-30&limit=50",
+    ),
+    Scenario("debt_id", "biggest", "debt_id={debt}&limit=50"),
+    Scenario("page 2000", "biggest", "limit=50&page=2000"),
+    Scenario("small tenant", "small", "limit=50"),
+)
+
+
+@dataclass
+class Measure:
+    server: str
+    scenario: str
+    connections: int
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def main() -> None:
+    args = parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: install Debian's package with `apt-get install -y wrk`")
+    url = args.url or default_url(args.database, args.rows)
+    settings = Settings(database_url=url, secret_key=SECRET)
+    asyncio.run(load(settings.database, args.rows, args.seed))
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "RELANCE_DATABASE_URL": url, "RELANCE_SECRET_KEY": SECRET}
+        env |= {"RELANCE_DATA_DIR": home, "PYTHONPATH": str(ROOT)}
+        fixtures = asyncio.run(prepare(settings))
+        measures = run_all(args, env, fixtures, Path(home))
+    report(args, measures)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--url", help="database URL (default: the bench database of --database)")
+    parser.add_argument("--seconds", type=int, default=5, help="per scenario and connection count")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", default="1,8,32", help="comma-separated")
+    parser.add_argument("--scenarios", default="", help="comma-separated names (default: all)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--record", action="store_true", help="append the table to RESULTS.md")
+    return parser.parse_args()
+
+
+async def prepare(settings: Settings) -> dict[str, str]:
+    """A client for the biggest and the smallest company, and the biggest one's busiest debt."""
+    runtime = await open_runtime(settings)
+    try:
+        fixtures: dict[str, str] = {}
+        for tenant, company_id in (("biggest", 1), ("small", COMPANIES)):
+            async with runtime.db.transaction() as conn:
+                client = await create_client(conn, runtime, company_id, ALL_SCOPES, "bench")
+            fixtures[f"{tenant}_id"] = client.client_id
+            fixtures[f"{tenant}_secret"] = client.client_secret
+        debt = await runtime.db.fetchval(
+            "SELECT debt_id FROM followups WHERE company_id = 1"
+            " GROUP BY debt_id ORDER BY count(*) DESC, debt_id LIMIT 1"
+        )
+        fixtures["debt"] = runtime.ids.encode(Resource.DEBT, int(debt))
+        return fixtures
+    finally:
+        await runtime.close()
+
+
+def run_all(
+    args: argparse.Namespace, env: dict[str, str], fixtures: dict[str, str], home: Path
+) -> list[Measure]:
+    connections = [int(c) for c in args.connections.split(",")]
+    chosen = [s for s in SCENARIOS if not args.scenarios or s.name in args.scenarios.split(",")]
+    relance = [str(Path(sys.executable).with_name("relance")), "serve", "--workers", str(args.workers)]
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--workers", str(args.workers)]
+    uvicorn += ["--log-level", "warning", "--host", "127.0.0.1"]
+    measures: list[Measure] = []
+    with server(relance, env, "--port") as base:
+        tokens = {t: token(base, fixtures, t) for t in ("biggest", "small")}
+        page = httpx.get(f"{base}{URL}?limit=50", headers=bearer(tokens["biggest"])).content
+        (home / "page.json").write_bytes(page)
+        measures += drive("relance", base, chosen, connections, tokens, fixtures, args.seconds)
+    variant = [*uvicorn, "bench.variants:create_app_without_total"]
+    with server(variant, env, "--port") as base:
+        measures += drive("no total", base, chosen, connections, tokens, fixtures, args.seconds)
+    floor_env = {**env, "RELANCE_BENCH_FLOOR_PAGE": str(home / "page.json")}
+    with server([*uvicorn, "bench.floor:create_app"], floor_env, "--port") as base:
+        floor = Scenario("floor", "biggest", "limit=50")
+        measures += drive("floor", base, [floor], connections, tokens, fixtures, args.seconds)
+    return measures
+
+
+@contextlib.contextmanager
+def server(command: list[str], env: dict[str, str], port_flag: str) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen([*command, port_flag, str(port)], env=env)  # noqa: S603
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"the server exited with status {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(f"{base}/", timeout=1)
+            return
+        time.sleep(0.2)
+    sys.exit(f"no answer from {base} within 60 s")
+
+
+def token(base: str, fixtures: dict[str, str], tenant: str) -> str:
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": fixtures[f"{tenant}_id"],
+        "client_secret": fixtures[f"{tenant}_secret"],
+    }
+    response = httpx.post(f"{base}/token", data=form)
+    response.raise_for_status()
+    value: str = response.json()["access_token"]
+    return value
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {value}"}
+
+
+def drive(
+    server_name: str,
+    base: str,
+    scenarios: list[Scenario],
+    connections: list[int],
+    tokens: dict[str, str],
+    fixtures: dict[str, str],
+    seconds: int,
+) -> list[Measure]:
+    measures = []
+    for scenario in scenarios:
+        url = f"{base}{URL}?{scenario.query.format(**fixtures)}"
+        check = httpx.get(url, headers=bearer(tokens[scenario.tenant]))
+        if check.status_code != 200:
+            sys.exit(f"{server_name} {scenario.name}: {check.status_code} {check.text[:200]}")
+        for count in connections:
+            stats = wrk(url, tokens[scenario.tenant], count, seconds)
+            measures.append(Measure(server_name, scenario.name, count, **stats))
+            print(f"  {server_name:9} {scenario.name:18} c={count:<3} {stats}", file=sys.stderr)
+    return measures
+
+
+def wrk(url: str, bearer_token: str, connections: int, seconds: int) -> dict[str, Any]:
+    command = ["wrk", "-t", str(min(2, connections)), "-c", str(connections)]
+    command += ["-d", f"{seconds}s", "--latency", "-H", f"Authorization: Bearer {bearer_token}"]
+    output = subprocess.run(  # noqa: S603
+        [*command, url], capture_output=True, text=True, check=True
+    ).stdout
+    return {
+        "requests_per_second": float(_find(r"Requests/sec:\s+([\d.]+)", output)),
+        "p50_ms": _latency(_find(r"\s50%\s+([\d.]+\w+)", output)),
+        "p99_ms": _latency(_find(r"\s99%\s+([\d.]+\w+)", output)),
+        "errors": int(_find(r"Non-2xx or 3xx responses: (\d+)", output, "0"))
+        + sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output)),
+    }
+
+
+def _find(pattern: str, text: str, default: str | None = None) -> str:
+    match = re.search(pattern, text)
+    if match is None:
+        if default is None:
+            raise RuntimeError(f"unexpected wrk output: {text}")
+        return default
+    return match.group(1)
+
+
+def _latency(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def report(args: argparse.Namespace, measures: list[Measure]) -> None:
+    command = "python bench/run.py " + " ".join(sys.argv[1:])
+    commit = subprocess.run(  # noqa: S603
+        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if args.json:
+        document = {"command": command, "commit": commit, "measures": [asdict(m) for m in measures]}
+        sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+    table = markdown(args, measures, command, commit)
+    if not args.json:
+        print(table)
+    if args.record:
+        with (ROOT / "bench" / "RESULTS.md").open("a") as results:
+            results.write("\n" + table)
+
+
+def markdown(args: argparse.Namespace, measures: list[Measure], command: str, commit: str) -> str:
+    count_free = {(m.scenario, m.connections): m for m in measures if m.server == "no total"}
+    floor = {m.connections: m for m in measures if m.server == "floor"}
+    lines = [
+        f"### {args.database}, {args.rows:,} followups, {args.workers} workers",
+        "",
+        f"`{command}` at commit `{commit}`, {time.strftime('%Y-%m-%d')}.",
+        "",
+        "| server | scenario | conns | req/s | p50 ms | p99 ms | errors | vs no total | vs floor |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for m in measures:
+        free = count_free.get((m.scenario, m.connections))
+        ratio = f"{m.requests_per_second / free.requests_per_second:.0%}" if free else ""
+        base = floor.get(m.connections)
+        share = f"{m.requests_per_second / base.requests_per_second:.0%}" if base else ""
+        lines.append(
+            f"| {m.server} | {m.scenario} | {m.connections} | {m.requests_per_second:,.0f} |"
+            f" {m.p50_ms:.2f} | {m.p99_ms:.2f} | {m.errors} |"
+            f" {ratio if m.server == 'relance' else ''} | {share} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Relance with the total left out: the same app, stack and page query, minus the count, so that
+the cost of an exact total can be measured against it. For benchmarks only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+
+from relance.app import create_app
+from relance.db import Connection, Row
+from relance.followups import repository, service
+from relance.followups.schemas import FollowupFilters
+
+
+async def page_without_total(
+    conn: Connection,
+    dialect: str,
+    company_id: int,
+    filters: FollowupFilters,
+    limit: int,
+    offset: int,
+    seek_from: int,
+) -> tuple[int, list[Row]]:
+    params = repository._Params()
+    rows_where, _ = repository._rows_where(params, company_id, filters)
+    sql = (
+        f"SELECT {repository._COLUMNS} FROM followups WHERE {rows_where} {repository._ORDER}"
+        f" LIMIT {params.bind(limit)} OFFSET {params.bind(offset)}"
+    )
+    rows: Any = await conn.fetch(sql, *params.values)
+    return -1, list(rows)
+
+
+def create_app_without_total() -> Litestar:
+    service.repository.page_of_followups = page_without_total  # type: ignore[assignment]
+    return create_app()
