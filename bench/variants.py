@@ -23,7 +23,8 @@ async def page_without_total(
     seek_from: int,
 ) -> tuple[int, list[Row]]:
     params = repository._Params()
-    rows_where, _ = repository._rows_where(params, company_id, filters)
+    shared = repository._shared(params, company_id, filters)
+    rows_where = repository._rows_where(params, shared, filters)
     sql = (
         f"SELECT {repository._COLUMNS} FROM followups WHERE {rows_where} {repository._ORDER}"
         f" LIMIT {params.bind(limit)} OFFSET {params.bind(offset)}"
