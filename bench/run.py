@@ -212,6 +212,8 @@ def drive(
         check = httpx.get(url, headers=bearer(tokens[scenario.tenant]))
         if check.status_code != 200:
             sys.exit(f"{server_name} {scenario.name}: {check.status_code} {check.text[:200]}")
+        # Unrecorded: every worker opens its connections and prepares its statements first.
+        wrk(url, tokens[scenario.tenant], max(connections), 1)
         for count in connections:
             stats = wrk(url, tokens[scenario.tenant], count, seconds)
             measures.append(Measure(server_name, scenario.name, count, **stats))

@@ -147,20 +147,22 @@ async def _sought_page(
 ) -> tuple[int, list[Row]]:
     params = _Params()
     shared = _shared(params, company_id, filters)
+    total = _total(params, shared, filters)
     counts_where = _counts_where(params, shared, filters)
     rows_where = _rows_where(params, shared, filters)
     limit_param, offset_param = params.bind(limit), params.bind(offset)
-    ctes = (
-        "WITH days AS (SELECT day, n, sum(n) OVER (ORDER BY day DESC) AS through"
-        f" FROM followup_day_counts WHERE {counts_where}),"
-        f" seek AS (SELECT day, through - n AS newer FROM days"
-        f" WHERE through > CAST({offset_param} AS BIGINT) ORDER BY day DESC LIMIT 1) "
+    # The running sum stops at the first day, newest first, that reaches past the offset: the
+    # day the page starts in, and how many rows lie in the newer days.
+    seek = (
+        "WITH seek AS (SELECT day, through - n AS newer FROM (SELECT day, n,"
+        f" sum(n) OVER (ORDER BY day DESC) AS through FROM followup_day_counts"
+        f" WHERE {counts_where}) AS d WHERE through > CAST({offset_param} AS BIGINT)"
+        " ORDER BY day DESC LIMIT 1) "
     )
-    total = "(SELECT CAST(coalesce(max(through), 0) AS BIGINT) AS total FROM days) AS t"
     where = f"{rows_where} AND activity_at < (SELECT {_DAY_AFTER[dialect]} FROM seek)"
     skip = f"CAST(CAST({offset_param} AS BIGINT) - newer AS BIGINT)"
     window = f"LIMIT {limit_param} OFFSET coalesce((SELECT {skip} FROM seek), 0)"
-    return await _joined(conn, total, where, window, params.values, ctes)
+    return await _joined(conn, f"({total}) AS t", where, window, params.values, seek)
 
 
 def _start_of(day: date) -> datetime:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relance.models.base import Base, Key
@@ -19,11 +19,15 @@ class FollowupTotal(Base):
     """
 
     __tablename__ = "followup_totals"
-    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - read by SQLAlchemy
+    __table_args__ = (
+        # INCLUDE (n): PostgreSQL answers from the index alone; SQLite stores rows in key order.
+        PrimaryKeyConstraint("company_id", "status", "type", postgresql_include=["n"]),
+        {"sqlite_with_rowid": False},
+    )
 
-    company_id: Mapped[int] = mapped_column(Key, ForeignKey("companies.id"), primary_key=True)
-    status: Mapped[str] = mapped_column(String(20), primary_key=True)
-    type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    company_id: Mapped[int] = mapped_column(Key, ForeignKey("companies.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(20))
     n: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -32,10 +36,15 @@ class FollowupDayCount(Base):
     turns a deep page into a jump to the right day plus a small offset."""
 
     __tablename__ = "followup_day_counts"
-    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - read by SQLAlchemy
+    __table_args__ = (
+        # The seek reads a company's days newest first with their counts: an index-only scan.
+        PrimaryKeyConstraint("company_id", "status", "type", "day", postgresql_include=["n"]),
+        {"sqlite_with_rowid": False},
+    )
 
-    company_id: Mapped[int] = mapped_column(Key, ForeignKey("companies.id"), primary_key=True)
-    status: Mapped[str] = mapped_column(String(20), primary_key=True)
-    type: Mapped[str] = mapped_column(String(20), primary_key=True)
-    day: Mapped[date] = mapped_column(primary_key=True)
-    n: Mapped[int] = mapped_column(BigInteger)
+    company_id: Mapped[int] = mapped_column(Key, ForeignKey("companies.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(20))
+    day: Mapped[date] = mapped_column()
+    # A day's count fits 32 bits; its running sum is then a bigint, not PostgreSQL's slower numeric.
+    n: Mapped[int] = mapped_column(Integer)

@@ -25,14 +25,19 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("type", sa.String(length=20), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["companies.id"],
             name=op.f("fk_followup_day_counts_company_id_companies"),
         ),
         sa.PrimaryKeyConstraint(
-            "company_id", "status", "type", "day", name=op.f("pk_followup_day_counts")
+            "company_id",
+            "status",
+            "type",
+            "day",
+            name=op.f("pk_followup_day_counts"),
+            postgresql_include=["n"],
         ),
         sqlite_with_rowid=False,
     )
@@ -47,7 +52,13 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["company_id"], ["companies.id"], name=op.f("fk_followup_totals_company_id_companies")
         ),
-        sa.PrimaryKeyConstraint("company_id", "status", "type", name=op.f("pk_followup_totals")),
+        sa.PrimaryKeyConstraint(
+            "company_id",
+            "status",
+            "type",
+            name=op.f("pk_followup_totals"),
+            postgresql_include=["n"],
+        ),
         sqlite_with_rowid=False,
     )
     backfill()
