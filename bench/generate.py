@@ -38,6 +38,7 @@ from relance.demo.book import (
 from relance.followups import counts
 from relance.followups.enums import FollowupStatus as S
 from relance.followups.enums import FollowupType as T
+from relance.followups.schemas import FOLLOWUP_FIELDS
 from relance.schema import upgrade
 
 ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
@@ -55,35 +56,17 @@ TYPE_MIX = {
     T.POSTMAIL: 5,
     T.PHYSICAL: 1,
 }
+# The API's fields in the API's order, framed by the keys and the stored timestamps.
 FOLLOWUP_COLUMNS = (
     "id",
     "company_id",
     "debt_id",
-    "status",
-    "type",
-    "call_date",
-    "scheduled_at",
-    "summary",
-    "notes",
-    "call_id",
-    "audio_url",
-    "pdf_url",
-    "duration_ms",
-    "disconnection_reason",
-    "direction",
-    "phone_number_used",
-    "is_retry",
-    "processed_at",
-    "triggered_payment",
-    "email_opened",
-    "email_clicked",
-    "email_open_count",
-    "email_click_count",
-    "email_first_opened_at",
+    *FOLLOWUP_FIELDS[2:],
     "activity_at",
     "created_at",
     "updated_at",
 )
+COMPANY_COLUMNS = ("id", "name", "created_at", "updated_at")
 DEBT_COLUMNS = (
     "id",
     "company_id",
@@ -156,7 +139,9 @@ def _followup(
         processed = moment - timedelta(days=rng.randint(1, 5))
     calls = kind in (T.CALL, T.MANUAL_CALL, T.VOICEMAIL)
     reached = status in (S.DEAL_FOUND, S.DEAL_NOT_FOUND, S.BAD_BEHAVIOR)
-    duration = (rng.randint(45_000, 540_000) if reached else rng.randint(0, 30_000)) if calls else None
+    duration = (
+        (rng.randint(45_000, 540_000) if reached else rng.randint(0, 30_000)) if calls else None
+    )
     opened = kind == T.EMAIL and executed and status != S.FAILED and rng.random() < 0.45
     opens = rng.randint(1, 5) if opened else 0
     clicks = rng.randint(0, opens) if opened and rng.random() < 0.35 else 0
@@ -174,7 +159,7 @@ def _followup(
         f"call_{key:012x}" if calls and executed else None,
         None,
         None,
-        duration if executed else None,
+        duration if calls and executed else None,
         rng.choice(DISCONNECTIONS[status]) if calls and status in DISCONNECTIONS else None,
         "outbound" if calls else None,
         "+33970000001" if calls or kind in (T.SMS, T.WHATSAPP) else None,
@@ -182,10 +167,10 @@ def _followup(
         processed,
         status == S.DEAL_FOUND and rng.random() < 0.7,
         opened,
-        clicks > 0,
         opens,
-        clicks,
         moment + timedelta(hours=2) if opened else None,
+        clicks > 0,
+        clicks,
         call_date or moment,
         processed,
         processed,
@@ -200,6 +185,7 @@ def _status(rng: random.Random, kind: T, future: bool) -> S:
         return S.CANCELLED
     if roll < 0.03:
         return S.ON_HOLD
+    weighted: tuple[tuple[S, int], ...]
     if kind in (T.CALL, T.MANUAL_CALL):
         weighted = CALL_OUTCOMES
     elif kind == T.PHYSICAL:
@@ -291,16 +277,19 @@ async def _load_postgresql(dsn: str, book: Book, seed: int) -> None:
     try:
         await conn.execute(f"TRUNCATE {', '.join(TABLES)}, companies RESTART IDENTITY CASCADE")
         await conn.copy_records_to_table(
-            "companies", records=company_rows(book), columns=("id", "name", "created_at", "updated_at")
+            "companies",
+            records=company_rows(book),
+            columns=("id", "name", "created_at", "updated_at"),
         )
-        await conn.copy_records_to_table("debts", records=debt_rows(book, seed), columns=DEBT_COLUMNS)
+        await conn.copy_records_to_table(
+            "debts", records=debt_rows(book, seed), columns=DEBT_COLUMNS
+        )
         rows = followup_rows(book, seed)
         while batch := list(itertools.islice(rows, 50_000)):
             await conn.copy_records_to_table("followups", records=batch, columns=FOLLOWUP_COLUMNS)
         for table in ("companies", "debts", "followups"):
-            await conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-            )
+            sequence = f"pg_get_serial_sequence('{table}', 'id')"
+            await conn.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))")
     finally:
         await conn.close()
 
@@ -312,10 +301,7 @@ def _load_sqlite(path: str, book: Book, seed: int) -> None:
         conn.execute("BEGIN")
         for table in (*TABLES, "companies"):
             conn.execute(f"DELETE FROM {table}")
-        conn.executemany(
-            "INSERT INTO companies (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)",
-            company_rows(book),
-        )
+        _insert_all(conn, "companies", COMPANY_COLUMNS, iter(company_rows(book)))
         _insert_all(conn, "debts", DEBT_COLUMNS, debt_rows(book, seed))
         _insert_all(conn, "followups", FOLLOWUP_COLUMNS, followup_rows(book, seed))
         conn.execute("COMMIT")

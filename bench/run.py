@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import COMPANIES, default_url, load  # noqa: E402
+
 from relance.auth.scopes import ALL_SCOPES  # noqa: E402
 from relance.auth.service import create_client  # noqa: E402
 from relance.config import Settings  # noqa: E402
@@ -130,7 +131,12 @@ def run_all(
 ) -> list[Measure]:
     connections = [int(c) for c in args.connections.split(",")]
     chosen = [s for s in SCENARIOS if not args.scenarios or s.name in args.scenarios.split(",")]
-    relance = [str(Path(sys.executable).with_name("relance")), "serve", "--workers", str(args.workers)]
+    relance = [
+        str(Path(sys.executable).with_name("relance")),
+        "serve",
+        "--workers",
+        str(args.workers),
+    ]
     uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--workers", str(args.workers)]
     uvicorn += ["--log-level", "warning", "--host", "127.0.0.1"]
     measures: list[Measure] = []
@@ -152,7 +158,7 @@ def run_all(
 @contextlib.contextmanager
 def server(command: list[str], env: dict[str, str], port_flag: str) -> Iterator[str]:
     port = free_port()
-    process = subprocess.Popen([*command, port_flag, str(port)], env=env)  # noqa: S603
+    process = subprocess.Popen([*command, port_flag, str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base, process)
@@ -224,9 +230,7 @@ def drive(
 def wrk(url: str, bearer_token: str, connections: int, seconds: int) -> dict[str, Any]:
     command = ["wrk", "-t", str(min(2, connections)), "-c", str(connections)]
     command += ["-d", f"{seconds}s", "--latency", "-H", f"Authorization: Bearer {bearer_token}"]
-    output = subprocess.run(  # noqa: S603
-        [*command, url], capture_output=True, text=True, check=True
-    ).stdout
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     return {
         "requests_per_second": float(_find(r"Requests/sec:\s+([\d.]+)", output)),
         "p50_ms": _latency(_find(r"\s50%\s+([\d.]+\w+)", output)),
@@ -252,7 +256,7 @@ def _latency(text: str) -> float:
 
 def report(args: argparse.Namespace, measures: list[Measure]) -> None:
     command = "python bench/run.py " + " ".join(sys.argv[1:])
-    commit = subprocess.run(  # noqa: S603
+    commit = subprocess.run(
         ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],  # noqa: S607
         capture_output=True,
         text=True,

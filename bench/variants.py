@@ -9,7 +9,7 @@ from litestar import Litestar
 
 from relance.app import create_app
 from relance.db import Connection, Row
-from relance.followups import repository, service
+from relance.followups import repository
 from relance.followups.schemas import FollowupFilters
 
 
@@ -34,5 +34,6 @@ async def page_without_total(
 
 
 def create_app_without_total() -> Litestar:
-    service.repository.page_of_followups = page_without_total  # type: ignore[assignment]
+    # The service reads the function from the repository module at each call.
+    repository.page_of_followups = page_without_total
     return create_app()

@@ -7,13 +7,9 @@ migrations, and dropped at the end.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -22,8 +18,8 @@ from relance.app import create_app
 from relance.config import Settings
 from relance.runtime import Runtime, open_runtime
 from relance.schema import upgrade
+from tests.postgres import scratch_database
 
-ADMIN_URL = os.environ.get("RELANCE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = "test-deployment-secret-" + "x" * 16
 TABLES = (
     "followup_day_counts",
@@ -37,22 +33,8 @@ TABLES = (
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    name = f"relance_test_{secrets.token_hex(4)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    base, _, _ = ADMIN_URL.rpartition("/")
-    url = f"{base}/{name}"
-    try:
+    with scratch_database("relance_test") as url:
         yield url
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin(statement: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")

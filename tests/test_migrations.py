@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import secrets
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -21,7 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from alembic import command
 from alembic.config import Config
@@ -32,8 +30,8 @@ from relance.followups import counts
 from relance.followups.repository import insert_followup
 from relance.kit.time import utc_now
 from relance.schema import alembic_config, current_revision, head_revision
-from tests.conftest import ADMIN_URL
 from tests.factories import followup_values
+from tests.postgres import scratch_database
 
 COUNT_TABLES = ("followup_day_counts", "followup_totals")
 STATUSES = ["delivered", "no_answer", "scheduled", "failed", "cancelled"]
@@ -62,20 +60,8 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
         return
-    name = f"relance_mig_{secrets.token_hex(4)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{ADMIN_URL.rpartition('/')[0]}/{name}"
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin(statement: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
+    with scratch_database("relance_mig") as url:
+        yield url
 
 
 async def migrate(config: Config, revision: str, *, down: bool = False) -> None:

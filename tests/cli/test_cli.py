@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
-import secrets
 import socket
 import sqlite3
 import stat
@@ -18,11 +16,11 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
-ADMIN_URL = os.environ.get("RELANCE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from tests.postgres import scratch_database
+
 RELANCE = Path(sys.executable).with_name("relance")
 COMMAND = (
     [str(RELANCE)]
@@ -378,22 +376,10 @@ def test_a_busy_port_is_refused_quickly(tmp_path: Path, command: tuple[str, ...]
 # PostgreSQL
 
 
-async def _admin(statement: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
 def empty_postgres() -> Iterator[str]:
-    name = f"relance_cli_{secrets.token_hex(6)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{ADMIN_URL.rpartition('/')[0]}/{name}"
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_database("relance_cli") as url:
+        yield url
 
 
 @pytest.mark.postgresql
