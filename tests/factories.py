@@ -86,7 +86,9 @@ def followup_values(**overrides: Any) -> dict[str, Any]:
 
 async def create_followup(runtime: Runtime, company_id: int, debt_id: int, **overrides: Any) -> int:
     values = followup_values(**overrides)
-    return await insert_followup(runtime.db, company_id, debt_id, values, utc_now())
+    # A followup and its counts are written together or not at all.
+    async with runtime.db.transaction() as conn:
+        return await insert_followup(conn, company_id, debt_id, values, utc_now())
 
 
 def public_id(runtime: Runtime, resource: Resource, key: int) -> str:

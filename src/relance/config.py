@@ -40,8 +40,8 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
     token_issuer: str = "relance"  # noqa: S105 - the JWT "iss" claim
     db_pool_size: int = Field(default=10, ge=1, le=200)
-    # Pages whose first row lies deeper than this seek their day from the day counts instead of
-    # walking the index from the newest row.
+    # Pages whose first row lies this deep or deeper seek their day from the day counts instead
+    # of walking the index from the newest row.
     seek_from_offset: int = Field(default=1000, ge=0)
 
     @field_validator("secret_key")
@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("RELANCE_SECRET_KEY must be at least 32 characters of random text")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_database_url(value)  # raises ConfigError, a ValueError, with the fix to make
         return value
 
     @property

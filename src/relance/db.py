@@ -9,11 +9,13 @@ SQLite's own numbered `?1` form, so one statement text serves both.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import socket
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -22,18 +24,28 @@ from typing import Any, Protocol
 import asyncpg
 
 from relance.config import DatabaseTarget, Dialect
+from relance.kit.time import to_utc_seconds
 
 Row = Sequence[Any]
 
 # Failures that mean "the database cannot be reached", as opposed to a bad statement.
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncio.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
 )
+# SQLite reports a locked or unopenable file with the same class as a bad statement.
+_SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "unable to open database")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.OperationalError):
+        return str(exc).startswith(_SQLITE_UNAVAILABLE)
+    return isinstance(exc, UNAVAILABLE_ERRORS)
 
 
 class Connection(Protocol):
@@ -139,15 +151,14 @@ class SqliteDatabase(_SqliteCalls):
 
     @classmethod
     def open(cls, path: Path, pool_size: int) -> SqliteDatabase:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        connections = [open_sqlite(path) for _ in range(min(pool_size, 8))]
-        path.chmod(0o600)  # debtors' personal data: for this user's eyes only
-        return cls(connections)
+        create_private_file(path)
+        # SQLite serialises writers anyway; a few readers per process are all it can use.
+        return cls([open_sqlite(path) for _ in range(min(pool_size, 8))])
 
     async def _run(self, sql: str, args: Sequence[Any], how: str) -> Any:
         conn = await self._idle.get()
         try:
-            return await asyncio.to_thread(_sqlite_call, conn, sql, args, how)
+            return await _in_thread(conn, sql, args, how)
         finally:
             self._idle.put_nowait(conn)
 
@@ -158,13 +169,13 @@ class SqliteDatabase(_SqliteCalls):
             try:
                 # IMMEDIATE takes the write lock up front: a deferred transaction that later
                 # tries to write can fail with SQLITE_BUSY however long it waits.
-                await asyncio.to_thread(conn.execute, "BEGIN IMMEDIATE")
+                await _in_thread(conn, "BEGIN IMMEDIATE", (), "none")
                 try:
                     yield _SqliteTransaction(conn)
                 except BaseException:
-                    await asyncio.to_thread(conn.rollback)
+                    await _in_thread(conn, "ROLLBACK", (), "none")
                     raise
-                await asyncio.to_thread(conn.commit)
+                await _in_thread(conn, "COMMIT", (), "none")
             finally:
                 self._idle.put_nowait(conn)
 
@@ -179,7 +190,26 @@ class _SqliteTransaction(_SqliteCalls):
         self._conn = conn
 
     async def _run(self, sql: str, args: Sequence[Any], how: str) -> Any:
-        return await asyncio.to_thread(_sqlite_call, self._conn, sql, args, how)
+        return await _in_thread(self._conn, sql, args, how)
+
+
+async def _in_thread(conn: sqlite3.Connection, sql: str, args: Sequence[Any], how: str) -> Any:
+    """Run a statement in a worker thread. If the caller is cancelled, the statement still
+    finishes before the cancellation goes on, so no connection is ever handed to a second
+    thread while the first still uses it."""
+    work = asyncio.get_running_loop().run_in_executor(None, _sqlite_call, conn, sql, args, how)
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        await asyncio.wait([work])
+        raise
+
+
+def create_private_file(path: Path) -> None:
+    """The database file, made readable by this user only before SQLite opens it (SQLite gives
+    its -wal and -shm files the same mode): it holds debtors' personal data."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
 
 
 def open_sqlite(path: Path) -> sqlite3.Connection:
@@ -214,9 +244,7 @@ def sqlite_statement(sql: str) -> str:
 
 def _sqlite_timestamp(moment: datetime) -> str:
     # The stored text form sorts in time order, as every stored timestamp is UTC to the second.
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: every timestamp must carry its offset")
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+    return to_utc_seconds(moment).isoformat()
 
 
 sqlite3.register_adapter(datetime, _sqlite_timestamp)

@@ -10,7 +10,7 @@ import orjson
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from relance.db import UNAVAILABLE_ERRORS
+from relance.db import is_unavailable
 
 log = logging.getLogger("relance.errors")
 
@@ -25,9 +25,11 @@ class AppError(Exception):
         self,
         message: str | None = None,
         *,
+        status: int | None = None,
         details: Details | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        self.status = status or type(self).status
         self.message = message or type(self).message
         self.details = details
         self.headers = dict(headers or {})
@@ -72,6 +74,7 @@ class NotFound(AppError):
 
 class MethodNotAllowed(AppError):
     status = 405
+    message = "Method not allowed"
 
 
 class PayloadTooLarge(AppError):
@@ -91,9 +94,8 @@ class OAuthError(AppError):
     """Errors of POST /token, shaped by RFC 6749 §5.2 rather than by the API envelope."""
 
     def __init__(self, error: str, description: str, *, status: int = 400, **kw: Any) -> None:
-        self.status = status
         self.error = error
-        super().__init__(description, **kw)
+        super().__init__(description, status=status, **kw)
         self.headers.setdefault("Cache-Control", "no-store")
 
     def body(self) -> dict[str, Any]:
@@ -120,7 +122,7 @@ def as_app_error(request: Request[Any, Any, Any], exc: Exception) -> AppError:
         return ValidationFailed(_framework_details(exc.extra))
     if isinstance(exc, HTTPException):
         return _from_framework(request, exc)
-    if isinstance(exc, UNAVAILABLE_ERRORS):
+    if is_unavailable(exc):
         log.warning("database unavailable: %s", type(exc).__name__)
         return ServiceUnavailable()
     log.exception("unhandled error on %s %s", request.method, request.scope["path"])
@@ -140,9 +142,10 @@ def _from_framework(request: Request[Any, Any, Any], exc: HTTPException) -> AppE
         )
     if exc.status_code == 413:
         return PayloadTooLarge()
-    error = AppError(exc.detail or "Request failed", headers=exc.headers)
-    error.status = exc.status_code
-    return error
+    if exc.status_code >= 500:
+        log.error("framework error on %s %s: %s", method, path, exc.detail)
+        return AppError()
+    return AppError(exc.detail or "Request failed", status=exc.status_code, headers=exc.headers)
 
 
 def _framework_details(extra: Any) -> dict[str, list[str]]:

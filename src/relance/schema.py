@@ -9,13 +9,13 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from relance.config import DatabaseTarget
-from relance.db import Database
+from relance.db import Database, create_private_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class SchemaBehind(RuntimeError):
-    """The database is at an older revision than this code needs."""
+    """The database is not at the revision this code needs (usually older)."""
 
 
 def alembic_config(target: DatabaseTarget) -> Config:
@@ -28,7 +28,7 @@ def alembic_config(target: DatabaseTarget) -> Config:
 
 def upgrade(target: DatabaseTarget) -> None:
     if target.dialect == "sqlite":
-        Path(target.driver_dsn).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        create_private_file(Path(target.driver_dsn))
     command.upgrade(alembic_config(target), "head")
 
 
@@ -56,5 +56,5 @@ async def ensure_current(db: Database, target: DatabaseTarget) -> None:
     if current != head:
         raise SchemaBehind(
             f"the database schema is at revision {current or 'none'}, this version of Relance "
-            f"needs {head}: run `relance db upgrade` first"
+            f"needs {head}: run `relance db upgrade` (with this version) first"
         )

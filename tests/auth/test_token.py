@@ -132,6 +132,13 @@ class TestErrors:
         assert_oauth_error(response, 401, "invalid_client")
         assert response.headers["www-authenticate"].startswith("Basic")
 
+    @pytest.mark.parametrize("client_id", ["rlc_a\x00b", "x" * 65, "rlc_ space"])
+    async def test_an_impossible_client_id_is_invalid_client(
+        self, client: Client, credentials: NewClient, client_id: str
+    ) -> None:
+        response = await client.post("/token", data=grant(credentials, client_id=client_id))
+        assert_oauth_error(response, 401, "invalid_client")
+
     async def test_another_grant_type_is_unsupported(
         self, client: Client, credentials: NewClient
     ) -> None:

@@ -416,3 +416,39 @@ def test_companies_create_on_an_unmigrated_postgresql_asks_for_an_upgrade(
     assert result.returncode != 0, report(result)
     assert "Traceback" not in result.stderr, report(result)
     assert "relance db upgrade" in flat(result.stderr), report(result)
+
+
+# configuration mistakes
+
+
+def test_an_unsupported_database_url_is_named_without_a_traceback(tmp_path: Path) -> None:
+    result = relance("db", "upgrade", data_dir=tmp_path, env={"RELANCE_DATABASE_URL": "mysql://x"})
+
+    assert result.returncode == 2, report(result)
+    assert "Traceback" not in result.stderr, report(result)
+    assert "RELANCE_DATABASE_URL" in flat(result.stderr), report(result)
+
+
+def test_a_damaged_secret_key_file_is_named_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "secret.key").write_text("not base64 at all!\n")
+
+    result = relance("companies", "create", "Acme SAS", "--json", data_dir=tmp_path)
+
+    assert result.returncode == 2, report(result)
+    assert "Traceback" not in result.stderr, report(result)
+    assert "secret.key" in flat(result.stderr), report(result)
+
+
+def test_recount_rebuilds_the_counts_of_the_demo(tmp_path: Path) -> None:
+    ok_json(relance("demo", "--no-serve", "--json", data_dir=tmp_path))
+    database = sqlite3.connect(tmp_path / "relance.sqlite3")
+    query = "SELECT company_id, status, type, n FROM followup_totals WHERE n > 0 ORDER BY 1, 2, 3"
+    before = database.execute(query).fetchall()
+    database.execute("DELETE FROM followup_totals")
+    database.commit()
+
+    result = relance("db", "recount", data_dir=tmp_path)
+
+    assert result.returncode == 0, report(result)
+    assert database.execute(query).fetchall() == before
+    assert before

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import jwt
@@ -223,6 +223,23 @@ class TestEnvelope:
         assert (item["email_open_count"], item["email_click_count"]) == (3, 1)
         assert item["email_first_opened_at"] == "2024-01-22T11:02:03+00:00"
         assert ISO_UTC.fullmatch(item["processed_at"])
+
+    async def test_timestamps_are_stored_in_utc_to_the_second(
+        self, runtime: Runtime, client: Client, tenant: Tenant
+    ) -> None:
+        paris = timezone(timedelta(hours=2))
+        await create_followup(
+            runtime,
+            tenant.company_id,
+            tenant.debt_id,
+            call_date=datetime(2024, 6, 1, 0, 30, 15, 987654, tzinfo=paris),
+            processed_at=datetime(2024, 6, 1, 0, 45, 0, 1, tzinfo=paris),
+        )
+        [item] = (await list_ok(client, tenant, date_from="2024-05-31", date_to="2024-05-31"))[
+            "data"
+        ]
+        assert item["call_date"] == "2024-05-31T22:30:15+00:00"
+        assert item["processed_at"] == "2024-05-31T22:45:00+00:00"
 
     async def test_ids_are_22_base62_characters(
         self, runtime: Runtime, client: Client, tenant: Tenant

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from relance.auth import repository
@@ -18,6 +19,8 @@ from relance.db import Connection
 from relance.errors import MissingScope, OAuthError, Unauthenticated
 from relance.kit.time import utc_now
 from relance.runtime import Runtime
+
+_CLIENT_ID = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,9 @@ async def create_client(
 async def exchange_client_credentials(
     runtime: Runtime, client_id: str, client_secret: str, scope: str | None, *, basic: bool
 ) -> tuple[IssuedToken, tuple[str, ...]]:
-    client = await repository.find_client(runtime.db, client_id)
+    # Only a plausible client ID reaches the database (PostgreSQL refuses a NUL byte outright).
+    plausible = _CLIENT_ID.fullmatch(client_id) is not None
+    client = await repository.find_client(runtime.db, client_id) if plausible else None
     usable = client is not None and not client.revoked
     # The hash is computed even for an unknown client, and both failures read the same, so
     # neither the answer nor its timing tells which client IDs exist.

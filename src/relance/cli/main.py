@@ -56,6 +56,8 @@ def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(run())
+    except ConfigError as exc:
+        fail(f"configuration: {exc}", 2)
     except OSError as exc:
         fail(f"cannot reach the database: {exc}")
 
@@ -71,6 +73,21 @@ def db_upgrade() -> None:
 
     upgrade(settings().database)
     err.print("database schema is up to date")
+
+
+@db_app.command("recount")
+def db_recount() -> None:
+    """Rebuild the followup count tables from the followups (after a bulk load or a repair)."""
+    from relance.followups.counts import rebuild
+
+    prepare_schema()
+
+    async def work(runtime: Runtime) -> None:
+        async with runtime.db.transaction() as conn:
+            await rebuild(conn, runtime.db.dialect)
+
+    with_runtime(work)
+    err.print("followup counts rebuilt")
 
 
 @companies_app.command("create")

@@ -45,8 +45,9 @@ async def apply_deltas(conn: Connection, deltas: Iterable[tuple[CountKey, int]])
             for t in (kind, ANY):
                 totals[(company_id, s, t)] += n
                 days[(company_id, s, t, day)] += n
-    # Rows are locked in one global order, so concurrent writers cannot deadlock on them, as
-    # long as a transaction makes one call with all its deltas.
+    # Rows are locked in key order within a call. Every write of a company also locks its
+    # (company, ANY, ANY) total, which serialises that company's writers until they commit; a
+    # transaction that writes to several companies should pass all its deltas in one call.
     total_rows = sorted((*key, n) for key, n in totals.items() if n)
     day_rows = sorted((*key, n) for key, n in days.items() if n)
     # A followup moved to another day nets to nothing in the totals but not in the days.

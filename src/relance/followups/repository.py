@@ -1,7 +1,7 @@
 """Every SQL statement about followups.
 
-Tenant scoping lives here and only here: every read is built from `_conditions`, which starts
-from the company's own rows, so no caller can forget the filter. Every write keeps the count
+Tenant scoping lives here and only here: every read is built on `_shared`, which binds the
+company first, so no caller can forget the filter. Every write keeps the count
 tables (`followups.counts`) in step, in the same transaction.
 """
 
@@ -11,9 +11,11 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypedDict
 
+from relance.config import Dialect
 from relance.db import Connection, Row
 from relance.followups import counts
 from relance.followups.schemas import FOLLOWUP_FIELDS, FollowupFilters, activity_at
+from relance.kit.time import to_utc_seconds
 from relance.models.followup_count import ANY
 
 _COLUMNS = ", ".join(FOLLOWUP_FIELDS)
@@ -39,7 +41,7 @@ class _Params:
 
 async def page_of_followups(
     conn: Connection,
-    dialect: str,
+    dialect: Dialect,
     company_id: int,
     filters: FollowupFilters,
     limit: int,
@@ -84,6 +86,9 @@ async def _joined(
     return int(rows[0][0]), [row[1:] for row in rows if row[1] is not None]
 
 
+_ANY_SQL = f"'{ANY}'"
+
+
 class _Shared(TypedDict, total=False):
     company_id: str
     status: str
@@ -115,8 +120,8 @@ def _rows_where(params: _Params, shared: _Shared, filters: FollowupFilters) -> s
 def _counts_where(params: _Params, shared: _Shared, filters: FollowupFilters) -> str:
     """The same filters over the count tables, where ANY stands for an unfiltered column."""
     counts = [f"company_id = {shared['company_id']}"]
-    counts.append(f"status = {shared.get('status', repr(ANY))}")
-    counts.append(f"type = {shared.get('type', repr(ANY))}")
+    counts.append(f"status = {shared.get('status', _ANY_SQL)}")
+    counts.append(f"type = {shared.get('type', _ANY_SQL)}")
     if filters.date_from is not None:
         counts.append(f"day >= {params.bind(filters.date_from)}")
     if filters.date_to is not None:
@@ -139,7 +144,7 @@ _SUM = "CAST(coalesce(sum(n), 0) AS BIGINT)"
 
 async def _sought_page(
     conn: Connection,
-    dialect: str,
+    dialect: Dialect,
     company_id: int,
     filters: FollowupFilters,
     limit: int,
@@ -178,6 +183,18 @@ _INSERT = (
 )
 
 
+_TIMESTAMPS = ("call_date", "scheduled_at", "processed_at", "email_first_opened_at")
+
+
+def _stored(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values as stored: timestamps in UTC to the second, on either database."""
+    stored = dict(values)
+    for name in _TIMESTAMPS:
+        if stored[name] is not None:
+            stored[name] = to_utc_seconds(stored[name])
+    return stored
+
+
 def _insert_row(
     company_id: int, debt_id: int, values: Mapping[str, Any], now: datetime
 ) -> tuple[Any, ...]:
@@ -188,6 +205,7 @@ def _insert_row(
 async def insert_followup(
     conn: Connection, company_id: int, debt_id: int, values: Mapping[str, Any], now: datetime
 ) -> int:
+    values = _stored(values)
     row = _insert_row(company_id, debt_id, values, now)
     followup_id = int(await conn.fetchval(_INSERT + " RETURNING id", *row))
     await counts.apply_deltas(conn, [(_count_key(company_id, values), 1)])
@@ -201,6 +219,7 @@ async def insert_followups(
     followups: Sequence[Mapping[str, Any]],
     now: datetime,
 ) -> None:
+    followups = [_stored(values) for values in followups]
     rows = [_insert_row(company_id, debt_id, values, now) for values in followups]
     await conn.executemany(_INSERT, rows)
     await counts.apply_deltas(conn, [(_count_key(company_id, values), 1) for values in followups])

@@ -2,7 +2,7 @@
 
 An ID is one AES block holding a resource tag, a fixed marker and the internal integer key,
 written as 22 base62 characters. Decoding needs no database: a string that does not decrypt to
-the marker and the expected tag is malformed. The marker gives 56 bits of authenticity, so a
+the marker and the expected tag is malformed. Marker and tag give 64 bits of authenticity, so a
 guessed or altered ID is rejected as malformed with near certainty.
 """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import secrets
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from relance.config import ConfigError
 
 KEY_FILE_NAME = "secret.key"
 
@@ -43,7 +46,7 @@ def load_master_secret(data_dir: Path, configured: str | None) -> bytes:
         return configured.encode()
     path = data_dir / KEY_FILE_NAME
     try:
-        return base64.b64decode(path.read_bytes().strip(), validate=True)
+        return _read_key(path)
     except FileNotFoundError:
         pass
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -57,7 +60,17 @@ def load_master_secret(data_dir: Path, configured: str | None) -> bytes:
     try:
         os.link(staging, path)
     except FileExistsError:
-        return base64.b64decode(path.read_bytes().strip(), validate=True)
+        return _read_key(path)
     finally:
         staging.unlink()
+    return master
+
+
+def _read_key(path: Path) -> bytes:
+    try:
+        master = base64.b64decode(path.read_bytes().strip(), validate=True)
+    except (binascii.Error, ValueError):
+        master = b""
+    if len(master) < 32:
+        raise ConfigError(f"{path} is not a Relance secret key; restore it from a backup")
     return master

@@ -14,10 +14,3 @@ def to_utc_seconds(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: every timestamp must carry its offset")
     return moment.astimezone(UTC).replace(microsecond=0)
-
-
-def isoformat(moment: datetime | str | None) -> str | None:
-    """The API's form, `2024-01-22T10:30:00+00:00`, from either database's native value."""
-    if moment is None or isinstance(moment, str):
-        return moment
-    return moment.isoformat()
