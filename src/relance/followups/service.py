@@ -7,6 +7,7 @@ from typing import Any
 from relance.auth.tokens import Principal
 from relance.followups import repository
 from relance.followups.schemas import FollowupFilters, followup_json
+from relance.kit.ids import Resource
 from relance.kit.pagination import PageRequest
 from relance.runtime import Runtime
 
@@ -24,4 +25,6 @@ async def list_followups(
         page.offset,
         runtime.settings.seek_from_offset,
     )
-    return [followup_json(row, runtime.ids) for row in rows], total
+    followup_id = runtime.ids.encoder(Resource.FOLLOWUP)
+    debt_id = runtime.ids.encoder(Resource.DEBT)
+    return [followup_json(row, followup_id, debt_id) for row in rows], total

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from functools import lru_cache
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -18,6 +18,7 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 ID_LENGTH = 22
 _MARKER = b"relance"
 _MAX_KEY = 2**64 - 1
+_REMEMBERED_IDS = 65_536
 _SHAPE = re.compile(rf"[0-9A-Za-z]{{{ID_LENGTH}}}")
 _DIGIT = {char: value for value, char in enumerate(ALPHABET)}
 
@@ -39,9 +40,30 @@ class IdCodec:
         cipher = Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305
         self._encryptor = cipher.encryptor()
         self._decryptor = cipher.decryptor()
-        self.encode = lru_cache(maxsize=65_536)(self._encode)
+        self._encoders = {resource: self._cached_encoder(resource) for resource in Resource}
 
-    def _encode(self, resource: Resource, key: int) -> str:
+    def encode(self, resource: Resource, key: int) -> str:
+        return self._encoders[resource](key)
+
+    def encoder(self, resource: Resource) -> Callable[[int], str]:
+        """`encode` for one resource, for loops over many rows: a plain dict lookup per ID."""
+        return self._encoders[resource]
+
+    def _cached_encoder(self, resource: Resource) -> Callable[[int], str]:
+        # Pages repeat IDs (a debt's followups, the newest rows): remember recent ones.
+        known: dict[int, str] = {}
+
+        def encode(key: int) -> str:
+            public = known.get(key)
+            if public is None:
+                if len(known) >= _REMEMBERED_IDS:
+                    known.clear()
+                public = known[key] = self._encrypt(resource, key)
+            return public
+
+        return encode
+
+    def _encrypt(self, resource: Resource, key: int) -> str:
         if not 0 < key <= _MAX_KEY:
             raise ValueError(f"internal key out of range: {key}")
         block = bytes([resource]) + _MARKER + key.to_bytes(8, "big")
