@@ -7,7 +7,8 @@ import errno
 import socket
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, NoReturn, TypeVar
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import orjson
 import typer
@@ -17,6 +18,9 @@ from relance.auth.scopes import UnknownScopes, parse_scopes
 from relance.config import ConfigError, Settings, get_settings
 from relance.kit.ids import MalformedId, Resource
 from relance.runtime import Runtime, open_runtime
+
+if TYPE_CHECKING:
+    from relance.demo.service import DemoAccess
 
 app = typer.Typer(
     no_args_is_help=True, help="Relance: a self-hostable, GetBill-compatible followups API."
@@ -180,7 +184,7 @@ def demo(
     port: PortOption = 8000,
 ) -> None:
     """Migrate, load the demo book, print ready-to-paste commands and serve."""
-    from relance.demo.service import DemoAccess, DemoConflict, load_demo
+    from relance.demo.service import DemoConflict, load_demo
 
     if not no_serve:
         ensure_port_free(host, port)
@@ -190,18 +194,14 @@ def demo(
     except DemoConflict as exc:
         fail(str(exc))
     if as_json:
-        print_json({"companies": [vars_of(c) for c in companies]})
+        print_json({"companies": [asdict(c) for c in companies]})
     else:
         print_demo_guide(companies, host, port)
     if not no_serve:
         run_server(host, port, 1)
 
 
-def vars_of(access: Any) -> dict[str, str]:
-    return {name: getattr(access, name) for name in ("id", "name", "client_id", "client_secret")}
-
-
-def print_demo_guide(companies: list[Any], host: str, port: int) -> None:
+def print_demo_guide(companies: list[DemoAccess], host: str, port: int) -> None:
     base = f"http://{host}:{port}"
     out.print("[bold]Demo companies[/] (each client holds every scope):")
     for company in companies:
