@@ -269,7 +269,14 @@ async def load(target: DatabaseTarget, rows: int, seed: int) -> None:
     print(f"{target.dialect}: loaded {rows} followups in {elapsed:.0f} s", file=sys.stderr)
 
 
-TABLES = ("followup_day_counts", "followup_totals", "followups", "debts", "oauth_clients")
+TABLES = (
+    "followup_month_counts",
+    "followup_day_counts",
+    "followup_totals",
+    "followups",
+    "debts",
+    "oauth_clients",
+)
 
 
 async def _load_postgresql(dsn: str, book: Book, seed: int) -> None:

@@ -22,6 +22,7 @@ from tests.postgres import scratch_database
 
 SECRET = "test-deployment-secret-" + "x" * 16
 TABLES = (
+    "followup_month_counts",
     "followup_day_counts",
     "followup_totals",
     "followups",

@@ -21,7 +21,7 @@ class SchemaBehind(RuntimeError):
 def alembic_config(target: DatabaseTarget) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(slug)s")
+    config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s")
     config.set_main_option("sqlalchemy.url", target.sqlalchemy_url.replace("%", "%%"))
     return config
 

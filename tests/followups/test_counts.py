@@ -57,7 +57,8 @@ OFFSETS = [UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))]
 # On and next to UTC day boundaries, so that a day counted on the wrong side shows.
 SECONDS_INTO_DAY = [0, 1, 12 * 3600, 86_399]
 
-CountsSnapshot = tuple[dict[tuple[Any, ...], int], dict[tuple[Any, ...], int]]
+Counts = dict[tuple[Any, ...], int]
+CountsSnapshot = tuple[Counts, Counts, Counts]
 
 
 @pytest.fixture(params=[0, 1000], ids=["seek", "walk"])
@@ -234,7 +235,7 @@ async def populate(
 
 
 async def snapshot(conn: Connection) -> CountsSnapshot:
-    """Both count tables, without the rows that count nothing."""
+    """The count tables, without the rows that count nothing."""
     totals = {
         (int(row[0]), row[1], row[2]): int(row[3])
         for row in await conn.fetch("SELECT company_id, status, type, n FROM followup_totals")
@@ -247,19 +248,29 @@ async def snapshot(conn: Connection) -> CountsSnapshot:
         )
         if row[4]
     }
-    return totals, days
+    months = {
+        (int(row[0]), row[1], row[2], date.fromisoformat(str(row[3]))): int(row[4])
+        for row in await conn.fetch(
+            "SELECT company_id, status, type, month, n FROM followup_month_counts"
+        )
+        if row[4]
+    }
+    return totals, days, months
 
 
 def tally(book: Sequence[Written]) -> CountsSnapshot:
-    """The count tables worked out in Python: each followup under its four keys, per UTC day."""
+    """The count tables worked out in Python: each followup under its four keys, per UTC day
+    and month."""
     totals: Counter[tuple[Any, ...]] = Counter()
     days: Counter[tuple[Any, ...]] = Counter()
+    months: Counter[tuple[Any, ...]] = Counter()
     for row in book:
         for status in (row.status, ANY):
             for kind in (row.type, ANY):
                 totals[(row.company_id, status, kind)] += 1
                 days[(row.company_id, status, kind, row.day)] += 1
-    return dict(totals), dict(days)
+                months[(row.company_id, status, kind, row.day.replace(day=1))] += 1
+    return dict(totals), dict(days), dict(months)
 
 
 async def rebuilt(db: Database) -> CountsSnapshot:

@@ -29,14 +29,17 @@ from tests.factories import (
 
 URL = "/external-api/v1/followups"
 DAYS = [date(2024, 3, day) for day in (1, 2, 3)]
-# Few distinct moments, on day boundaries among them, so that ties and edges are common.
+# Few distinct moments, on day and month boundaries among them, so that ties and edges are
+# common.
 MOMENTS = [
+    at("2024-02-29T12:00:00"),
     at("2024-03-01T00:00:00"),
     at("2024-03-01T23:59:59"),
     at("2024-03-02T00:00:00"),
     at("2024-03-02T12:00:00"),
     at("2024-03-03T00:00:00"),
     at("2024-03-03T23:59:59"),
+    at("2024-04-01T00:00:00"),
 ]
 
 
@@ -173,3 +176,23 @@ async def walk_pages(
         assert len(body["data"]) == expected_size
         seen.extend(item["id"] for item in body["data"])
     return seen
+
+
+async def test_pages_across_months_and_days_come_in_order(runtime: Runtime, client: Client) -> None:
+    """Rows spread over several months and days, some sharing a moment: every page in order."""
+    company = await create_company(runtime)
+    debt = await create_debt(runtime, company)
+    moments = [
+        f"2024-{month:02d}-{day:02d}T{hour:02d}:00:00"
+        for month in (1, 2, 3)
+        for day in (1, 15, 28)
+        for hour in (0, 12, 12)
+    ]
+    keys = [await create_followup(runtime, company, debt, call_date=at(m)) for m in moments]
+    newest_first = sorted(zip(moments, keys, strict=True), reverse=True)
+    expected = [runtime.ids.encode(Resource.FOLLOWUP, key) for _, key in newest_first]
+
+    token = await token_for(client, await create_client(runtime, company))
+    for limit in (1, 2, 5):
+        seen = await walk_pages(client, token, {"limit": limit}, len(expected), limit)
+        assert seen == expected, limit

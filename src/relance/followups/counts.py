@@ -1,8 +1,8 @@
 """The counts tables' statements: kept in step with every followup write, read for totals.
 
 Each followup counts once under (status, type), (status, ANY), (ANY, type) and (ANY, ANY), in
-the company's totals and in its day of activity, so that any filter combination's total is one
-row, or one row per day of a date range.
+the company's totals, its day of activity and its month, so that any filter combination's total
+is one row, or one row per day of a date range, and a deep page finds its day in a few rows.
 """
 
 from __future__ import annotations
@@ -26,6 +26,11 @@ _UPSERT_DAY = (
     " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (company_id, status, type, day)"
     " DO UPDATE SET n = followup_day_counts.n + excluded.n"
 )
+_UPSERT_MONTH = (
+    "INSERT INTO followup_month_counts (company_id, status, type, month, n)"
+    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (company_id, status, type, month)"
+    " DO UPDATE SET n = followup_month_counts.n + excluded.n"
+)
 
 
 def day_of(moment: datetime) -> date:
@@ -40,28 +45,33 @@ async def apply_deltas(conn: Connection, deltas: Iterable[tuple[CountKey, int]])
     """Add each delta under the four keys it counts in, in one statement per table."""
     totals: Counter[tuple[int, str, str]] = Counter()
     days: Counter[tuple[int, str, str, date]] = Counter()
+    months: Counter[tuple[int, str, str, date]] = Counter()
     for (company_id, status, kind, day), n in deltas:
         for s in (status, ANY):
             for t in (kind, ANY):
                 totals[(company_id, s, t)] += n
                 days[(company_id, s, t, day)] += n
+                months[(company_id, s, t, day.replace(day=1))] += n
     # Rows are locked in key order within a call. Every write of a company also locks its
     # (company, ANY, ANY) total, which serialises that company's writers until they commit; a
     # transaction that writes to several companies should pass all its deltas in one call.
-    total_rows = sorted((*key, n) for key, n in totals.items() if n)
-    day_rows = sorted((*key, n) for key, n in days.items() if n)
     # A followup moved to another day nets to nothing in the totals but not in the days.
-    if total_rows:
-        await conn.executemany(_UPSERT_TOTAL, total_rows)
-    if day_rows:
-        await conn.executemany(_UPSERT_DAY, day_rows)
+    for statement, counter in (
+        (_UPSERT_TOTAL, totals),
+        (_UPSERT_DAY, days),
+        (_UPSERT_MONTH, months),
+    ):
+        rows = sorted((*key, n) for key, n in counter.items() if n)
+        if rows:
+            await conn.executemany(statement, rows)
 
 
 async def rebuild(conn: Connection, dialect: str) -> None:
     """Recount everything from the followups themselves (after a bulk load, or to repair)."""
     day = "substr(activity_at, 1, 10)" if dialect == "sqlite" else _PG_DAY
-    await conn.execute("DELETE FROM followup_totals")
-    await conn.execute("DELETE FROM followup_day_counts")
+    month = "substr(activity_at, 1, 7) || '-01'" if dialect == "sqlite" else _PG_MONTH
+    for table in ("followup_totals", "followup_day_counts", "followup_month_counts"):
+        await conn.execute(f"DELETE FROM {table}")
     for status, kind in (("status", "type"), ("status", "'*'"), ("'*'", "type"), ("'*'", "'*'")):
         keys = ", ".join(k for k in ("company_id", status, kind) if not k.startswith("'"))
         await conn.execute(
@@ -73,6 +83,12 @@ async def rebuild(conn: Connection, dialect: str) -> None:
             f" SELECT company_id, {status}, {kind}, {day}, count(*) FROM followups"
             f" GROUP BY {keys}, {day}"
         )
+        await conn.execute(
+            "INSERT INTO followup_month_counts (company_id, status, type, month, n)"
+            f" SELECT company_id, {status}, {kind}, {month}, count(*) FROM followups"
+            f" GROUP BY {keys}, {month}"
+        )
 
 
 _PG_DAY = "(activity_at AT TIME ZONE 'UTC')::date"
+_PG_MONTH = "date_trunc('month', activity_at AT TIME ZONE 'UTC')::date"

@@ -26,6 +26,11 @@ _DAY_AFTER = {
     "postgresql": "(day + 1)::timestamp AT TIME ZONE 'UTC'",
     "sqlite": "strftime('%Y-%m-%dT%H:%M:%S+00:00', day, '+1 day')",
 }
+# The first day of the month after a month count's month.
+_MONTH_AFTER = {
+    "postgresql": "(month + interval '1 month')::date",
+    "sqlite": "date(month, '+1 month')",
+}
 
 
 class _Params:
@@ -156,18 +161,42 @@ async def _sought_page(
     counts_where = _counts_where(params, shared, filters)
     rows_where = _rows_where(params, shared, filters)
     limit_param, offset_param = params.bind(limit), params.bind(offset)
-    # The running sum stops at the first day, newest first, that reaches past the offset: the
-    # day the page starts in, and how many rows lie in the newer days.
+    deep = f"CAST({offset_param} AS BIGINT)"
+    dated = filters.date_from is not None or filters.date_to is not None
     seek = (
-        "WITH seek AS (SELECT day, through - n AS newer FROM (SELECT day, n,"
-        f" sum(n) OVER (ORDER BY day DESC) AS through FROM followup_day_counts"
-        f" WHERE {counts_where}) AS d WHERE through > CAST({offset_param} AS BIGINT)"
-        " ORDER BY day DESC LIMIT 1) "
+        _day_seek(counts_where, deep)
+        if dated
+        else _month_then_day_seek(dialect, counts_where, deep)
     )
     where = f"{rows_where} AND activity_at < (SELECT {_DAY_AFTER[dialect]} FROM seek)"
-    skip = f"CAST(CAST({offset_param} AS BIGINT) - newer AS BIGINT)"
+    skip = f"CAST({deep} - newer AS BIGINT)"
     window = f"LIMIT {limit_param} OFFSET coalesce((SELECT {skip} FROM seek), 0)"
     return await _joined(conn, f"({total}) AS t", where, window, params.values, seek)
+
+
+def _day_seek(counts_where: str, deep: str) -> str:
+    """`seek`: the newest day whose running sum, newest first, reaches past the offset (the day
+    the page starts in), and how many rows lie in the newer days."""
+    return (
+        "WITH seek AS (SELECT day, through - n AS newer FROM (SELECT day, n,"
+        f" sum(n) OVER (ORDER BY day DESC) AS through FROM followup_day_counts"
+        f" WHERE {counts_where}) AS d WHERE through > {deep} ORDER BY day DESC LIMIT 1) "
+    )
+
+
+def _month_then_day_seek(dialect: Dialect, counts_where: str, deep: str) -> str:
+    """The same `seek`, found in two short walks: the month first, then that month's days, so
+    that the work stays small however deep the page (the date filters need the day walk)."""
+    return (
+        "WITH m AS (SELECT month, through - n AS newer FROM (SELECT month, n,"
+        f" sum(n) OVER (ORDER BY month DESC) AS through FROM followup_month_counts"
+        f" WHERE {counts_where}) AS x WHERE through > {deep} ORDER BY month DESC LIMIT 1),"
+        " seek AS (SELECT day, through - n AS newer FROM (SELECT day, n,"
+        " (SELECT newer FROM m) + sum(n) OVER (ORDER BY day DESC) AS through"
+        f" FROM followup_day_counts WHERE {counts_where} AND day >= (SELECT month FROM m)"
+        f" AND day < (SELECT {_MONTH_AFTER[dialect]} FROM m)) AS d"
+        f" WHERE through > {deep} ORDER BY day DESC LIMIT 1) "
+    )
 
 
 def _start_of(day: date) -> datetime:

@@ -4,7 +4,7 @@ from relance.models.base import Base
 from relance.models.company import Company
 from relance.models.debt import Debt
 from relance.models.followup import Followup
-from relance.models.followup_count import FollowupDayCount, FollowupTotal
+from relance.models.followup_count import FollowupDayCount, FollowupMonthCount, FollowupTotal
 from relance.models.oauth_client import OAuthClient
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Debt",
     "Followup",
     "FollowupDayCount",
+    "FollowupMonthCount",
     "FollowupTotal",
     "OAuthClient",
 ]

@@ -48,3 +48,20 @@ class FollowupDayCount(Base):
     day: Mapped[date] = mapped_column()
     # A day's count fits 32 bits; its running sum is then a bigint, not PostgreSQL's slower numeric.
     n: Mapped[int] = mapped_column(Integer)
+
+
+class FollowupMonthCount(Base):
+    """The same counts per UTC month (keyed by its first day): a deep page's seek walks months
+    first, then the days of one month, so its work stays small however deep the page."""
+
+    __tablename__ = "followup_month_counts"
+    __table_args__ = (
+        PrimaryKeyConstraint("company_id", "status", "type", "month", postgresql_include=["n"]),
+        {"sqlite_with_rowid": False},
+    )
+
+    company_id: Mapped[int] = mapped_column(Key, ForeignKey("companies.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(20))
+    month: Mapped[date] = mapped_column()
+    n: Mapped[int] = mapped_column(Integer)
