@@ -65,16 +65,17 @@ async def exchange_client_credentials(
     # Only a plausible client ID reaches the database (PostgreSQL refuses a NUL byte outright).
     plausible = _CLIENT_ID.fullmatch(client_id) is not None
     client = await repository.find_client(runtime.db, client_id) if plausible else None
-    usable = client is not None and not client.revoked
+    if client is not None and client.revoked:
+        client = None
     # The hash is computed even for an unknown client, and both failures read the same, so
     # neither the answer nor its timing tells which client IDs exist.
-    stored_hash = client.secret_hash if client is not None and usable else ""
-    if not secret_matches(runtime.keys.client_secret_hashing, client_secret, stored_hash):
+    stored_hash = client.secret_hash if client is not None else ""
+    matches = secret_matches(runtime.keys.client_secret_hashing, client_secret, stored_hash)
+    if client is None or not matches:
         headers = {"WWW-Authenticate": 'Basic realm="relance"'} if basic else None
         raise OAuthError(
             "invalid_client", "Client authentication failed", status=401, headers=headers
         )
-    assert client is not None  # a stored hash matched
     granted = _granted_scopes(client.scopes, scope)
     principal = Principal(client.client_id, client.company_id, frozenset(granted))
     return runtime.tokens.issue(principal, utc_now()), granted
