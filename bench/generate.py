@@ -39,6 +39,7 @@ from relance.followups import counts
 from relance.followups.enums import FollowupStatus as S
 from relance.followups.enums import FollowupType as T
 from relance.followups.schemas import FOLLOWUP_FIELDS
+from relance.models import TABLES_CHILDREN_FIRST
 from relance.schema import upgrade
 
 ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
@@ -269,20 +270,11 @@ async def load(target: DatabaseTarget, rows: int, seed: int) -> None:
     print(f"{target.dialect}: loaded {rows} followups in {elapsed:.0f} s", file=sys.stderr)
 
 
-TABLES = (
-    "followup_month_counts",
-    "followup_day_counts",
-    "followup_totals",
-    "followups",
-    "debts",
-    "oauth_clients",
-)
-
-
 async def _load_postgresql(dsn: str, book: Book, seed: int) -> None:
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(f"TRUNCATE {', '.join(TABLES)}, companies RESTART IDENTITY CASCADE")
+        tables = ", ".join(TABLES_CHILDREN_FIRST)
+        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         await conn.copy_records_to_table(
             "companies",
             records=company_rows(book),
@@ -306,7 +298,7 @@ def _load_sqlite(path: str, book: Book, seed: int) -> None:
     try:
         conn.execute("PRAGMA synchronous=OFF")
         conn.execute("BEGIN")
-        for table in (*TABLES, "companies"):
+        for table in TABLES_CHILDREN_FIRST:
             conn.execute(f"DELETE FROM {table}")
         _insert_all(conn, "companies", COMPANY_COLUMNS, iter(company_rows(book)))
         _insert_all(conn, "debts", DEBT_COLUMNS, debt_rows(book, seed))

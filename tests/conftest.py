@@ -16,20 +16,12 @@ from litestar.testing import AsyncTestClient
 
 from relance.app import create_app
 from relance.config import Settings
+from relance.models import TABLES_CHILDREN_FIRST
 from relance.runtime import Runtime, open_runtime
 from relance.schema import upgrade
 from tests.postgres import scratch_database
 
 SECRET = "test-deployment-secret-" + "x" * 16
-TABLES = (
-    "followup_month_counts",
-    "followup_day_counts",
-    "followup_totals",
-    "followups",
-    "debts",
-    "oauth_clients",
-    "companies",
-)
 
 
 @pytest.fixture(scope="session")
@@ -86,9 +78,11 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
 
 async def clear(runtime: Runtime) -> None:
     if runtime.db.dialect == "postgresql":
-        await runtime.db.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        await runtime.db.execute(
+            f"TRUNCATE {', '.join(TABLES_CHILDREN_FIRST)} RESTART IDENTITY CASCADE"
+        )
         return
-    for table in TABLES:
+    for table in TABLES_CHILDREN_FIRST:
         await runtime.db.execute(f"DELETE FROM {table}")
 
 

@@ -7,7 +7,13 @@ from relance.models.followup import Followup
 from relance.models.followup_count import FollowupDayCount, FollowupMonthCount, FollowupTotal
 from relance.models.oauth_client import OAuthClient
 
+# Children before parents: the order in which every row can be deleted.
+TABLES_CHILDREN_FIRST: tuple[str, ...] = tuple(
+    table.name for table in reversed(Base.metadata.sorted_tables)
+)
+
 __all__ = [
+    "TABLES_CHILDREN_FIRST",
     "Base",
     "Company",
     "Debt",

@@ -11,7 +11,15 @@ from relance.models.base import Base, Key
 ANY = "*"
 
 
-class FollowupTotal(Base):
+class _CountKey:
+    """The key every count shares: the company, and a status and a type, each possibly ANY."""
+
+    company_id: Mapped[int] = mapped_column(Key, ForeignKey("companies.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(20))
+
+
+class FollowupTotal(_CountKey, Base):
     """How many followups a company has, by status and type, with ANY rows for the sums.
 
     Kept in the transaction of every followup write, so that an exact `total` costs one row
@@ -25,13 +33,10 @@ class FollowupTotal(Base):
         {"sqlite_with_rowid": False},
     )
 
-    company_id: Mapped[int] = mapped_column(Key, ForeignKey("companies.id"))
-    status: Mapped[str] = mapped_column(String(20))
-    type: Mapped[str] = mapped_column(String(20))
     n: Mapped[int] = mapped_column(BigInteger)
 
 
-class FollowupDayCount(Base):
+class FollowupDayCount(_CountKey, Base):
     """The same counts per UTC day of activity: totals over a date range, and the seek that
     turns a deep page into a jump to the right day plus a small offset."""
 
@@ -42,15 +47,12 @@ class FollowupDayCount(Base):
         {"sqlite_with_rowid": False},
     )
 
-    company_id: Mapped[int] = mapped_column(Key, ForeignKey("companies.id"))
-    status: Mapped[str] = mapped_column(String(20))
-    type: Mapped[str] = mapped_column(String(20))
     day: Mapped[date] = mapped_column()
     # A day's count fits 32 bits; its running sum is then a bigint, not PostgreSQL's slower numeric.
     n: Mapped[int] = mapped_column(Integer)
 
 
-class FollowupMonthCount(Base):
+class FollowupMonthCount(_CountKey, Base):
     """The same counts per UTC month (keyed by its first day): a deep page's seek walks months
     first, then the days of one month, so its work stays small however deep the page."""
 
@@ -60,8 +62,5 @@ class FollowupMonthCount(Base):
         {"sqlite_with_rowid": False},
     )
 
-    company_id: Mapped[int] = mapped_column(Key, ForeignKey("companies.id"))
-    status: Mapped[str] = mapped_column(String(20))
-    type: Mapped[str] = mapped_column(String(20))
     month: Mapped[date] = mapped_column()
     n: Mapped[int] = mapped_column(Integer)
