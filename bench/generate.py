@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -237,8 +238,9 @@ async def create_database(target: DatabaseTarget) -> None:
     """The bench's own PostgreSQL database, made on first use beside the server's others."""
     if target.dialect != "postgresql":
         return
-    base, _, name = target.driver_dsn.rpartition("/")
-    conn = await asyncpg.connect(f"{base}/postgres")
+    parts = urlsplit(target.driver_dsn)
+    name = parts.path.lstrip("/")
+    conn = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             await conn.execute(f'CREATE DATABASE "{name}"')
@@ -328,7 +330,8 @@ def main() -> None:
 
 def default_url(database: str, rows: int) -> str:
     if database == "postgresql":
-        return "postgresql://postgres@127.0.0.1:5432/relance_bench"
+        # The local server through its Unix socket, as an operator on one machine would.
+        return "postgresql://postgres@/relance_bench?host=/var/run/postgresql"
     return f"sqlite:///bench/.data/relance-{rows}.sqlite3"
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Litestar
 
 from relance.app import create_app
+from relance.config import Dialect
 from relance.db import Connection, Row
 from relance.followups import repository
 from relance.followups.schemas import FollowupFilters
@@ -15,7 +16,7 @@ from relance.followups.schemas import FollowupFilters
 
 async def page_without_total(
     conn: Connection,
-    dialect: str,
+    dialect: Dialect,
     company_id: int,
     filters: FollowupFilters,
     limit: int,
@@ -26,7 +27,8 @@ async def page_without_total(
     shared = repository._shared(params, company_id, filters)
     rows_where = repository._rows_where(params, shared, filters)
     sql = (
-        f"SELECT {repository._COLUMNS} FROM followups WHERE {rows_where} {repository._ORDER}"
+        f"SELECT {repository._COLUMNS[dialect]} FROM followups WHERE {rows_where}"
+        f" {repository._ORDER}"
         f" LIMIT {params.bind(limit)} OFFSET {params.bind(offset)}"
     )
     rows: Any = await conn.fetch(sql, *params.values)
