@@ -285,9 +285,18 @@ async def _load_postgresql(dsn: str, book: Book, seed: int) -> None:
         await conn.copy_records_to_table(
             "debts", records=debt_rows(book, seed), columns=DEBT_COLUMNS
         )
+        # Secondary indexes are built once after the load rather than row by row during it.
+        indexes = await conn.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'followups'"
+            " AND indexname LIKE 'ix_%'"
+        )
+        for name, _ in indexes:
+            await conn.execute(f'DROP INDEX "{name}"')
         rows = followup_rows(book, seed)
         while batch := list(itertools.islice(rows, 50_000)):
             await conn.copy_records_to_table("followups", records=batch, columns=FOLLOWUP_COLUMNS)
+        for _, definition in indexes:
+            await conn.execute(definition)
         for table in ("companies", "debts", "followups"):
             sequence = f"pg_get_serial_sequence('{table}', 'id')"
             await conn.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))")
@@ -304,7 +313,16 @@ def _load_sqlite(path: str, book: Book, seed: int) -> None:
             conn.execute(f"DELETE FROM {table}")
         _insert_all(conn, "companies", COMPANY_COLUMNS, iter(company_rows(book)))
         _insert_all(conn, "debts", DEBT_COLUMNS, debt_rows(book, seed))
+        # Secondary indexes are built once after the load rather than row by row during it.
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+            " AND tbl_name = 'followups' AND name LIKE 'ix_%'"
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
         _insert_all(conn, "followups", FOLLOWUP_COLUMNS, followup_rows(book, seed))
+        for _, definition in indexes:
+            conn.execute(definition)
         conn.execute("COMMIT")
     finally:
         conn.close()
