@@ -57,12 +57,27 @@ def seek_from_offset() -> int:
 
 
 @pytest.fixture
+def auth_cache_seconds() -> int:
+    """Overridden where a test needs revocations to take effect at once."""
+    default: int = Settings.model_fields["auth_cache_seconds"].default
+    return default
+
+
+@pytest.fixture
 def settings(
-    request: pytest.FixtureRequest, backend: str, tmp_path: Path, seek_from_offset: int
+    request: pytest.FixtureRequest,
+    backend: str,
+    tmp_path: Path,
+    seek_from_offset: int,
+    auth_cache_seconds: int,
 ) -> Settings:
     url: str = request.getfixturevalue(f"migrated_{backend}")
     return Settings(
-        data_dir=tmp_path, database_url=url, secret_key=SECRET, seek_from_offset=seek_from_offset
+        data_dir=tmp_path,
+        database_url=url,
+        secret_key=SECRET,
+        seek_from_offset=seek_from_offset,
+        auth_cache_seconds=auth_cache_seconds,
     )
 
 

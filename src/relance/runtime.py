@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from relance.auth.standing import ClientStandings
 from relance.auth.tokens import TokenService
 from relance.config import Settings
 from relance.db import Database, connect
@@ -17,6 +18,7 @@ class Runtime:
     keys: DeploymentKeys
     ids: IdCodec
     tokens: TokenService
+    standings: ClientStandings
     db: Database
 
     async def close(self) -> None:
@@ -30,5 +32,6 @@ async def open_runtime(settings: Settings) -> Runtime:
     tokens = TokenService(
         keys.token_signing, settings.token_issuer, settings.token_ttl_seconds, ids
     )
+    standings = ClientStandings(settings.auth_cache_seconds)
     db = await connect(settings.database, settings.db_pool_size)
-    return Runtime(settings, keys, ids, tokens, db)
+    return Runtime(settings, keys, ids, tokens, standings, db)

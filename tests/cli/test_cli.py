@@ -452,3 +452,71 @@ def test_recount_rebuilds_the_counts_of_the_demo(tmp_path: Path) -> None:
     assert result.returncode == 0, report(result)
     assert database.execute(query).fetchall() == before
     assert before
+
+
+# the client lifecycle
+
+
+def test_list_revoke_and_rotate_secret(home: Path, tmp_path: Path) -> None:
+    company = create_company(home)
+    made = ok_json(
+        relance(
+            "clients",
+            "create",
+            "--company",
+            company["id"],
+            "--scopes",
+            "followups:read",
+            "--json",
+            data_dir=home,
+        )
+    )
+    other = ok_json(
+        relance(
+            "clients",
+            "create",
+            "--company",
+            company["id"],
+            "--scopes",
+            "debts:read",
+            "--json",
+            data_dir=home,
+        )
+    )
+
+    listing = relance("clients", "list", "--company", company["id"], "--json", data_dir=home)
+    listed = ok_json(listing)
+    assert [c["client_id"] for c in listed] == [made["client_id"], other["client_id"]]
+    assert all(c["revoked_at"] is None and c["company_id"] == company["id"] for c in listed)
+    assert made["client_secret"] not in listing.stdout
+    assert "relance_sk_" not in listing.stdout
+
+    rotated = ok_json(
+        relance("clients", "rotate-secret", made["client_id"], "--json", data_dir=home)
+    )
+    assert rotated["client_id"] == made["client_id"]
+    assert rotated["client_secret"].startswith("relance_sk_")
+    assert rotated["client_secret"] != made["client_secret"]
+
+    revoked = relance("clients", "revoke", other["client_id"], data_dir=home)
+    assert revoked.returncode == 0, report(revoked)
+    after = ok_json(relance("clients", "list", "--json", data_dir=home))
+    assert [c["revoked_at"] is not None for c in after] == [False, True]
+
+    with serving(home, tmp_path) as base:
+
+        def grant(client_id: str, secret: str) -> httpx.Response:
+            form = {"grant_type": "client_credentials", "client_id": client_id}
+            return httpx.post(f"{base}/token", data={**form, "client_secret": secret})
+
+        assert grant(made["client_id"], made["client_secret"]).status_code == 401
+        assert grant(made["client_id"], rotated["client_secret"]).status_code == 200
+        assert grant(other["client_id"], other["client_secret"]).status_code == 401
+
+
+@pytest.mark.parametrize("command", ["revoke", "rotate-secret"])
+def test_an_unknown_client_is_named(home: Path, command: str) -> None:
+    result = relance("clients", command, "rlc_nobody", data_dir=home)
+
+    assert result.returncode == 2, report(result)
+    assert "rlc_nobody" in result.stderr, report(result)

@@ -20,10 +20,10 @@ def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
 def Authenticator(scope: str) -> Provide:  # noqa: N802 - reads as a declaration at use sites
     """A dependency yielding the caller's Principal, refusing tokens without `scope`."""
 
-    def principal(request: Request[Any, Any, Any]) -> Principal:
-        return authenticate(runtime_of(request), request.headers.get("authorization"), scope)
+    async def principal(request: Request[Any, Any, Any]) -> Principal:
+        return await authenticate(runtime_of(request), request.headers.get("authorization"), scope)
 
-    return Provide(principal, sync_to_thread=False)
+    return Provide(principal)
 
 
 RuntimeDep = Provide(runtime_of, sync_to_thread=False)

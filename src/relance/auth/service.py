@@ -77,7 +77,9 @@ async def exchange_client_credentials(
             "invalid_client", "Client authentication failed", status=401, headers=headers
         )
     granted = _granted_scopes(client.scopes, scope)
-    principal = Principal(client.client_id, client.company_id, frozenset(granted))
+    principal = Principal(
+        client.client_id, client.company_id, frozenset(granted), client.secret_version
+    )
     return runtime.tokens.issue(principal, utc_now()), granted
 
 
@@ -98,8 +100,9 @@ def _granted_scopes(allowed: tuple[str, ...], requested: str | None) -> tuple[st
     return wanted
 
 
-def authenticate(runtime: Runtime, authorization: str | None, scope: str) -> Principal:
-    """The principal behind an `Authorization: Bearer` header, holding `scope`."""
+async def authenticate(runtime: Runtime, authorization: str | None, scope: str) -> Principal:
+    """The principal behind an `Authorization: Bearer` header, holding `scope`, whose client
+    is neither revoked nor newer in its secret than the token."""
     if not authorization:
         raise Unauthenticated(token_given=False)
     scheme, _, token = authorization.partition(" ")
@@ -109,6 +112,20 @@ def authenticate(runtime: Runtime, authorization: str | None, scope: str) -> Pri
         principal = runtime.tokens.verify(token.strip())
     except InvalidToken:
         raise Unauthenticated(token_given=True) from None
+    if await runtime.standings.refuses(runtime.db, principal):
+        raise Unauthenticated(token_given=True)
     if scope not in principal.scopes:
         raise MissingScope(scope)
     return principal
+
+
+async def revoke_client(conn: Connection, client_id: str) -> bool:
+    return await repository.revoke_client(conn, client_id, utc_now())
+
+
+async def rotate_secret(conn: Connection, runtime: Runtime, client_id: str) -> str | None:
+    """A new secret for a live client, or None; the old secret and older tokens stop working."""
+    secret = new_client_secret()
+    key = runtime.keys.client_secret_hashing
+    replaced = await repository.replace_secret(conn, client_id, hash_secret(key, secret), utc_now())
+    return secret if replaced else None

@@ -23,6 +23,8 @@ class Principal:
     client_id: str
     company_id: int
     scopes: frozenset[str]
+    # The client's secret version the token was issued under.
+    secret_version: int = 1
 
 
 class InvalidToken(Exception):
@@ -52,6 +54,7 @@ class TokenService:
             "sub": principal.client_id,
             "company_id": self._ids.encode(Resource.COMPANY, principal.company_id),
             "scope": " ".join(sorted(principal.scopes)),
+            "sv": principal.secret_version,
             "iat": issued_at,
             "nbf": issued_at,
             "exp": issued_at + self._ttl,
@@ -80,10 +83,11 @@ class TokenService:
                 self._key,
                 algorithms=[ALGORITHM],
                 issuer=self._issuer,
-                options={"require": ["iss", "sub", "exp", "iat", "nbf", "jti"]},
+                options={"require": ["iss", "sub", "exp", "iat", "nbf", "jti", "sv"]},
             )
             company_id = self._ids.decode(Resource.COMPANY, str(claims["company_id"]))
             scopes = frozenset(str(claims["scope"]).split())
-            return Principal(str(claims["sub"]), company_id, scopes), int(claims["exp"])
+            principal = Principal(str(claims["sub"]), company_id, scopes, int(claims["sv"]))
+            return principal, int(claims["exp"])
         except (jwt.PyJWTError, MalformedId, KeyError) as exc:
             raise InvalidToken from exc

@@ -136,10 +136,7 @@ def clients_create(
     prepare_schema()
 
     async def work(runtime: Runtime) -> tuple[str, NewClient]:
-        try:
-            company_id = runtime.ids.decode(Resource.COMPANY, company)
-        except MalformedId:
-            fail(f"{company!r} is not a company ID", 2)
+        company_id = company_key(runtime, company)
         async with runtime.db.transaction() as conn:
             if not await company_exists(conn, company_id):
                 fail(f"no company with ID {company}", 2)
@@ -159,6 +156,88 @@ def clients_create(
     out.print(f"client_secret  {client.client_secret}", highlight=False)
     out.print(f"scopes         {document['scopes']}", highlight=False)
     err.print("[yellow]Store the secret now: it is shown only this once.[/]")
+
+
+@clients_app.command("list")
+def clients_list(
+    company: Annotated[str | None, typer.Option(help="Only this company's clients.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List OAuth clients (never their secrets)."""
+    from relance.auth.repository import list_clients
+
+    prepare_schema()
+
+    async def work(runtime: Runtime) -> list[dict[str, Any]]:
+        company_id = None if company is None else company_key(runtime, company)
+        clients = await list_clients(runtime.db, company_id)
+        return [
+            {
+                "client_id": c.client_id,
+                "company_id": runtime.ids.encode(Resource.COMPANY, c.company_id),
+                "name": c.name,
+                "scopes": c.scopes,
+                "created_at": str(c.created_at),
+                "revoked_at": None if c.revoked_at is None else str(c.revoked_at),
+            }
+            for c in clients
+        ]
+
+    listing = with_runtime(work)
+    if as_json:
+        print_json(listing)
+        return
+    for client in listing:
+        state = f"revoked {client['revoked_at']}" if client["revoked_at"] else "active"
+        out.print(
+            f"{client['client_id']}  company {client['company_id']}  {state}  {client['scopes']}",
+            highlight=False,
+        )
+
+
+@clients_app.command("revoke")
+def clients_revoke(client_id: str) -> None:
+    """Revoke a client: no new token, and its tokens stop working within
+    RELANCE_AUTH_CACHE_SECONDS on every API process."""
+    from relance.auth.service import revoke_client
+
+    prepare_schema()
+
+    async def work(runtime: Runtime) -> bool:
+        async with runtime.db.transaction() as conn:
+            return await revoke_client(conn, client_id)
+
+    if not with_runtime(work):
+        fail(f"no client with ID {client_id}", 2)
+    err.print(f"client {client_id} revoked")
+
+
+@clients_app.command("rotate-secret")
+def clients_rotate_secret(client_id: str, as_json: JsonFlag = False) -> None:
+    """Give a client a new secret; the old one, and tokens issued before, stop working."""
+    from relance.auth.service import rotate_secret
+
+    prepare_schema()
+
+    async def work(runtime: Runtime) -> str | None:
+        async with runtime.db.transaction() as conn:
+            return await rotate_secret(conn, runtime, client_id)
+
+    secret = with_runtime(work)
+    if secret is None:
+        fail(f"no active client with ID {client_id}", 2)
+    if as_json:
+        print_json({"client_id": client_id, "client_secret": secret})
+        return
+    out.print(f"client_secret  {secret}", highlight=False)
+    err.print("[yellow]Store the secret now: it is shown only this once.[/]")
+
+
+def company_key(runtime: Runtime, company: str) -> int:
+    try:
+        return runtime.ids.decode(Resource.COMPANY, company)
+    except MalformedId:
+        fail(f"{company!r} is not a company ID", 2)
 
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on.")]

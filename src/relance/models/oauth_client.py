@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relance.models.base import Base, Key, Timestamp, Timestamped
@@ -21,3 +21,6 @@ class OAuthClient(Timestamped, Base):
     # Space-separated, as OAuth writes scopes.
     scopes: Mapped[str] = mapped_column(Text)
     revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Counts the client's secrets; each token carries the one it was issued under, so rotating
+    # the secret retires every older token at once.
+    secret_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
