@@ -193,3 +193,38 @@ class TestErrors:
     ) -> None:
         response = await client.post("/token", data=grant(credentials, scope=scope))
         assert_oauth_error(response, 400, "invalid_scope")
+
+
+class TestAudit:
+    async def test_issued_and_refused_tokens_are_logged_without_secrets(
+        self, client: Client, credentials: NewClient, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level("INFO", logger="relance.audit")
+        issued = await client.post("/token", data=grant(credentials))
+        wrong = grant(credentials, client_secret=credentials.client_secret + "x")
+        await client.post("/token", data=wrong)
+        await client.post("/token", data={"grant_type": "client_credentials"})
+
+        records = [r for r in caplog.records if r.name == "relance.audit"]
+        lines = [r.getMessage() for r in records]
+        assert len(lines) == 3, lines
+        assert lines[0].startswith("token issued")
+        assert credentials.client_id in lines[0]
+        assert "address=" in lines[0]
+        assert lines[1].startswith("token refused")
+        assert credentials.client_id in lines[1]
+        assert "error=invalid_client" in lines[1]
+        assert "error=invalid_request" in lines[2]
+        token = issued.json()["access_token"]
+        for line in lines:
+            assert credentials.client_secret not in line
+            assert token not in line
+
+    async def test_a_client_id_cannot_forge_a_log_line(
+        self, client: Client, credentials: NewClient, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level("INFO", logger="relance.audit")
+        forged = "x\ntoken issued client_id='admin'"
+        await client.post("/token", data=grant(credentials, client_id=forged))
+        [line] = [r.getMessage() for r in caplog.records if r.name == "relance.audit"]
+        assert "\n" not in line

@@ -520,3 +520,34 @@ def test_an_unknown_client_is_named(home: Path, command: str) -> None:
 
     assert result.returncode == 2, report(result)
     assert "rlc_nobody" in result.stderr, report(result)
+
+
+def test_a_standard_oauth_client_library_gets_and_uses_a_token(home: Path, tmp_path: Path) -> None:
+    from authlib.integrations.httpx_client import OAuth2Client
+
+    company = create_company(home)
+    made = ok_json(
+        relance(
+            "clients",
+            "create",
+            "--company",
+            company["id"],
+            "--scopes",
+            "followups:read",
+            "--json",
+            data_dir=home,
+        )
+    )
+    with serving(home, tmp_path) as base:
+        for method in ("client_secret_post", "client_secret_basic"):
+            with OAuth2Client(
+                made["client_id"],
+                made["client_secret"],
+                token_endpoint_auth_method=method,
+            ) as oauth:
+                token = oauth.fetch_token(f"{base}/token", grant_type="client_credentials")
+                assert token["token_type"] == "Bearer"
+                assert token["scope"] == "followups:read"
+                listed = oauth.get(f"{base}/external-api/v1/followups")
+                assert listed.status_code == 200, listed.text
+                assert listed.json()["pagination"]["total"] == 0

@@ -9,9 +9,12 @@ from urllib.parse import parse_qsl, unquote
 
 from litestar import Request, Response, post
 
+from relance.auth import audit
 from relance.auth.dependencies import RuntimeParam
 from relance.auth.service import exchange_client_credentials
+from relance.auth.tokens import IssuedToken
 from relance.errors import OAuthError, json_response
+from relance.runtime import Runtime
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -19,17 +22,18 @@ FORM = "application/x-www-form-urlencoded"
 @post("/token", status_code=200, summary="Exchange client credentials for an access token")
 async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) -> Response[bytes]:
     """OAuth 2.0 client credentials grant; form-encoded, client auth by form fields or Basic."""
-    form = _parse_form(request.headers.get("content-type"), await request.body())
-    if form.get("grant_type") is None:
-        raise OAuthError("invalid_request", "grant_type is required")
-    if form["grant_type"] != "client_credentials":
-        raise OAuthError(
-            "unsupported_grant_type", "only grant_type=client_credentials is supported"
-        )
-    client_id, secret, basic = _client_credentials(request.headers.get("authorization"), form)
-    issued, scopes = await exchange_client_credentials(
-        runtime, client_id, secret, form.get("scope"), basic=basic
-    )
+    address = request.client.host if request.client else "unknown"
+    claimed: str | None = None
+    try:
+        form = _parse_form(request.headers.get("content-type"), await request.body())
+        claimed = form.get("client_id")
+        client_id, secret, basic = _client_credentials(request.headers.get("authorization"), form)
+        claimed = client_id
+        issued, scopes = await _grant(runtime, form, client_id, secret, basic)
+    except OAuthError as refusal:
+        audit.token_refused(claimed, address, refusal.error)
+        raise
+    audit.token_issued(client_id, address, scopes)
     body = {
         "access_token": issued.token,
         "token_type": "Bearer",
@@ -37,6 +41,20 @@ async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) ->
         "scope": " ".join(scopes),
     }
     return json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+async def _grant(
+    runtime: Runtime, form: dict[str, str], client_id: str, secret: str, basic: bool
+) -> tuple[IssuedToken, tuple[str, ...]]:
+    if form.get("grant_type") is None:
+        raise OAuthError("invalid_request", "grant_type is required")
+    if form["grant_type"] != "client_credentials":
+        raise OAuthError(
+            "unsupported_grant_type", "only grant_type=client_credentials is supported"
+        )
+    return await exchange_client_credentials(
+        runtime, client_id, secret, form.get("scope"), basic=basic
+    )
 
 
 def _parse_form(content_type: str | None, body: bytes) -> dict[str, str]:
