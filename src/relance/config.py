@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     token_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
     token_issuer: str = "relance"  # noqa: S105 - the JWT "iss" claim
+    # Failed authentications at /token allowed per minute, from one address and for one client.
+    token_failures_per_address: int = Field(default=20, ge=1)
+    token_failures_per_client: int = Field(default=50, ge=1)
     # How stale a process's view of a client's revocation or secret rotation may be.
     auth_cache_seconds: int = Field(default=30, ge=0, le=3600)
     db_pool_size: int = Field(default=10, ge=1, le=200)

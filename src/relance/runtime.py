@@ -5,11 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from relance.auth.standing import ClientStandings
+from relance.auth.throttle import FailureThrottle
 from relance.auth.tokens import TokenService
 from relance.config import Settings
 from relance.db import Database, connect
 from relance.kit.ids import IdCodec
 from relance.kit.keys import DeploymentKeys, load_master_secret
+
+
+@dataclass(frozen=True, slots=True)
+class TokenThrottles:
+    by_address: FailureThrottle
+    by_client: FailureThrottle
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +26,7 @@ class Runtime:
     ids: IdCodec
     tokens: TokenService
     standings: ClientStandings
+    throttles: TokenThrottles
     db: Database
 
     async def close(self) -> None:
@@ -33,5 +41,9 @@ async def open_runtime(settings: Settings) -> Runtime:
         keys.token_signing, settings.token_issuer, settings.token_ttl_seconds, ids
     )
     standings = ClientStandings(settings.auth_cache_seconds)
+    throttles = TokenThrottles(
+        by_address=FailureThrottle(settings.token_failures_per_address, 60),
+        by_client=FailureThrottle(settings.token_failures_per_client, 60),
+    )
     db = await connect(settings.database, settings.db_pool_size)
-    return Runtime(settings, keys, ids, tokens, standings, db)
+    return Runtime(settings, keys, ids, tokens, standings, throttles, db)

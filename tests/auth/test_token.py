@@ -10,6 +10,7 @@ import pytest
 
 from relance.auth.scopes import ALL_SCOPES, DEBTS_READ, FOLLOWUPS_READ
 from relance.auth.service import NewClient
+from relance.config import Settings
 from relance.runtime import Runtime
 from tests.factories import Client, bearer, create_client, create_company
 
@@ -228,3 +229,32 @@ class TestAudit:
         await client.post("/token", data=grant(credentials, client_id=forged))
         [line] = [r.getMessage() for r in caplog.records if r.name == "relance.audit"]
         assert "\n" not in line
+
+
+class TestThrottle:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return settings.model_copy(
+            update={"token_failures_per_address": 3, "token_failures_per_client": 5}
+        )
+
+    async def test_repeated_failures_from_one_address_are_slowed_down(
+        self, runtime: Runtime, client: Client, credentials: NewClient
+    ) -> None:
+        wrong = grant(credentials, client_secret="relance_sk_wrong")
+        for _ in range(3):
+            assert (await client.post("/token", data=wrong)).status_code == 401
+        throttled = await client.post("/token", data=grant(credentials))
+        assert throttled.status_code == 429
+        assert throttled.json()["error"] == "temporarily_unavailable"
+        assert 1 <= int(throttled.headers["retry-after"]) <= 60
+        assert throttled.headers["cache-control"] == "no-store"
+
+    async def test_successes_and_malformed_requests_do_not_count(
+        self, runtime: Runtime, client: Client, credentials: NewClient
+    ) -> None:
+        for _ in range(5):
+            assert (await client.post("/token", data=grant(credentials))).status_code == 200
+            bare = await client.post("/token", data={"grant_type": "client_credentials"})
+            assert bare.status_code == 400
+        assert (await client.post("/token", data=grant(credentials))).status_code == 200

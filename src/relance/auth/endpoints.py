@@ -29,9 +29,13 @@ async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) ->
         claimed = form.get("client_id")
         client_id, secret, basic = _client_credentials(request.headers.get("authorization"), form)
         claimed = client_id
+        _refuse_if_throttled(runtime, address, client_id)
         issued, scopes = await _grant(runtime, form, client_id, secret, basic)
     except OAuthError as refusal:
         audit.token_refused(claimed, address, refusal.error)
+        if refusal.error == "invalid_client" and claimed is not None:
+            runtime.throttles.by_address.fail(address)
+            runtime.throttles.by_client.fail(claimed)
         raise
     audit.token_issued(client_id, address, scopes)
     body = {
@@ -41,6 +45,18 @@ async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) ->
         "scope": " ".join(scopes),
     }
     return json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+def _refuse_if_throttled(runtime: Runtime, address: str, client_id: str) -> None:
+    throttles = runtime.throttles
+    wait = throttles.by_address.retry_after(address) or throttles.by_client.retry_after(client_id)
+    if wait is not None:
+        raise OAuthError(
+            "temporarily_unavailable",
+            f"too many failed authentications; try again in {wait} s",
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
 
 
 async def _grant(
