@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from relance.auth.keyring import SigningKeyring
 from relance.auth.standing import ClientStandings
 from relance.auth.throttle import FailureThrottle
 from relance.auth.tokens import TokenService
@@ -25,6 +26,7 @@ class Runtime:
     keys: DeploymentKeys
     ids: IdCodec
     tokens: TokenService
+    keyring: SigningKeyring
     standings: ClientStandings
     throttles: TokenThrottles
     db: Database
@@ -40,10 +42,11 @@ async def open_runtime(settings: Settings) -> Runtime:
     tokens = TokenService(
         keys.token_signing, settings.token_issuer, settings.token_ttl_seconds, ids
     )
+    keyring = SigningKeyring(tokens, settings.auth_cache_seconds)
     standings = ClientStandings(settings.auth_cache_seconds)
     throttles = TokenThrottles(
         by_address=FailureThrottle(settings.token_failures_per_address, 60),
         by_client=FailureThrottle(settings.token_failures_per_client, 60),
     )
     db = await connect(settings.database, settings.db_pool_size)
-    return Runtime(settings, keys, ids, tokens, standings, throttles, db)
+    return Runtime(settings, keys, ids, tokens, keyring, standings, throttles, db)

@@ -25,8 +25,12 @@ async def genuine(runtime: Runtime, client: Client) -> tuple[str, dict[str, Any]
     return token, jwt.decode(token, options={"verify_signature": False})
 
 
-def signed(runtime: Runtime, claims: dict[str, Any], **changes: Any) -> str:
-    return jwt.encode({**claims, **changes}, runtime.keys.token_signing, algorithm="HS256")
+def signed(runtime: Runtime, genuine: tuple[str, dict[str, Any]], **changes: Any) -> str:
+    """The genuine token's claims, changed, signed with the deployment's key under its kid."""
+    token, claims = genuine
+    header = {"kid": jwt.get_unverified_header(token)["kid"]}
+    key = runtime.keys.token_signing(1)
+    return jwt.encode({**claims, **changes}, key, algorithm="HS256", headers=header)
 
 
 async def assert_refused(client: Client, token: str) -> None:
@@ -39,10 +43,9 @@ async def assert_refused(client: Client, token: str) -> None:
 async def test_a_genuine_token_is_accepted_as_signed_here(
     runtime: Runtime, client: Client, genuine: tuple[str, dict[str, Any]]
 ) -> None:
-    _, claims = genuine
     # Re-signing the same claims with the deployment key must work, or the cases below prove
     # nothing about the claim each one changes.
-    assert (await client.get(URL, headers=bearer(signed(runtime, claims)))).status_code == 200
+    assert (await client.get(URL, headers=bearer(signed(runtime, genuine)))).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -61,16 +64,18 @@ async def test_a_genuine_token_is_accepted_as_signed_here(
 async def test_a_token_with_a_wrong_claim_is_refused(
     runtime: Runtime, client: Client, genuine: tuple[str, dict[str, Any]], changes: dict[str, Any]
 ) -> None:
-    _, claims = genuine
-    await assert_refused(client, signed(runtime, claims, **changes))
+    await assert_refused(client, signed(runtime, genuine, **changes))
 
 
 @pytest.mark.parametrize("claim", ["exp", "sv", "sub", "company_id", "scope", "iss"])
 async def test_a_token_missing_a_claim_is_refused(
     runtime: Runtime, client: Client, genuine: tuple[str, dict[str, Any]], claim: str
 ) -> None:
-    _, claims = genuine
-    await assert_refused(client, signed(runtime, {k: v for k, v in claims.items() if k != claim}))
+    token, claims = genuine
+    kept = {k: v for k, v in claims.items() if k != claim}
+    header = {"kid": jwt.get_unverified_header(token)["kid"]}
+    key = runtime.keys.token_signing(1)
+    await assert_refused(client, jwt.encode(kept, key, algorithm="HS256", headers=header))
 
 
 async def test_a_tampered_payload_is_refused(
@@ -82,6 +87,15 @@ async def test_a_tampered_payload_is_refused(
     more = raw.replace(b'"scope":"', b'"scope":"debts:write ')
     forged = base64.urlsafe_b64encode(more).rstrip(b"=").decode()
     await assert_refused(client, f"{header}.{forged}.{signature}")
+
+
+async def test_a_token_naming_no_known_key_is_refused(
+    runtime: Runtime, client: Client, genuine: tuple[str, dict[str, Any]]
+) -> None:
+    _, claims = genuine
+    key = runtime.keys.token_signing(1)
+    for header in ({}, {"kid": "0123456789abcdef"}):
+        await assert_refused(client, jwt.encode(claims, key, algorithm="HS256", headers=header))
 
 
 async def test_an_rs256_token_is_refused(

@@ -551,3 +551,12 @@ def test_a_standard_oauth_client_library_gets_and_uses_a_token(home: Path, tmp_p
                 listed = oauth.get(f"{base}/external-api/v1/followups")
                 assert listed.status_code == 200, listed.text
                 assert listed.json()["pagination"]["total"] == 0
+
+
+def test_keys_rotate_makes_a_new_current_version(home: Path) -> None:
+    first = relance("keys", "rotate", data_dir=home)
+    second = relance("keys", "rotate", data_dir=home)
+
+    assert first.returncode == 0, report(first)
+    assert "version 2" in flat(first.stderr), report(first)
+    assert "version 3" in flat(second.stderr), report(second)

@@ -122,3 +122,17 @@ async def client_standing(conn: Connection, client_id: str) -> ClientStanding | 
         "SELECT revoked_at, secret_version FROM oauth_clients WHERE client_id = $1", client_id
     )
     return None if row is None else ClientStanding(row[0] is not None, int(row[1]))
+
+
+async def signing_versions(conn: Connection) -> list[int]:
+    """Every token signing key version; version 1 exists from the start, unrecorded."""
+    rows = await conn.fetch("SELECT version FROM token_signing_keys")
+    return sorted({1, *(int(row[0]) for row in rows)})
+
+
+async def add_signing_version(conn: Connection, now: datetime) -> int:
+    newest = int(await conn.fetchval("SELECT coalesce(max(version), 1) FROM token_signing_keys"))
+    await conn.execute(
+        "INSERT INTO token_signing_keys (version, created_at) VALUES ($1, $2)", newest + 1, now
+    )
+    return newest + 1

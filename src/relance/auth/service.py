@@ -14,7 +14,7 @@ from relance.auth.credentials import (
     secret_matches,
 )
 from relance.auth.scopes import UnknownScopes, parse_scopes
-from relance.auth.tokens import InvalidToken, IssuedToken, Principal
+from relance.auth.tokens import InvalidToken, IssuedToken, Principal, UnknownSigningKey
 from relance.db import Connection
 from relance.errors import MissingScope, OAuthError, Unauthenticated
 from relance.kit.time import utc_now
@@ -80,6 +80,7 @@ async def exchange_client_credentials(
     principal = Principal(
         client.client_id, client.company_id, frozenset(granted), client.secret_version
     )
+    await runtime.keyring.refresh_if_stale(runtime.db)
     return runtime.tokens.issue(principal, utc_now()), granted
 
 
@@ -108,15 +109,31 @@ async def authenticate(runtime: Runtime, authorization: str | None, scope: str) 
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated(token_given=False)
-    try:
-        principal = runtime.tokens.verify(token.strip())
-    except InvalidToken:
-        raise Unauthenticated(token_given=True) from None
+    principal = await _verified(runtime, token.strip())
     if await runtime.standings.refuses(runtime.db, principal):
         raise Unauthenticated(token_given=True)
     if scope not in principal.scopes:
         raise MissingScope(scope)
     return principal
+
+
+async def _verified(runtime: Runtime, token: str) -> Principal:
+    try:
+        return runtime.tokens.verify(token)
+    except UnknownSigningKey:
+        # Another process may have rotated the signing key since this one last looked.
+        if not await runtime.keyring.refresh_for_unknown_key(runtime.db):
+            raise Unauthenticated(token_given=True) from None
+    except InvalidToken:
+        raise Unauthenticated(token_given=True) from None
+    try:
+        return runtime.tokens.verify(token)
+    except InvalidToken:
+        raise Unauthenticated(token_given=True) from None
+
+
+async def rotate_signing_key(conn: Connection) -> int:
+    return await repository.add_signing_version(conn, utc_now())
 
 
 async def revoke_client(conn: Connection, client_id: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,12 @@ import jwt
 from relance.kit.ids import IdCodec, MalformedId, Resource
 
 ALGORITHM = "HS256"
+
+
+def _kid(key: bytes) -> str:
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
 VERIFIED_TOKENS_KEPT = 10_000
 
 
@@ -31,6 +38,10 @@ class InvalidToken(Exception):
     pass
 
 
+class UnknownSigningKey(InvalidToken):
+    """Signed with a key this process does not know (yet: another may have just rotated)."""
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     token: str
@@ -38,14 +49,23 @@ class IssuedToken:
 
 
 class TokenService:
-    def __init__(self, key: bytes, issuer: str, ttl_seconds: int, ids: IdCodec) -> None:
-        self._key = key
+    def __init__(
+        self, signing_key: Callable[[int], bytes], issuer: str, ttl_seconds: int, ids: IdCodec
+    ) -> None:
+        self._signing_key = signing_key
         self._issuer = issuer
         self._ttl = ttl_seconds
         self._ids = ids
-        # Names the key in each token's header, so tokens survive a future key rotation.
-        self._kid = hashlib.sha256(key).hexdigest()[:16]
         self._verified: dict[str, tuple[Principal, int]] = {}
+        self.use_versions([1])
+
+    def use_versions(self, versions: Iterable[int]) -> None:
+        """Sign with the newest version; accept tokens signed with any of them. Each token names
+        its key (kid), so tokens signed before a rotation stay good until they expire."""
+        keys = {version: self._signing_key(version) for version in versions}
+        self._keys = {_kid(key): key for key in keys.values()}
+        newest = keys[max(keys)]
+        self._current = (_kid(newest), newest)
 
     def issue(self, principal: Principal, now: datetime) -> IssuedToken:
         issued_at = int(now.timestamp())
@@ -60,7 +80,8 @@ class TokenService:
             "exp": issued_at + self._ttl,
             "jti": uuid.uuid4().hex,
         }
-        token = jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self._kid})
+        kid, key = self._current
+        token = jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
         return IssuedToken(token, self._ttl)
 
     def verify(self, token: str) -> Principal:
@@ -78,9 +99,16 @@ class TokenService:
 
     def _verify(self, token: str) -> tuple[Principal, int]:
         try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise InvalidToken from exc
+        key = self._keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise UnknownSigningKey
+        try:
             claims = jwt.decode(
                 token,
-                self._key,
+                key,
                 algorithms=[ALGORITHM],
                 issuer=self._issuer,
                 options={"require": ["iss", "sub", "exp", "iat", "nbf", "jti", "sv"]},

@@ -30,7 +30,9 @@ companies_app = typer.Typer(no_args_is_help=True, help="Companies (tenants).")
 clients_app = typer.Typer(no_args_is_help=True, help="OAuth clients of a company.")
 app.add_typer(db_app, name="db")
 app.add_typer(companies_app, name="companies")
+keys_app = typer.Typer(no_args_is_help=True, help="The token signing keys.")
 app.add_typer(clients_app, name="clients")
+app.add_typer(keys_app, name="keys")
 
 out = Console()
 err = Console(stderr=True)
@@ -238,6 +240,24 @@ def company_key(runtime: Runtime, company: str) -> int:
         return runtime.ids.decode(Resource.COMPANY, company)
     except MalformedId:
         fail(f"{company!r} is not a company ID", 2)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Sign new tokens with a new key; tokens signed before keep working until they expire."""
+    from relance.auth.service import rotate_signing_key
+
+    prepare_schema()
+
+    async def work(runtime: Runtime) -> int:
+        async with runtime.db.transaction() as conn:
+            return await rotate_signing_key(conn)
+
+    version = with_runtime(work)
+    err.print(
+        f"token signing key version {version} is current; every API process signs with it "
+        f"within RELANCE_AUTH_CACHE_SECONDS ({settings().auth_cache_seconds} s)"
+    )
 
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on.")]

@@ -6,7 +6,7 @@ import base64
 import binascii
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -22,18 +22,23 @@ class DeploymentKeys:
     """Independent keys, so that no use of one can help attack another."""
 
     id_encryption: bytes
-    token_signing: bytes
     client_secret_hashing: bytes
     demo_credentials: bytes
+    _master: bytes = field(repr=False)
 
     @classmethod
     def derive(cls, master: bytes) -> DeploymentKeys:
         return cls(
             id_encryption=_derive(master, b"relance id encryption v1"),
-            token_signing=_derive(master, b"relance token signing v1"),
             client_secret_hashing=_derive(master, b"relance client secret hashing v1"),
             demo_credentials=_derive(master, b"relance demo credentials v1"),
+            _master=master,
         )
+
+    def token_signing(self, version: int) -> bytes:
+        """The token signing key of a version: rotating keys only ever adds a version number,
+        so no key material needs storing beyond the master secret."""
+        return _derive(self._master, f"relance token signing v{version}".encode())
 
 
 def _derive(master: bytes, purpose: bytes) -> bytes:

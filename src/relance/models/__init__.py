@@ -6,6 +6,7 @@ from relance.models.debt import Debt
 from relance.models.followup import Followup
 from relance.models.followup_count import FollowupDayCount, FollowupMonthCount, FollowupTotal
 from relance.models.oauth_client import OAuthClient
+from relance.models.signing_key import TokenSigningKey
 
 # Children before parents: the order in which every row can be deleted.
 TABLES_CHILDREN_FIRST: tuple[str, ...] = tuple(
@@ -22,4 +23,5 @@ __all__ = [
     "FollowupMonthCount",
     "FollowupTotal",
     "OAuthClient",
+    "TokenSigningKey",
 ]
