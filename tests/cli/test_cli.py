@@ -99,6 +99,28 @@ def create_company(
     return company
 
 
+def clients_create(
+    data_dir: Path, company_id: str, scopes: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    return relance(
+        "clients",
+        "create",
+        "--company",
+        company_id,
+        "--scopes",
+        scopes,
+        *extra,
+        "--json",
+        data_dir=data_dir,
+    )
+
+
+def create_client(data_dir: Path, company_id: str, scopes: str) -> dict[str, Any]:
+    client = ok_json(clients_create(data_dir, company_id, scopes))
+    assert isinstance(client, dict)
+    return client
+
+
 @contextmanager
 def serving(data_dir: Path, tmp_path: Path) -> Iterator[str]:
     """`relance serve` on a free port until the block ends; yields its base URL."""
@@ -213,18 +235,7 @@ def test_demo_credentials_and_created_credentials_work_against_the_server(
     data_dir = tmp_path / "home"
     demo = ok_json(relance("demo", "--no-serve", "--json", data_dir=data_dir))["companies"]
     company = create_company(data_dir)
-    client = ok_json(
-        relance(
-            "clients",
-            "create",
-            "--company",
-            company["id"],
-            "--scopes",
-            "followups:read",
-            "--json",
-            data_dir=data_dir,
-        )
-    )
+    client = create_client(data_dir, company["id"], "followups:read")
 
     with serving(data_dir, tmp_path) as base:
         fresh = list_followups(base, token_for(base, client["client_id"], client["client_secret"]))
@@ -262,20 +273,7 @@ def test_companies_create_refuses_a_blank_name(home: Path) -> None:
 def test_clients_create_prints_the_credentials(home: Path) -> None:
     company = create_company(home)
 
-    client = ok_json(
-        relance(
-            "clients",
-            "create",
-            "--company",
-            company["id"],
-            "--scopes",
-            "followups:read",
-            "--name",
-            "integration",
-            "--json",
-            data_dir=home,
-        )
-    )
+    client = ok_json(clients_create(home, company["id"], "followups:read", "--name", "integration"))
 
     assert set(client) == {"client_id", "client_secret", "company_id", "scopes"}, client
     assert client["company_id"] == company["id"]
@@ -288,16 +286,7 @@ def test_clients_create_prints_the_credentials(home: Path) -> None:
 def test_clients_create_refuses_an_unknown_scope(home: Path) -> None:
     company = create_company(home)
 
-    result = relance(
-        "clients",
-        "create",
-        "--company",
-        company["id"],
-        "--scopes",
-        "followups:read bogus:scope",
-        "--json",
-        data_dir=home,
-    )
+    result = clients_create(home, company["id"], "followups:read bogus:scope")
 
     assert result.returncode != 0, report(result)
     assert result.stdout == "", report(result)
@@ -311,16 +300,7 @@ def test_clients_create_refuses_an_unknown_scope(home: Path) -> None:
 def test_clients_create_refuses_a_malformed_company_id(home: Path, company_id: str) -> None:
     create_company(home)
 
-    result = relance(
-        "clients",
-        "create",
-        "--company",
-        company_id,
-        "--scopes",
-        "followups:read",
-        "--json",
-        data_dir=home,
-    )
+    result = clients_create(home, company_id, "followups:read")
 
     assert result.returncode != 0, report(result)
     assert result.stdout == "", report(result)
@@ -334,15 +314,7 @@ def test_clients_create_refuses_another_deployments_company_id(home: Path, tmp_p
     elsewhere = create_company(other)["id"]
     create_company(home)
 
-    result = relance(
-        "clients",
-        "create",
-        "--company",
-        elsewhere,
-        "--scopes",
-        "followups:read",
-        data_dir=home,
-    )
+    result = clients_create(home, elsewhere, "followups:read")
 
     assert result.returncode != 0, report(result)
     assert elsewhere in result.stderr, report(result)
@@ -459,30 +431,8 @@ def test_recount_rebuilds_the_counts_of_the_demo(tmp_path: Path) -> None:
 
 def test_list_revoke_and_rotate_secret(home: Path, tmp_path: Path) -> None:
     company = create_company(home)
-    made = ok_json(
-        relance(
-            "clients",
-            "create",
-            "--company",
-            company["id"],
-            "--scopes",
-            "followups:read",
-            "--json",
-            data_dir=home,
-        )
-    )
-    other = ok_json(
-        relance(
-            "clients",
-            "create",
-            "--company",
-            company["id"],
-            "--scopes",
-            "debts:read",
-            "--json",
-            data_dir=home,
-        )
-    )
+    made = create_client(home, company["id"], "followups:read")
+    other = create_client(home, company["id"], "debts:read")
 
     listing = relance("clients", "list", "--company", company["id"], "--json", data_dir=home)
     listed = ok_json(listing)
@@ -526,18 +476,7 @@ def test_a_standard_oauth_client_library_gets_and_uses_a_token(home: Path, tmp_p
     from authlib.integrations.httpx_client import OAuth2Client
 
     company = create_company(home)
-    made = ok_json(
-        relance(
-            "clients",
-            "create",
-            "--company",
-            company["id"],
-            "--scopes",
-            "followups:read",
-            "--json",
-            data_dir=home,
-        )
-    )
+    made = create_client(home, company["id"], "followups:read")
     with serving(home, tmp_path) as base:
         for method in ("client_secret_post", "client_secret_basic"):
             with OAuth2Client(
