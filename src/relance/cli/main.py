@@ -53,15 +53,27 @@ def settings() -> Settings:
 
 
 def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Run `work` on a database at the code's schema: the embedded database migrates itself; a
+    shared PostgreSQL is migrated by an operator, so one that is behind is refused."""
+    from relance.schema import SchemaBehind, ensure_current, upgrade
+
+    config = settings()
+    if config.database.dialect == "sqlite":
+        upgrade(config.database)
+
     async def run() -> T:
-        runtime = await open_runtime(settings())
+        runtime = await open_runtime(config)
         try:
+            if config.database.dialect == "postgresql":
+                await ensure_current(runtime.db, config.database)
             return await work(runtime)
         finally:
             await runtime.close()
 
     try:
         return asyncio.run(run())
+    except SchemaBehind as exc:
+        fail(str(exc))
     except ConfigError as exc:
         fail(f"configuration: {exc}", 2)
     except OSError as exc:
@@ -86,8 +98,6 @@ def db_recount() -> None:
     """Rebuild the followup count tables from the followups (after a bulk load or a repair)."""
     from relance.followups.counts import rebuild
 
-    prepare_schema()
-
     async def work(runtime: Runtime) -> None:
         async with runtime.db.transaction() as conn:
             await rebuild(conn, runtime.db.dialect)
@@ -100,8 +110,6 @@ def db_recount() -> None:
 def companies_create(name: str, as_json: JsonFlag = False) -> None:
     """Create a company and print it, with its ID."""
     from relance.companies.service import InvalidCompanyName, create_company
-
-    prepare_schema()
 
     async def work(runtime: Runtime) -> dict[str, str]:
         async with runtime.db.transaction() as conn:
@@ -135,7 +143,6 @@ def clients_create(
         fail(str(exc), 2)
     if not granted:
         fail("give at least one scope with --scopes", 2)
-    prepare_schema()
 
     async def work(runtime: Runtime) -> tuple[str, NewClient]:
         company_id = company_key(runtime, company)
@@ -167,8 +174,6 @@ def clients_list(
 ) -> None:
     """List OAuth clients (never their secrets)."""
     from relance.auth.repository import list_clients
-
-    prepare_schema()
 
     async def work(runtime: Runtime) -> list[dict[str, Any]]:
         company_id = None if company is None else company_key(runtime, company)
@@ -203,8 +208,6 @@ def clients_revoke(client_id: str) -> None:
     RELANCE_AUTH_CACHE_SECONDS on every API process."""
     from relance.auth.service import revoke_client
 
-    prepare_schema()
-
     async def work(runtime: Runtime) -> bool:
         async with runtime.db.transaction() as conn:
             return await revoke_client(conn, client_id)
@@ -218,8 +221,6 @@ def clients_revoke(client_id: str) -> None:
 def clients_rotate_secret(client_id: str, as_json: JsonFlag = False) -> None:
     """Give a client a new secret; the old one, and tokens issued before, stop working."""
     from relance.auth.service import rotate_secret
-
-    prepare_schema()
 
     async def work(runtime: Runtime) -> str | None:
         async with runtime.db.transaction() as conn:
@@ -246,8 +247,6 @@ def company_key(runtime: Runtime, company: str) -> int:
 def keys_rotate() -> None:
     """Sign new tokens with a new key; tokens signed before keep working until they expire."""
     from relance.auth.service import rotate_signing_key
-
-    prepare_schema()
 
     async def work(runtime: Runtime) -> int:
         async with runtime.db.transaction() as conn:
@@ -287,7 +286,6 @@ def demo(
 
     if not no_serve:
         ensure_port_free(host, port)
-    prepare_schema()
     try:
         companies: list[DemoAccess] = with_runtime(load_demo)
     except DemoConflict as exc:
@@ -322,21 +320,13 @@ def print_demo_guide(companies: list[DemoAccess], host: str, port: int) -> None:
 
 
 def prepare_schema() -> None:
-    """The embedded database migrates itself; a shared PostgreSQL is migrated by an operator."""
-    from relance.schema import SchemaBehind, ensure_current, upgrade
+    """Migrate or check the schema (see with_runtime) before serving, which opens no runtime
+    of its own here."""
 
-    config = settings()
-    if config.database.dialect == "sqlite":
-        upgrade(config.database)
-        return
+    async def nothing(runtime: Runtime) -> None:
+        return None
 
-    async def check(runtime: Runtime) -> None:
-        await ensure_current(runtime.db, config.database)
-
-    try:
-        with_runtime(check)
-    except SchemaBehind as exc:
-        fail(str(exc))
+    with_runtime(nothing)
 
 
 def ensure_port_free(host: str, port: int) -> None:
