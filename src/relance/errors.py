@@ -6,11 +6,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from relance.db import is_unavailable
+from relance.kit.responses import json_response
 
 log = logging.getLogger("relance.errors")
 
@@ -100,14 +100,6 @@ class OAuthError(AppError):
 
     def body(self) -> dict[str, Any]:
         return {"error": self.error, "error_description": self.message}
-
-
-def json_response(
-    content: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response[bytes]:
-    return Response(
-        orjson.dumps(content), status_code=status, media_type="application/json", headers=headers
-    )
 
 
 def render(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:

@@ -13,7 +13,8 @@ from relance.auth import audit
 from relance.auth.dependencies import RuntimeParam
 from relance.auth.service import exchange_client_credentials
 from relance.auth.tokens import IssuedToken
-from relance.errors import OAuthError, json_response
+from relance.errors import OAuthError
+from relance.kit.responses import json_response
 from relance.runtime import Runtime
 
 FORM = "application/x-www-form-urlencoded"

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
+from relance.config import Dialect
 from relance.db import Connection
 from relance.models.followup_count import ANY
 
@@ -66,29 +67,35 @@ async def apply_deltas(conn: Connection, deltas: Iterable[tuple[CountKey, int]])
             await conn.executemany(statement, rows)
 
 
-async def rebuild(conn: Connection, dialect: str) -> None:
+async def rebuild(conn: Connection, dialect: Dialect) -> None:
     """Recount everything from the followups themselves (after a bulk load, or to repair)."""
-    day = "substr(activity_at, 1, 10)" if dialect == "sqlite" else _PG_DAY
-    month = "substr(activity_at, 1, 7) || '-01'" if dialect == "sqlite" else _PG_MONTH
-    for table in ("followup_totals", "followup_day_counts", "followup_month_counts"):
+    buckets = _BUCKETS[dialect]
+    for table in buckets:
         await conn.execute(f"DELETE FROM {table}")
     for status, kind in (("status", "type"), ("status", "'*'"), ("'*'", "type"), ("'*'", "'*'")):
         keys = ", ".join(k for k in ("company_id", status, kind) if not k.startswith("'"))
-        await conn.execute(
-            "INSERT INTO followup_totals (company_id, status, type, n)"
-            f" SELECT company_id, {status}, {kind}, count(*) FROM followups GROUP BY {keys}"
-        )
-        await conn.execute(
-            "INSERT INTO followup_day_counts (company_id, status, type, day, n)"
-            f" SELECT company_id, {status}, {kind}, {day}, count(*) FROM followups"
-            f" GROUP BY {keys}, {day}"
-        )
-        await conn.execute(
-            "INSERT INTO followup_month_counts (company_id, status, type, month, n)"
-            f" SELECT company_id, {status}, {kind}, {month}, count(*) FROM followups"
-            f" GROUP BY {keys}, {month}"
-        )
+        for table, bucket in buckets.items():
+            column, value = (f", {bucket[0]}", f", {bucket[1]}") if bucket else ("", "")
+            await conn.execute(
+                f"INSERT INTO {table} (company_id, status, type{column}, n)"
+                f" SELECT company_id, {status}, {kind}{value}, count(*) FROM followups"
+                f" GROUP BY {keys}{value}"
+            )
 
 
-_PG_DAY = "(activity_at AT TIME ZONE 'UTC')::date"
-_PG_MONTH = "date_trunc('month', activity_at AT TIME ZONE 'UTC')::date"
+# Each count table, and its time bucket (column, and its value from activity_at) if it has one.
+_BUCKETS: dict[Dialect, dict[str, tuple[str, str] | None]] = {
+    "postgresql": {
+        "followup_totals": None,
+        "followup_day_counts": ("day", "(activity_at AT TIME ZONE 'UTC')::date"),
+        "followup_month_counts": (
+            "month",
+            "date_trunc('month', activity_at AT TIME ZONE 'UTC')::date",
+        ),
+    },
+    "sqlite": {
+        "followup_totals": None,
+        "followup_day_counts": ("day", "substr(activity_at, 1, 10)"),
+        "followup_month_counts": ("month", "substr(activity_at, 1, 7) || '-01'"),
+    },
+}

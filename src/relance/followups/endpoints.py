@@ -8,9 +8,9 @@ from litestar import Request, Response, get
 
 from relance.auth.dependencies import Authenticator, PrincipalParam, runtime_of
 from relance.auth.scopes import FOLLOWUPS_READ
-from relance.errors import json_response
 from relance.followups import service
 from relance.followups.schemas import parse_list_query
+from relance.kit.responses import json_response
 
 FollowupsRead = Authenticator(FOLLOWUPS_READ)
 
