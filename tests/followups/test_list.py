@@ -27,6 +27,7 @@ from tests.factories import (
 )
 
 URL = "/external-api/v1/followups"
+# Spelled out here, not imported: the test states the contract (the seed's order) on its own.
 FIELDS = [
     "id",
     "debt_id",
