@@ -12,6 +12,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Dialect = Literal["sqlite", "postgresql"]
+# A sliding window keeps one entry per request it admits, so a limit is also a memory bound.
+MAX_RATE_LIMIT = 1_000_000
 
 
 class ConfigError(ValueError):
@@ -48,6 +50,17 @@ class Settings(BaseSettings):
     # Pages whose first row lies this deep or deeper seek their day from the day counts instead
     # of walking the index from the newest row.
     seek_from_offset: int = Field(default=1000, ge=0)
+    # Rate limits (SPEC.md §6): requests per OAuth client over a sliding window, reads and writes
+    # counted apart; a client's own limits, when set, replace these defaults.
+    rate_limit_enabled: bool = True
+    rate_limit_window_seconds: int = Field(default=3600, ge=1, le=86_400)
+    rate_limit_reads: int = Field(default=1000, ge=1, le=MAX_RATE_LIMIT)
+    rate_limit_writes: int = Field(default=500, ge=1, le=MAX_RATE_LIMIT)
+    # What to do while Redis is unreachable: count in this process ("open") or answer 503.
+    rate_limit_fail: Literal["open", "closed"] = "open"
+    # Shared by every process when set (redis://, rediss:// or unix://); may hold a password.
+    redis_url: SecretStr | None = None
+    redis_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
 
     @field_validator("secret_key")
     @classmethod
@@ -61,6 +74,17 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str | None) -> str | None:
         if value is not None:
             parse_database_url(value)  # raises ConfigError, a ValueError, with the fix to make
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            scheme = urlsplit(value.get_secret_value()).scheme
+            if scheme not in ("redis", "rediss", "unix"):
+                raise ConfigError(
+                    "RELANCE_REDIS_URL: use redis://host:6379/0, rediss://... or unix:///path"
+                )
         return value
 
     @property

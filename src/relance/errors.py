@@ -82,6 +82,17 @@ class PayloadTooLarge(AppError):
     message = "Request body too large"
 
 
+class RateLimited(AppError):
+    status = 429
+    message = "Rate limit exceeded. Please try again later."
+
+    def __init__(self, retry_after: int, limit: int, reset_time: str) -> None:
+        super().__init__(
+            details={"retry_after": retry_after, "limit": limit, "reset_time": reset_time},
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
 class ServiceUnavailable(AppError):
     status = 503
     message = "Service temporarily unavailable, please retry shortly"

@@ -12,6 +12,7 @@ from relance.config import Settings
 from relance.db import Database, connect
 from relance.kit.ids import IdCodec
 from relance.kit.keys import DeploymentKeys, load_master_secret
+from relance.ratelimit.limiter import RateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +30,13 @@ class Runtime:
     keyring: SigningKeyring
     standings: ClientStandings
     throttles: TokenThrottles
+    # None when RELANCE_RATE_LIMIT_ENABLED is off (a gateway in front enforces limits).
+    limiter: RateLimiter | None
     db: Database
 
     async def close(self) -> None:
+        if self.limiter is not None:
+            await self.limiter.close()
         await self.db.close()
 
 
@@ -48,5 +53,6 @@ async def open_runtime(settings: Settings) -> Runtime:
         by_address=FailureThrottle(settings.token_failures_per_address, 60),
         by_client=FailureThrottle(settings.token_failures_per_client, 60),
     )
+    limiter = RateLimiter.from_settings(settings) if settings.rate_limit_enabled else None
     db = await connect(settings.database, settings.db_pool_size)
-    return Runtime(settings, keys, ids, tokens, keyring, standings, throttles, db)
+    return Runtime(settings, keys, ids, tokens, keyring, standings, throttles, limiter, db)

@@ -7,8 +7,9 @@ from typing import Any
 from litestar import Request
 from litestar.di import NamedDependency, Provide
 
-from relance.auth.service import authenticate
+from relance.auth.service import authenticate, require_scope
 from relance.auth.tokens import Principal
+from relance.ratelimit.service import charge
 from relance.runtime import Runtime
 
 
@@ -18,10 +19,16 @@ def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
 
 
 def Authenticator(scope: str) -> Provide:  # noqa: N802 - reads as a declaration at use sites
-    """A dependency yielding the caller's Principal, refusing tokens without `scope`."""
+    """A dependency yielding the caller's Principal, charged to its client's rate limit (so a
+    missing scope costs a request too, as any authenticated answer does), refusing tokens
+    without `scope`."""
 
     async def principal(request: Request[Any, Any, Any]) -> Principal:
-        return await authenticate(runtime_of(request), request.headers.get("authorization"), scope)
+        runtime = runtime_of(request)
+        found = await authenticate(runtime, request.headers.get("authorization"))
+        await charge(runtime, request, found)
+        require_scope(found, scope)
+        return found
 
     return Provide(principal)
 

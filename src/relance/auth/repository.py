@@ -40,17 +40,21 @@ async def insert_client(
     scopes: tuple[str, ...],
     name: str | None,
     now: datetime,
+    read_limit: int | None = None,
+    write_limit: int | None = None,
 ) -> int:
     return int(
         await conn.fetchval(
-            "INSERT INTO oauth_clients"
-            " (client_id, secret_hash, company_id, scopes, name, created_at, updated_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+            "INSERT INTO oauth_clients (client_id, secret_hash, company_id, scopes, name,"
+            " read_limit, write_limit, created_at, updated_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
             client_id,
             secret_hash,
             company_id,
             " ".join(scopes),
             name,
+            read_limit,
+            write_limit,
             now,
         )
     )
@@ -73,9 +77,14 @@ class ClientListing:
     scopes: str
     created_at: datetime | str
     revoked_at: datetime | str | None
+    read_limit: int | None
+    write_limit: int | None
 
 
-_LISTING = "SELECT client_id, company_id, name, scopes, created_at, revoked_at FROM oauth_clients"
+_LISTING = (
+    "SELECT client_id, company_id, name, scopes, created_at, revoked_at, read_limit, write_limit"
+    " FROM oauth_clients"
+)
 
 
 async def list_clients(conn: Connection, company_id: int | None) -> list[ClientListing]:
@@ -115,13 +124,33 @@ class ClientStanding:
 
     revoked: bool
     secret_version: int
+    # The client's own rate limits; None follows the deployment's defaults.
+    read_limit: int | None
+    write_limit: int | None
 
 
 async def client_standing(conn: Connection, client_id: str) -> ClientStanding | None:
     row = await conn.fetchrow(
-        "SELECT revoked_at, secret_version FROM oauth_clients WHERE client_id = $1", client_id
+        "SELECT revoked_at, secret_version, read_limit, write_limit FROM oauth_clients"
+        " WHERE client_id = $1",
+        client_id,
     )
-    return None if row is None else ClientStanding(row[0] is not None, int(row[1]))
+    return None if row is None else ClientStanding(row[0] is not None, int(row[1]), row[2], row[3])
+
+
+async def set_limits(
+    conn: Connection, client_id: str, read_limit: int | None, write_limit: int | None, now: datetime
+) -> bool:
+    """True if the client exists; None puts a limit back on the deployment's default."""
+    found = await conn.fetchval(
+        "UPDATE oauth_clients SET read_limit = $2, write_limit = $3, updated_at = $4"
+        " WHERE client_id = $1 RETURNING id",
+        client_id,
+        read_limit,
+        write_limit,
+        now,
+    )
+    return found is not None
 
 
 async def signing_versions(conn: Connection) -> list[int]:

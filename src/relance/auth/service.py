@@ -101,9 +101,9 @@ def _granted_scopes(allowed: tuple[str, ...], requested: str | None) -> tuple[st
     return wanted
 
 
-async def authenticate(runtime: Runtime, authorization: str | None, scope: str) -> Principal:
-    """The principal behind an `Authorization: Bearer` header, holding `scope`, whose client
-    is neither revoked nor newer in its secret than the token."""
+async def authenticate(runtime: Runtime, authorization: str | None) -> Principal:
+    """The principal behind an `Authorization: Bearer` header, whose client is neither revoked
+    nor newer in its secret than the token."""
     if not authorization:
         raise Unauthenticated(token_given=False)
     scheme, _, token = authorization.partition(" ")
@@ -112,9 +112,12 @@ async def authenticate(runtime: Runtime, authorization: str | None, scope: str) 
     principal = await _verified(runtime, token.strip())
     if await runtime.standings.refuses(runtime.db, principal):
         raise Unauthenticated(token_given=True)
+    return principal
+
+
+def require_scope(principal: Principal, scope: str) -> None:
     if scope not in principal.scopes:
         raise MissingScope(scope)
-    return principal
 
 
 async def _verified(runtime: Runtime, token: str) -> Principal:

@@ -24,3 +24,6 @@ class OAuthClient(Timestamped, Base):
     # Counts the client's secrets; each token carries the one it was issued under, so rotating
     # the secret retires every older token at once.
     secret_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # Requests allowed per rate-limit window; NULL follows the deployment's default.
+    read_limit: Mapped[int | None] = mapped_column(Integer)
+    write_limit: Mapped[int | None] = mapped_column(Integer)

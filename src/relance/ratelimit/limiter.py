@@ -1,0 +1,96 @@
+"""A process's rate limiter: Redis when configured, this process's own logs otherwise, and
+while Redis is unreachable either those logs (fail open) or a 503 (fail closed)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from redis.exceptions import RedisError
+
+from relance.config import Settings
+from relance.errors import ServiceUnavailable
+from relance.ratelimit.memory import SlidingLogs
+from relance.ratelimit.policy import Decision, Kind, Tally
+from relance.ratelimit.redis import RedisLogs
+
+log = logging.getLogger("relance.ratelimit")
+
+# While Redis is down, it is tried again at most this often; requests in between do not wait.
+_RETRY_SECONDS = 1.0
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        window_seconds: int,
+        defaults: dict[Kind, int],
+        shared: RedisLogs | None = None,
+        *,
+        fail_closed: bool = False,
+    ) -> None:
+        self.window = window_seconds
+        self._defaults = defaults
+        self._local = SlidingLogs(window_seconds)
+        self._shared = shared
+        self._fail_closed = fail_closed
+        self._outage_since: float | None = None
+        self._next_try = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimiter:
+        shared = None
+        if settings.redis_url is not None:
+            shared = RedisLogs(
+                settings.redis_url.get_secret_value(),
+                settings.rate_limit_window_seconds,
+                settings.redis_timeout_seconds,
+            )
+        return cls(
+            settings.rate_limit_window_seconds,
+            {Kind.READ: settings.rate_limit_reads, Kind.WRITE: settings.rate_limit_writes},
+            shared,
+            fail_closed=settings.rate_limit_fail == "closed",
+        )
+
+    async def decide(self, client_id: str, kind: Kind, own_limit: int | None) -> Decision:
+        limit = own_limit or self._defaults[kind]
+        tally = await self._hit(f"relance:rl:{client_id}:{kind}", limit)
+        return Decision(kind, limit, self.window, tally)
+
+    async def _hit(self, key: str, limit: int) -> Tally:
+        if self._shared is None:
+            return self._local.hit(key, limit)
+        if self._outage_since is not None and time.monotonic() < self._next_try:
+            return self._without_redis(key, limit)
+        try:
+            tally = await self._shared.hit(key, limit)
+        except (RedisError, OSError) as exc:
+            self._note_outage(exc)
+            return self._without_redis(key, limit)
+        if self._outage_since is not None:
+            log.warning(
+                "Redis answers again after %.0f s; rate limits are shared again",
+                time.monotonic() - self._outage_since,
+            )
+            self._outage_since = None
+        return tally
+
+    def _without_redis(self, key: str, limit: int) -> Tally:
+        if self._fail_closed:
+            raise ServiceUnavailable(retry_after=int(_RETRY_SECONDS))
+        return self._local.hit(key, limit)
+
+    def _note_outage(self, exc: Exception) -> None:
+        now = time.monotonic()
+        self._next_try = now + _RETRY_SECONDS
+        if self._outage_since is None:
+            self._outage_since = now
+            fallback = "answering 503" if self._fail_closed else "counting in this process"
+            log.warning(
+                "Redis is unreachable (%s); %s until it returns", type(exc).__name__, fallback
+            )
+
+    async def close(self) -> None:
+        if self._shared is not None:
+            await self._shared.close()
