@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -64,12 +65,19 @@ def auth_cache_seconds() -> int:
 
 
 @pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Overridden where a test needs other settings (rate limits, Redis) than the defaults."""
+    return {}
+
+
+@pytest.fixture
 def settings(
     request: pytest.FixtureRequest,
     backend: str,
     tmp_path: Path,
     seek_from_offset: int,
     auth_cache_seconds: int,
+    settings_overrides: dict[str, Any],
 ) -> Settings:
     url: str = request.getfixturevalue(f"migrated_{backend}")
     return Settings(
@@ -78,6 +86,7 @@ def settings(
         secret_key=SECRET,
         seek_from_offset=seek_from_offset,
         auth_cache_seconds=auth_cache_seconds,
+        **settings_overrides,
     )
 
 

@@ -32,9 +32,16 @@ async def create_company(runtime: Runtime, name: str = "Acme Recouvrement") -> i
 
 
 async def create_client(
-    runtime: Runtime, company_id: int, scopes: tuple[str, ...] = ALL_SCOPES
+    runtime: Runtime,
+    company_id: int,
+    scopes: tuple[str, ...] = ALL_SCOPES,
+    *,
+    read_limit: int | None = None,
+    write_limit: int | None = None,
 ) -> NewClient:
-    return await create_oauth_client(runtime.db, runtime, company_id, scopes)
+    return await create_oauth_client(
+        runtime.db, runtime, company_id, scopes, read_limit=read_limit, write_limit=write_limit
+    )
 
 
 async def create_debt(runtime: Runtime, company_id: int, **overrides: Any) -> int:

@@ -3,79 +3,28 @@
 from __future__ import annotations
 
 import json
-import os
-import re
 import socket
 import sqlite3
 import stat
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.postgres import scratch_database
-
-RELANCE = Path(sys.executable).with_name("relance")
-COMMAND = (
-    [str(RELANCE)]
-    if RELANCE.exists()
-    else [sys.executable, "-c", "from relance.cli.main import main; main()"]
+from tests.commands import (
+    PUBLIC_ID,
+    flat,
+    free_port,
+    ok_json,
+    relance,
+    report,
+    serving,
 )
-PUBLIC_ID = re.compile(r"[0-9A-Za-z]{22}")
-TIMEOUT = 120  # seconds for one command; a hang fails the test instead of blocking the run
-SERVER_START_TIMEOUT = 20
-
-
-def cli_env(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The caller's environment without any Relance setting, on the given data dir."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("RELANCE_")}
-    env["RELANCE_DATA_DIR"] = str(data_dir)
-    env.update(extra or {})
-    return env
-
-
-def relance(
-    *args: str, data_dir: Path, timeout: float = TIMEOUT, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run `relance ARGS` on DATA_DIR, RELANCE_DATABASE_URL unset unless ENV sets it."""
-    return subprocess.run(  # noqa: S603
-        [*COMMAND, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=cli_env(data_dir, env),
-        check=False,
-    )
-
-
-def flat(text: str) -> str:
-    """Messages for people may be wrapped to the terminal width: compare them unwrapped."""
-    return " ".join(text.split())
-
-
-def report(result: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {result.returncode}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-
-
-def ok_json(result: subprocess.CompletedProcess[str]) -> Any:
-    assert result.returncode == 0, report(result)
-    try:
-        return json.loads(result.stdout)
-    except json.JSONDecodeError as exc:
-        pytest.fail(f"stdout is not exactly one JSON document ({exc}): {result.stdout!r}")
-
-
-def free_port() -> int:
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.postgres import scratch_database
 
 
 def upgrade(data_dir: Path, env: dict[str, str] | None = None) -> None:
@@ -119,41 +68,6 @@ def create_client(data_dir: Path, company_id: str, scopes: str) -> dict[str, Any
     client = ok_json(clients_create(data_dir, company_id, scopes))
     assert isinstance(client, dict)
     return client
-
-
-@contextmanager
-def serving(data_dir: Path, tmp_path: Path) -> Iterator[str]:
-    """`relance serve` on a free port until the block ends; yields its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / f"serve-{port}.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(  # noqa: S603
-            [*COMMAND, "serve", "--port", str(port)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=cli_env(data_dir),
-        )
-        try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT
-            while True:
-                if server.poll() is not None:
-                    pytest.fail(f"relance serve exited {server.returncode}: {log.read_text()}")
-                try:
-                    httpx.get(f"{base}/external-api/v1/followups", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"relance serve did not answer in time: {log.read_text()}")
-                    time.sleep(0.2)
-            yield base
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
 
 
 def token_for(base: str, client_id: str, client_secret: str) -> str:
@@ -275,7 +189,16 @@ def test_clients_create_prints_the_credentials(home: Path) -> None:
 
     client = ok_json(clients_create(home, company["id"], "followups:read", "--name", "integration"))
 
-    assert set(client) == {"client_id", "client_secret", "company_id", "scopes"}, client
+    assert set(client) == {
+        "client_id",
+        "client_secret",
+        "company_id",
+        "scopes",
+        "read_limit",
+        "write_limit",
+    }, client
+    assert client["read_limit"] is None, client
+    assert client["write_limit"] is None, client
     assert client["company_id"] == company["id"]
     assert client["scopes"] == "followups:read"
     assert isinstance(client["client_id"], str)
@@ -464,9 +387,62 @@ def test_list_revoke_and_rotate_secret(home: Path, tmp_path: Path) -> None:
         assert grant(other["client_id"], other["client_secret"]).status_code == 401
 
 
-@pytest.mark.parametrize("command", ["revoke", "rotate-secret"])
+# rate limits of a client
+
+
+def test_a_clients_own_limits_are_set_changed_and_reset(home: Path, tmp_path: Path) -> None:
+    company = create_company(home)
+    made = ok_json(clients_create(home, company["id"], "followups:read", "--read-limit", "2"))
+    assert made["read_limit"] == 2
+
+    # Limits changed by the CLI reach the server once its view of the client is refreshed.
+    with serving(home, tmp_path, env={"RELANCE_AUTH_CACHE_SECONDS": "0"}) as base:
+        headers = {
+            "Authorization": f"Bearer {token_for(base, made['client_id'], made['client_secret'])}"
+        }
+
+        def read() -> httpx.Response:
+            return httpx.get(f"{base}/external-api/v1/followups", headers=headers, timeout=10)
+
+        assert [read().status_code for _ in range(3)] == [200, 200, 429]
+
+        raised = relance(
+            "clients", "set-limits", made["client_id"], "--read-limit", "4", data_dir=home
+        )
+        assert raised.returncode == 0, report(raised)
+        listed = ok_json(relance("clients", "list", "--json", data_dir=home))
+        assert (listed[0]["read_limit"], listed[0]["write_limit"]) == (4, None)
+        allowed = read()
+        assert allowed.status_code == 200
+        assert allowed.headers["x-ratelimit-limit"] == "4"
+        assert allowed.headers["x-ratelimit-remaining"] == "1"
+
+        reset = relance("clients", "set-limits", made["client_id"], "--reset", data_dir=home)
+        assert reset.returncode == 0, report(reset)
+        assert read().headers["x-ratelimit-limit"] == "1000"
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [("--read-limit", "0"), ("--write-limit", "-3"), (), ("--reset", "--read-limit", "5")],
+    ids=["zero", "negative", "nothing", "reset-and-limit"],
+)
+def test_set_limits_refuses_what_cannot_be_a_limit(home: Path, arguments: tuple[str, ...]) -> None:
+    company = create_company(home)
+    made = create_client(home, company["id"], "followups:read")
+
+    result = relance("clients", "set-limits", made["client_id"], *arguments, data_dir=home)
+
+    assert result.returncode == 2, report(result)
+    assert "Traceback" not in result.stderr, report(result)
+    listed = ok_json(relance("clients", "list", "--json", data_dir=home))
+    assert (listed[0]["read_limit"], listed[0]["write_limit"]) == (None, None)
+
+
+@pytest.mark.parametrize("command", ["revoke", "rotate-secret", "set-limits"])
 def test_an_unknown_client_is_named(home: Path, command: str) -> None:
-    result = relance("clients", command, "rlc_nobody", data_dir=home)
+    extra = ("--read-limit", "5") if command == "set-limits" else ()
+    result = relance("clients", command, "rlc_nobody", *extra, data_dir=home)
 
     assert result.returncode == 2, report(result)
     assert "rlc_nobody" in result.stderr, report(result)

@@ -39,6 +39,8 @@ async def create_client(
     name: str | None = None,
     *,
     reproducible: bool = False,
+    read_limit: int | None = None,
+    write_limit: int | None = None,
 ) -> NewClient:
     """A new client; `reproducible` derives the secret from the deployment key (demo only)."""
     client_id = new_client_id()
@@ -55,6 +57,8 @@ async def create_client(
         scopes=scopes,
         name=name,
         now=utc_now(),
+        read_limit=read_limit,
+        write_limit=write_limit,
     )
     return NewClient(client_id, secret, company_id, scopes)
 
@@ -141,6 +145,12 @@ async def rotate_signing_key(conn: Connection) -> int:
 
 async def revoke_client(conn: Connection, client_id: str) -> bool:
     return await repository.revoke_client(conn, client_id, utc_now())
+
+
+async def set_limits(
+    conn: Connection, client_id: str, read_limit: int | None, write_limit: int | None
+) -> bool:
+    return await repository.set_limits(conn, client_id, read_limit, write_limit, utc_now())
 
 
 async def rotate_secret(conn: Connection, runtime: Runtime, client_id: str) -> str | None:

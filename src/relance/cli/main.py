@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from relance.auth.scopes import UnknownScopes, parse_scopes
-from relance.config import ConfigError, Settings, get_settings
+from relance.config import MAX_RATE_LIMIT, ConfigError, Settings, get_settings
 from relance.kit.ids import MalformedId, Resource
 from relance.runtime import Runtime, open_runtime
 
@@ -38,6 +38,22 @@ out = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
+ReadLimit = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=MAX_RATE_LIMIT,
+        help="Reads (GET) allowed per rate-limit window; default RELANCE_RATE_LIMIT_READS.",
+    ),
+]
+WriteLimit = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=MAX_RATE_LIMIT,
+        help="Writes allowed per rate-limit window; default RELANCE_RATE_LIMIT_WRITES.",
+    ),
+]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -131,6 +147,8 @@ def clients_create(
     company: Annotated[str, typer.Option(help="The company's ID.")],
     scopes: Annotated[str, typer.Option(help='Space-separated, e.g. "followups:read".')],
     name: Annotated[str | None, typer.Option(help="A label for people.")] = None,
+    read_limit: ReadLimit = None,
+    write_limit: WriteLimit = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Create an OAuth client; its secret is shown this once."""
@@ -149,7 +167,15 @@ def clients_create(
         async with runtime.db.transaction() as conn:
             if not await company_exists(conn, company_id):
                 fail(f"no company with ID {company}", 2)
-            return company, await create_client(conn, runtime, company_id, granted, name)
+            return company, await create_client(
+                conn,
+                runtime,
+                company_id,
+                granted,
+                name,
+                read_limit=read_limit,
+                write_limit=write_limit,
+            )
 
     company_public_id, client = with_runtime(work)
     document = {
@@ -157,6 +183,8 @@ def clients_create(
         "client_secret": client.client_secret,
         "company_id": company_public_id,
         "scopes": " ".join(client.scopes),
+        "read_limit": read_limit,
+        "write_limit": write_limit,
     }
     if as_json:
         print_json(document)
@@ -186,6 +214,8 @@ def clients_list(
                 "scopes": c.scopes,
                 "created_at": str(c.created_at),
                 "revoked_at": None if c.revoked_at is None else str(c.revoked_at),
+                "read_limit": c.read_limit,
+                "write_limit": c.write_limit,
             }
             for c in clients
         ]
@@ -196,8 +226,11 @@ def clients_list(
         return
     for client in listing:
         state = f"revoked {client['revoked_at']}" if client["revoked_at"] else "active"
+        limits = f"reads {client['read_limit'] or 'default'}"
+        limits += f", writes {client['write_limit'] or 'default'}"
         out.print(
-            f"{client['client_id']}  company {client['company_id']}  {state}  {client['scopes']}",
+            f"{client['client_id']}  company {client['company_id']}  {state}  {limits}"
+            f"  {client['scopes']}",
             highlight=False,
         )
 
@@ -215,6 +248,39 @@ def clients_revoke(client_id: str) -> None:
     if not with_runtime(work):
         fail(f"no client with ID {client_id}", 2)
     err.print(f"client {client_id} revoked")
+
+
+@clients_app.command("set-limits")
+def clients_set_limits(
+    client_id: str,
+    read_limit: ReadLimit = None,
+    write_limit: WriteLimit = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Put both limits back on the deployment's defaults.")
+    ] = False,
+) -> None:
+    """Set a client's own rate limits (a limit not given keeps its value); every API process
+    applies them within RELANCE_AUTH_CACHE_SECONDS."""
+    from relance.auth.repository import client_standing
+    from relance.auth.service import set_limits
+
+    if reset and (read_limit or write_limit):
+        fail("give --reset alone, or the limits to set", 2)
+    if not reset and read_limit is None and write_limit is None:
+        fail("give --read-limit, --write-limit or --reset", 2)
+
+    async def work(runtime: Runtime) -> bool:
+        async with runtime.db.transaction() as conn:
+            standing = await client_standing(conn, client_id)
+            if standing is None:
+                return False
+            reads = None if reset else read_limit or standing.read_limit
+            writes = None if reset else write_limit or standing.write_limit
+            return await set_limits(conn, client_id, reads, writes)
+
+    if not with_runtime(work):
+        fail(f"no client with ID {client_id}", 2)
+    err.print(f"client {client_id}: limits set")
 
 
 @clients_app.command("rotate-secret")
@@ -271,6 +337,13 @@ def serve(
 ) -> None:
     """Serve the API."""
     prepare_schema()
+    config = settings()
+    if workers > 1 and config.rate_limit_enabled and config.redis_url is None:
+        err.print(
+            f"[yellow]warning:[/] without RELANCE_REDIS_URL each of the {workers} workers keeps"
+            " its own rate-limit count, so a client may get up to that many times its budget",
+            highlight=False,
+        )
     run_server(host, port, workers)
 
 
