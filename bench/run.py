@@ -3,9 +3,14 @@ workers), driven by wrk from this machine over a fixed set of scenarios, beside 
 the total left out and the floor (bench/floor.py) on the same worker count.
 
     python bench/run.py [--rows N] [--database postgresql|sqlite] [--seconds S] [--json]
+    python bench/run.py --limiter-cost [--redis-url URL]
 
 Loads the book first when the database does not hold it yet (bench/generate.py). Prints, for each
 scenario and connection count, req/s, p50 and p99 latency and any non-2xx answer.
+
+Relance runs with its rate limiter on, as deployed (`--limiter`: memory by default); the bench
+clients get a budget no run can spend. `--limiter-cost` instead serves the `status` scenario with
+the limiter off, in memory and in Redis, and prints what each adds to the median latency.
 """
 
 from __future__ import annotations
@@ -35,12 +40,14 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import COMPANIES, default_url, load  # noqa: E402
 from relance.auth.scopes import ALL_SCOPES  # noqa: E402
 from relance.auth.service import create_client  # noqa: E402
-from relance.config import Settings  # noqa: E402
+from relance.config import MAX_RATE_LIMIT, Settings  # noqa: E402
 from relance.kit.ids import Resource  # noqa: E402
 from relance.runtime import open_runtime  # noqa: E402
 
 SECRET = "relance-bench-secret-never-used-in-production"
 URL = "/external-api/v1/followups"
+# With the largest budget a client may have, a minute's window is more than any run can spend.
+RATE_LIMIT_WINDOW_SECONDS = "60"
 
 
 @dataclass(frozen=True)
@@ -87,9 +94,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "RELANCE_DATABASE_URL": url, "RELANCE_SECRET_KEY": SECRET}
         env |= {"RELANCE_DATA_DIR": home, "PYTHONPATH": str(ROOT)}
+        env |= {"RELANCE_RATE_LIMIT_WINDOW_SECONDS": RATE_LIMIT_WINDOW_SECONDS}
         fixtures = asyncio.run(prepare(settings))
-        measures = run_all(args, env, fixtures, Path(home))
+        if args.limiter_cost:
+            measures = limiter_cost(args, env, fixtures)
+        else:
+            measures = run_all(
+                args, limiter_env(env, args.limiter, args.redis_url), fixtures, Path(home)
+            )
     report(args, measures)
+
+
+def limiter_env(env: dict[str, str], limiter: str, redis_url: str) -> dict[str, str]:
+    if limiter == "off":
+        return {**env, "RELANCE_RATE_LIMIT_ENABLED": "false"}
+    if limiter == "redis":
+        return {**env, "RELANCE_REDIS_URL": redis_url}
+    return env
 
 
 def parse_args() -> argparse.Namespace:
@@ -105,6 +126,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", default="1,8,32", help="comma-separated")
     parser.add_argument("--scenarios", default="", help="comma-separated names (default: all)")
+    parser.add_argument("--limiter", choices=LIMITERS, default="memory")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--limiter-cost", action="store_true", help="measure the limiter instead (see above)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--record", action="store_true", help="append the table to RESULTS.md")
     return parser.parse_args()
@@ -117,7 +143,9 @@ async def prepare(settings: Settings) -> dict[str, str]:
         fixtures: dict[str, str] = {}
         for tenant, company_id in (("biggest", 1), ("small", COMPANIES)):
             async with runtime.db.transaction() as conn:
-                client = await create_client(conn, runtime, company_id, ALL_SCOPES, "bench")
+                client = await create_client(
+                    conn, runtime, company_id, ALL_SCOPES, "bench", read_limit=MAX_RATE_LIMIT
+                )
             fixtures[f"{tenant}_id"] = client.client_id
             fixtures[f"{tenant}_secret"] = client.client_secret
         debt = await runtime.db.fetchval(
@@ -130,17 +158,16 @@ async def prepare(settings: Settings) -> dict[str, str]:
         await runtime.close()
 
 
+def relance_command(args: argparse.Namespace) -> list[str]:
+    return [str(Path(sys.executable).with_name("relance")), "serve", "--workers", str(args.workers)]
+
+
 def run_all(
     args: argparse.Namespace, env: dict[str, str], fixtures: dict[str, str], home: Path
 ) -> list[Measure]:
     connections = [int(c) for c in args.connections.split(",")]
     chosen = [s for s in SCENARIOS if not args.scenarios or s.name in args.scenarios.split(",")]
-    relance = [
-        str(Path(sys.executable).with_name("relance")),
-        "serve",
-        "--workers",
-        str(args.workers),
-    ]
+    relance = relance_command(args)
     uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--workers", str(args.workers)]
     uvicorn += ["--log-level", "warning", "--host", "127.0.0.1"]
     measures: list[Measure] = []
@@ -156,6 +183,23 @@ def run_all(
     with server([*uvicorn, "bench.floor:create_app"], floor_env, "--port") as base:
         floor = Scenario("floor", "biggest", "limit=50")
         measures += drive("floor", base, [floor], connections, tokens, fixtures, args)
+    return measures
+
+
+def limiter_cost(
+    args: argparse.Namespace, env: dict[str, str], fixtures: dict[str, str]
+) -> list[Measure]:
+    connections = [int(c) for c in args.connections.split(",")]
+    status = [s for s in SCENARIOS if s.name == "status"]
+    measures: list[Measure] = []
+    for limiter in LIMITERS:
+        with server(
+            relance_command(args), limiter_env(env, limiter, args.redis_url), "--port"
+        ) as base:
+            tokens = {t: token(base, fixtures, t) for t in ("biggest", "small")}
+            measures += drive(
+                f"limiter {limiter}", base, status, connections, tokens, fixtures, args
+            )
     return measures
 
 
@@ -261,6 +305,9 @@ def _latency(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
+LIMITERS = ("off", "memory", "redis")
+
+
 def report(args: argparse.Namespace, measures: list[Measure]) -> None:
     command = "python bench/run.py " + " ".join(sys.argv[1:])
     commit = subprocess.run(
@@ -272,7 +319,8 @@ def report(args: argparse.Namespace, measures: list[Measure]) -> None:
     if args.json:
         document = {"command": command, "commit": commit, "measures": [asdict(m) for m in measures]}
         sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
-    table = markdown(args, measures, command, commit)
+    render = limiter_markdown if args.limiter_cost else markdown
+    table = render(args, measures, command, commit)
     if not args.json:
         print(table)
     if args.record:
@@ -300,6 +348,29 @@ def markdown(args: argparse.Namespace, measures: list[Measure], command: str, co
             f"| {m.server} | {m.scenario} | {m.connections} | {m.requests_per_second:,.0f} |"
             f" {m.p50_ms:.2f} | {m.p99_ms:.2f} | {m.errors} |"
             f" {ratio if m.server == 'relance' else ''} | {share} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def limiter_markdown(
+    args: argparse.Namespace, measures: list[Measure], command: str, commit: str
+) -> str:
+    off = {m.connections: m for m in measures if m.server == "limiter off"}
+    lines = [
+        f"### Rate limiter cost: {args.database}, {args.rows:,} followups, {args.workers} workers,"
+        " `status` scenario",
+        "",
+        f"`{command}` at commit `{commit}`, {time.strftime('%Y-%m-%d')}.",
+        "",
+        "| limiter | conns | req/s | p50 ms | p99 ms | errors | p50 added |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in measures:
+        added = m.p50_ms - off[m.connections].p50_ms
+        lines.append(
+            f"| {m.server.removeprefix('limiter ')} | {m.connections} |"
+            f" {m.requests_per_second:,.0f} | {m.p50_ms:.2f} | {m.p99_ms:.2f} | {m.errors} |"
+            f" {added:+.2f} ms |"
         )
     return "\n".join(lines) + "\n"
 
