@@ -82,6 +82,16 @@ class PayloadTooLarge(AppError):
     message = "Request body too large"
 
 
+class Conflict(AppError):
+    status = 409
+    message = "Conflict"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    message = "Unsupported media type"
+
+
 class RateLimited(AppError):
     status = 429
     message = "Rate limit exceeded. Please try again later."

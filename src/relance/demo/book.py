@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from relance.followups.enums import ANSWERED, tallies
 from relance.followups.enums import FollowupStatus as S
 from relance.followups.enums import FollowupType as T
 
@@ -203,8 +204,6 @@ DISCONNECTIONS = {
     S.FAILED: ("dial_failed", "invalid_destination", "error_llm_websocket_open"),
 }
 FAILED_DELIVERY = ("invalid_destination", "carrier_rejected")
-EXECUTED = {S.SENT, S.DELIVERED, S.DEAL_FOUND, S.NO_ANSWER, S.DEAL_NOT_FOUND, S.BAD_BEHAVIOR}
-REACHED = {S.DEAL_FOUND, S.DEAL_NOT_FOUND, S.BAD_BEHAVIOR}
 CALLS = {T.CALL, T.MANUAL_CALL}
 
 
@@ -414,7 +413,7 @@ def _live_call(rng: random.Random, anchor: datetime, number: str) -> DemoFollowu
 def _call_details(
     rng: random.Random, values: dict[str, Any], kind: T, status: S, number: str
 ) -> None:
-    inbound = kind != T.VOICEMAIL and status in REACHED and rng.random() < 0.08
+    inbound = kind != T.VOICEMAIL and status in ANSWERED and rng.random() < 0.08
     values["direction"] = "inbound" if inbound else "outbound"
     values["phone_number_used"] = number
     if kind != T.MANUAL_CALL:
@@ -428,7 +427,7 @@ def _call_details(
         )
         return
     values["disconnection_reason"] = rng.choice(DISCONNECTIONS[status])
-    reached = status in REACHED
+    reached = status in ANSWERED
     values["duration_ms"] = rng.randint(45_000, 540_000) if reached else rng.randint(0, 30_000)
 
 
@@ -457,6 +456,7 @@ def _settle(debt: DemoDebt) -> None:
     debt.values["status"] = "status.default." + (
         "paid" if paid else "on_hold" if on_hold else "in_progress" if statuses else "pending"
     )
-    debt.values["followups_count"] = len(statuses)
-    debt.values["nb_reminders"] = sum(s in EXECUTED or s == S.FAILED for s in statuses)
-    debt.values["nb_answered"] = sum(s in REACHED for s in statuses)
+    counts = [tallies(s) for s in statuses]
+    debt.values["followups_count"] = len(counts)
+    debt.values["nb_reminders"] = sum(c[1] for c in counts)
+    debt.values["nb_answered"] = sum(c[2] for c in counts)

@@ -5,6 +5,7 @@ from relance.models.company import Company
 from relance.models.debt import Debt
 from relance.models.followup import Followup
 from relance.models.followup_count import FollowupDayCount, FollowupMonthCount, FollowupTotal
+from relance.models.idempotency_key import IdempotencyKey
 from relance.models.oauth_client import OAuthClient
 from relance.models.signing_key import TokenSigningKey
 
@@ -22,6 +23,7 @@ __all__ = [
     "FollowupDayCount",
     "FollowupMonthCount",
     "FollowupTotal",
+    "IdempotencyKey",
     "OAuthClient",
     "TokenSigningKey",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String
+from sqlalchemy import BigInteger, DateTime, Index, Integer, MetaData, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -28,3 +28,17 @@ class Base(DeclarativeBase):
 class Timestamped:
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     updated_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+def external_id_index(table: str) -> Index:
+    """An import names its rows by the caller's own reference, unique in the company, so that a
+    second run updates them; only rows that have one are indexed."""
+    present = text("external_id IS NOT NULL")
+    return Index(
+        f"ix_{table}_company_id_external_id",
+        "company_id",
+        "external_id",
+        unique=True,
+        postgresql_where=present,
+        sqlite_where=present,
+    )

@@ -1,12 +1,22 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from relance.models.base import Base, Key, Timestamped
+from relance.models.base import Base, Key, Timestamp, Timestamped, external_id_index
 
 
 class Debt(Timestamped, Base):
@@ -15,7 +25,10 @@ class Debt(Timestamped, Base):
     __tablename__ = "debts"
     # Lets followups reference (debt, company) together, so the database itself refuses a
     # followup whose company differs from its debt's.
-    __table_args__ = (UniqueConstraint("id", "company_id"),)
+    __table_args__ = (
+        UniqueConstraint("id", "company_id"),
+        external_id_index("debts"),
+    )
 
     id: Mapped[int] = mapped_column(Key, primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
@@ -37,6 +50,23 @@ class Debt(Timestamped, Base):
     city: Mapped[str | None] = mapped_column(String(100))
     country: Mapped[str | None] = mapped_column(String(2))
     status: Mapped[str] = mapped_column(String(40))
+    # Derived from the debt's followups, in the same transaction as each of their writes.
     followups_count: Mapped[int] = mapped_column(Integer, default=0)
     nb_reminders: Mapped[int] = mapped_column(Integer, default=0)
     nb_answered: Mapped[int] = mapped_column(Integer, default=0)
+    birthdate: Mapped[date | None] = mapped_column(Date)
+    address: Mapped[str | None] = mapped_column(String(300))
+    street_number: Mapped[str | None] = mapped_column(String(20))
+    timeline_id: Mapped[str | None] = mapped_column(String(100))
+    summary: Mapped[str | None] = mapped_column(Text)
+    iban: Mapped[str | None] = mapped_column(String(34))
+    # GetBill's free-text `company` field, as the caller gave it (not the owning tenant).
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    debtor_company: Mapped[str | None] = mapped_column(String(200))
+    payment_link: Mapped[str | None] = mapped_column(String(2000))
+    # A JSON object, as text, so both databases store it alike.
+    metadata_json: Mapped[str | None] = mapped_column(Text)
+    last_timeline_restart: Mapped[datetime | None] = mapped_column(Timestamp)
+    payment_plan_active: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    plan_start_date: Mapped[date | None] = mapped_column(Date)
+    external_id: Mapped[str | None] = mapped_column(String(100))

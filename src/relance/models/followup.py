@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relance.followups.enums import Direction, FollowupStatus, FollowupType
-from relance.models.base import Base, Key, Timestamp, Timestamped
+from relance.models.base import Base, Key, Timestamp, Timestamped, external_id_index
 
 
 def _one_of(column: str, values: type[FollowupStatus | FollowupType | Direction]) -> str:
@@ -38,6 +38,7 @@ class Followup(Timestamped, Base):
         Index(None, "company_id", "status", "activity_at", "id"),
         Index(None, "company_id", "type", "activity_at", "id"),
         Index(None, "debt_id", "activity_at", "id"),
+        external_id_index("followups"),
     )
 
     id: Mapped[int] = mapped_column(Key, primary_key=True)
@@ -67,3 +68,5 @@ class Followup(Timestamped, Base):
     # call_date, else scheduled_at, else processed_at: the time the date filters and the
     # order use, stored so both can be served from an index.
     activity_at: Mapped[datetime] = mapped_column(Timestamp)
+    # The caller's own reference, by which a second import updates instead of duplicating.
+    external_id: Mapped[str | None] = mapped_column(String(100))

@@ -1,0 +1,80 @@
+"""The bodies of POST /followups and PUT /followups/{id}.
+
+One model serves both: every field optional, unknown fields refused, JSON types strict (a
+number in quotes is not a number). What a create needs and what may not be null are checked
+after, from the fields the caller actually sent, so that a PUT changes only those.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from relance.errors import ValidationFailed
+from relance.followups.enums import Direction, FollowupStatus, FollowupType
+from relance.kit.fields import Count, Label, Long, Phone, Short, WebUrl
+
+
+class FollowupBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    debt_id: Short | None = None
+    type: FollowupType | None = None
+    status: FollowupStatus | None = None
+    call_date: AwareDatetime | None = None
+    scheduled_at: AwareDatetime | None = None
+    summary: Long | None = None
+    notes: Long | None = None
+    call_id: Label | None = None
+    audio_url: WebUrl | None = None
+    pdf_url: WebUrl | None = None
+    duration_ms: int | None = Field(default=None, ge=0, le=2**53)
+    disconnection_reason: Label | None = None
+    direction: Direction | None = None
+    phone_number_used: Phone | None = None
+    is_retry: bool | None = None
+    triggered_payment: bool | None = None
+    email_opened: bool | None = None
+    email_clicked: bool | None = None
+    email_open_count: Count | None = None
+    email_click_count: Count | None = None
+    email_first_opened_at: AwareDatetime | None = None
+
+
+# What a followup holds when a create leaves it out; these can never be null.
+DEFAULTS: dict[str, Any] = {
+    "status": FollowupStatus.ON_HOLD.value,
+    "is_retry": False,
+    "triggered_payment": False,
+    "email_opened": False,
+    "email_clicked": False,
+    "email_open_count": 0,
+    "email_click_count": 0,
+}
+NULLABLE = frozenset(FollowupBody.model_fields) - {"type", *DEFAULTS}
+
+
+def sent_fields(body: FollowupBody) -> dict[str, Any]:
+    """The fields the caller sent, as stored values (enums as their text)."""
+    sent: dict[str, Any] = {}
+    problems: dict[str, list[str]] = {}
+    for name in body.model_fields_set:
+        value = getattr(body, name)
+        if value is None and name not in NULLABLE:
+            problems[name] = ["must not be null"]
+        sent[name] = value.value if hasattr(value, "value") else value
+    if problems:
+        raise ValidationFailed(problems)
+    return sent
+
+
+def for_create(body: FollowupBody) -> tuple[str, dict[str, Any]]:
+    """The debt's public ID and every stored field of a new followup."""
+    sent = sent_fields(body)
+    problems = {name: ["is required"] for name in ("debt_id", "type") if sent.get(name) is None}
+    if problems:
+        raise ValidationFailed(problems)
+    values: dict[str, Any] = dict.fromkeys(NULLABLE) | DEFAULTS | sent
+    debt_id: str = values.pop("debt_id")
+    return debt_id, values

@@ -1,0 +1,96 @@
+"""JSON request bodies: the content type checked, the JSON parsed and validated against a
+pydantic model in one pass, and every problem reported at once, by field, in the envelope."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from relance.errors import UnsupportedMediaType, ValidationFailed
+
+Model = TypeVar("Model", bound=BaseModel)
+
+# Bodies larger than this are refused before parsing (413).
+MAX_BODY_BYTES = 256 * 1024
+
+
+def parse_body(model: type[Model], content_type: str | None, body: bytes) -> Model:
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise UnsupportedMediaType(
+            "The request body must be JSON: send it with Content-Type: application/json"
+        )
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise ValidationFailed(details_of(exc)) from None
+
+
+def details_of(exc: ValidationError) -> dict[str, list[str]]:
+    details: dict[str, list[str]] = {}
+    for error in exc.errors(include_url=False, include_input=False):
+        name = ".".join(str(part) for part in error["loc"]) or "body"
+        details.setdefault(name, []).append(_message(error))
+    return details
+
+
+def _message(error: ErrorDetails) -> str:
+    kind, ctx = error["type"], error.get("ctx", {})
+    simple = _MESSAGES.get(kind)
+    if simple is not None:
+        return simple
+    if kind == "enum":
+        allowed = re.findall(r"'([^']*)'", str(ctx["expected"]))
+        return f"must be one of: {', '.join(allowed)}"
+    if kind == "string_too_long":
+        return f"must be at most {ctx['max_length']} characters"
+    if kind == "string_too_short":
+        return f"must be at least {ctx['min_length']} characters"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return f"must be {_BOUNDS[kind]} {next(iter(ctx.values()))}"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of this request",
+    "json_invalid": "is not valid JSON",
+    "model_type": "must be a JSON object",
+    "model_attributes_type": "must be a JSON object",
+    "dict_type": "must be a JSON object",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_from_float": "must be an integer",
+    "bool_type": "must be true or false",
+    "float_type": "must be a number",
+    "decimal_type": "must be a number",
+    "datetime_type": "must be an ISO 8601 date and time with a UTC offset",
+    "datetime_parsing": "must be an ISO 8601 date and time with a UTC offset",
+    "datetime_from_date_parsing": "must be an ISO 8601 date and time with a UTC offset",
+    "timezone_aware": "must carry a UTC offset, such as 2024-01-22T10:30:00Z or +02:00",
+    "date_type": "must be a date written YYYY-MM-DD",
+    "date_parsing": "must be a date written YYYY-MM-DD",
+    "date_from_datetime_parsing": "must be a date written YYYY-MM-DD",
+    "date_from_datetime_inexact": "must be a date written YYYY-MM-DD",
+}
+_BOUNDS = {
+    "greater_than_equal": "at least",
+    "greater_than": "greater than",
+    "less_than_equal": "at most",
+    "less_than": "less than",
+}
+
+
+def checked(rule: Callable[[Any], bool], problem: str) -> AfterValidator:
+    """A validator that refuses a value failing `rule` with `problem` as the message."""
+
+    def check(value: Any) -> Any:
+        if not rule(value):
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
