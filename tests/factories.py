@@ -118,3 +118,12 @@ async def token_for(client: Client, credentials: NewClient, scope: str | None = 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def new_tenant_headers(
+    runtime: Runtime, client: Client, scopes: tuple[str, ...] = ALL_SCOPES
+) -> tuple[int, dict[str, str]]:
+    """A new company, and the Authorization header of a client of it holding `scopes`."""
+    company_id = await create_company(runtime)
+    credentials = await create_client(runtime, company_id, scopes)
+    return company_id, bearer(await token_for(client, credentials))

@@ -6,13 +6,16 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler
 
 from relance.auth.endpoints import issue_token
+from relance.debts.endpoints import ROUTES as DEBT_ROUTES
 from relance.followups.endpoints import ROUTES as FOLLOWUP_ROUTES
 from relance.ratelimit.headers import rate_limit_headers
 
 API_PREFIX = "/external-api/v1"
 
 external_api = Router(
-    path=API_PREFIX, route_handlers=[*FOLLOWUP_ROUTES], middleware=[rate_limit_headers]
+    path=API_PREFIX,
+    route_handlers=[*FOLLOWUP_ROUTES, *DEBT_ROUTES],
+    middleware=[rate_limit_headers],
 )
 # GetBill serves the token endpoint at the root, outside the versioned prefix.
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [issue_token, external_api]

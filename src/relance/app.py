@@ -11,6 +11,7 @@ from relance.api import ROUTE_HANDLERS
 from relance.auth.dependencies import RuntimeDep
 from relance.config import Settings, get_settings
 from relance.errors import EXCEPTION_HANDLERS
+from relance.kit.bodies import MAX_BODY_BYTES
 from relance.runtime import open_runtime
 from relance.schema import ensure_current
 
@@ -34,5 +35,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         openapi_config=None,
+        request_max_body_size=MAX_BODY_BYTES,
         debug=False,
     )

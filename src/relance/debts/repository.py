@@ -1,4 +1,4 @@
-"""Every SQL statement about debts."""
+"""Every SQL statement about debts. Every read is scoped to the company, bound first."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from relance.db import Connection
+from relance.db import Connection, Row
+from relance.debts.schemas import DEBT_FIELDS
 
 DEBT_COLUMNS: tuple[str, ...] = (
     "civility",
@@ -30,15 +31,75 @@ DEBT_COLUMNS: tuple[str, ...] = (
     "followups_count",
     "nb_reminders",
     "nb_answered",
+    "birthdate",
+    "address",
+    "street_number",
+    "timeline_id",
+    "iban",
+    "company_name",
+    "debtor_company",
+    "payment_link",
+    "metadata_json",
+    "external_id",
 )
 _INSERT = (
     f"INSERT INTO debts (company_id, {', '.join(DEBT_COLUMNS)}, created_at, updated_at)"
     f" VALUES ({', '.join(f'${n}' for n in range(1, len(DEBT_COLUMNS) + 4))}) RETURNING id"
 )
+_SELECT = f"SELECT {', '.join(DEBT_FIELDS)} FROM debts"
+_ORDER = "ORDER BY created_at DESC, id DESC"
 
 
 async def insert_debt(
     conn: Connection, company_id: int, values: Mapping[str, Any], now: datetime
 ) -> int:
-    args = [values.get(name) for name in DEBT_COLUMNS]
+    """A new debt; columns missing from `values` are stored empty (tallies at 0)."""
+    args = [values.get(name, _EMPTY.get(name)) for name in DEBT_COLUMNS]
     return int(await conn.fetchval(_INSERT, company_id, *args, now, now))
+
+
+_EMPTY = {"followups_count": 0, "nb_reminders": 0, "nb_answered": 0}
+
+
+async def debt_row(conn: Connection, company_id: int, debt_id: int) -> Row | None:
+    return await conn.fetchrow(f"{_SELECT} WHERE id = $1 AND company_id = $2", debt_id, company_id)
+
+
+async def debt_exists(conn: Connection, company_id: int, debt_id: int) -> bool:
+    found = await conn.fetchval(
+        "SELECT 1 FROM debts WHERE id = $1 AND company_id = $2", debt_id, company_id
+    )
+    return found is not None
+
+
+async def page_of_debts(
+    conn: Connection, company_id: int, status: str | None, limit: int, offset: int
+) -> tuple[int, list[Row]]:
+    """The company's debts, newest first, and their exact count, read in one snapshot."""
+    where = "company_id = $1" + ("" if status is None else " AND status = $4")
+    args: list[Any] = [company_id, limit, offset] + ([] if status is None else [status])
+    rows = await conn.fetch(
+        f"SELECT t.total, p.* FROM (SELECT count(*) AS total FROM debts WHERE {where}) AS t"
+        f" LEFT JOIN ({_SELECT} WHERE {where} {_ORDER} LIMIT $2 OFFSET $3) AS p ON 1 = 1"
+        f" ORDER BY p.created_at DESC, p.id DESC",
+        *args,
+    )
+    # The outer join always yields one row, with a null debt when the page is empty.
+    return int(rows[0][0]), [row[1:] for row in rows if row[1] is not None]
+
+
+async def add_tallies(
+    conn: Connection, company_id: int, debt_id: int, tallies: tuple[int, int, int]
+) -> None:
+    """Move the debt's followup tallies by (followups_count, nb_reminders, nb_answered)."""
+    count, reminders, answered = tallies
+    await conn.execute(
+        "UPDATE debts SET followups_count = followups_count + $3,"
+        " nb_reminders = nb_reminders + $4, nb_answered = nb_answered + $5"
+        " WHERE id = $1 AND company_id = $2",
+        debt_id,
+        company_id,
+        count,
+        reminders,
+        answered,
+    )

@@ -7,21 +7,27 @@ after, from the fields the caller actually sent, so that a PUT changes only thos
 
 from __future__ import annotations
 
-from typing import Any
+from enum import Enum
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from relance.errors import ValidationFailed
 from relance.followups.enums import Direction, FollowupStatus, FollowupType
+from relance.kit.bodies import checked
 from relance.kit.fields import Count, Label, Long, Phone, Short, WebUrl
+
+T = TypeVar("T")
+# A field that may be left out but never sent as null.
+NotNull = Annotated[T | None, checked(lambda value: value is not None, "must not be null")]
 
 
 class FollowupBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    debt_id: Short | None = None
-    type: FollowupType | None = None
-    status: FollowupStatus | None = None
+    debt_id: NotNull[Short] = None
+    type: NotNull[FollowupType] = None
+    status: NotNull[FollowupStatus] = None
     call_date: AwareDatetime | None = None
     scheduled_at: AwareDatetime | None = None
     summary: Long | None = None
@@ -33,12 +39,12 @@ class FollowupBody(BaseModel):
     disconnection_reason: Label | None = None
     direction: Direction | None = None
     phone_number_used: Phone | None = None
-    is_retry: bool | None = None
-    triggered_payment: bool | None = None
-    email_opened: bool | None = None
-    email_clicked: bool | None = None
-    email_open_count: Count | None = None
-    email_click_count: Count | None = None
+    is_retry: NotNull[bool] = None
+    triggered_payment: NotNull[bool] = None
+    email_opened: NotNull[bool] = None
+    email_clicked: NotNull[bool] = None
+    email_open_count: NotNull[Count] = None
+    email_click_count: NotNull[Count] = None
     email_first_opened_at: AwareDatetime | None = None
 
 
@@ -52,27 +58,19 @@ DEFAULTS: dict[str, Any] = {
     "email_open_count": 0,
     "email_click_count": 0,
 }
-NULLABLE = frozenset(FollowupBody.model_fields) - {"type", *DEFAULTS}
+NULLABLE = frozenset(FollowupBody.model_fields) - {"debt_id", "type", *DEFAULTS}
 
 
 def sent_fields(body: FollowupBody) -> dict[str, Any]:
     """The fields the caller sent, as stored values (enums as their text)."""
-    sent: dict[str, Any] = {}
-    problems: dict[str, list[str]] = {}
-    for name in body.model_fields_set:
-        value = getattr(body, name)
-        if value is None and name not in NULLABLE:
-            problems[name] = ["must not be null"]
-        sent[name] = value.value if hasattr(value, "value") else value
-    if problems:
-        raise ValidationFailed(problems)
-    return sent
+    sent = {name: getattr(body, name) for name in body.model_fields_set}
+    return {name: v.value if isinstance(v, Enum) else v for name, v in sent.items()}
 
 
 def for_create(body: FollowupBody) -> tuple[str, dict[str, Any]]:
     """The debt's public ID and every stored field of a new followup."""
     sent = sent_fields(body)
-    problems = {name: ["is required"] for name in ("debt_id", "type") if sent.get(name) is None}
+    problems = {name: ["is required"] for name in ("debt_id", "type") if name not in sent}
     if problems:
         raise ValidationFailed(problems)
     values: dict[str, Any] = dict.fromkeys(NULLABLE) | DEFAULTS | sent

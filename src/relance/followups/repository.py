@@ -230,11 +230,11 @@ _INSERT = (
 )
 
 
-def _stored(values: Mapping[str, Any]) -> dict[str, Any]:
+def _stored(values: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """The values as stored: timestamps in UTC to the second, on either database."""
     stored = dict(values)
     for name in _TIMESTAMPS:
-        if stored[name] is not None:
+        if (name in stored or not partial) and stored[name] is not None:
             stored[name] = to_utc_seconds(stored[name])
     return stored
 
@@ -271,3 +271,63 @@ async def insert_followups(
 
 def _count_key(company_id: int, values: Mapping[str, Any]) -> counts.CountKey:
     return counts.count_key(company_id, values["status"], values["type"], activity_at(values))
+
+
+_ONE: dict[Dialect, str] = {
+    dialect: f"SELECT {columns} FROM followups WHERE id = $1 AND company_id = $2"
+    for dialect, columns in _COLUMNS.items()
+}
+# What an update needs of the stored followup to work out its new activity time and counts.
+_CURRENT = "SELECT debt_id, status, type, call_date, scheduled_at, activity_at FROM followups"
+
+
+async def followup_row(
+    conn: Connection, dialect: Dialect, company_id: int, followup_id: int
+) -> Row | None:
+    """The followup as the API shows it (FOLLOWUP_FIELDS), if it is the company's."""
+    return await conn.fetchrow(_ONE[dialect], followup_id, company_id)
+
+
+async def locked_followup(
+    conn: Connection, dialect: Dialect, company_id: int, followup_id: int
+) -> dict[str, Any] | None:
+    """The company's followup, locked until the transaction ends (SQLite's write lock already
+    covers the whole transaction), with its timestamps as datetimes on either database."""
+    lock = " FOR UPDATE" if dialect == "postgresql" else ""
+    row = await conn.fetchrow(
+        f"{_CURRENT} WHERE id = $1 AND company_id = $2{lock}", followup_id, company_id
+    )
+    if row is None:
+        return None
+    names = ("debt_id", "status", "type", "call_date", "scheduled_at", "activity_at")
+    current = dict(zip(names, row, strict=True))
+    for name in names[3:]:
+        if isinstance(current[name], str):  # SQLite's stored text form
+            current[name] = datetime.fromisoformat(current[name])
+    return current
+
+
+async def update_followup(
+    conn: Connection,
+    company_id: int,
+    followup_id: int,
+    current: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """Write the changed fields, move processed_at to now and the activity time with the dates,
+    and move the followup between counts if its status, type or day changed."""
+    merged = {**current, **changes, "processed_at": now}
+    written = _stored({**changes, "processed_at": now}, partial=True)
+    written["activity_at"] = activity_at(merged)
+    written["updated_at"] = now
+    params = _Params()
+    sets = ", ".join(f"{name} = {params.bind(value)}" for name, value in written.items())
+    await conn.execute(
+        f"UPDATE followups SET {sets} WHERE id = {params.bind(followup_id)}"
+        f" AND company_id = {params.bind(company_id)}",
+        *params.values,
+    )
+    old = counts.count_key(company_id, current["status"], current["type"], current["activity_at"])
+    new = counts.count_key(company_id, merged["status"], merged["type"], written["activity_at"])
+    await counts.apply_deltas(conn, [(old, -1), (new, 1)])

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from relance.errors import ValidationFailed
 from relance.followups.enums import FollowupStatus, FollowupType
-from relance.kit.ids import IdCodec, MalformedId, Resource
+from relance.kit.ids import IdCodec, Resource
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, PageRequest
+from relance.kit.query import QueryParams, QueryReader
 
 # The stored fields, in the order GetBill's document shows them; the repository selects these.
 FOLLOWUP_FIELDS: tuple[str, ...] = (
@@ -39,16 +39,9 @@ FOLLOWUP_FIELDS: tuple[str, ...] = (
     "email_clicked",
     "email_click_count",
 )
-_INTEGER = re.compile(r"[0-9]{1,12}")
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-Choice = TypeVar("Choice", FollowupStatus, FollowupType)
 IdEncoder = Callable[[int], str]
-
-
-# Each parameter's values, in the order given.
-QueryParams = Mapping[str, list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +89,7 @@ def parse_list_query(
     params: QueryParams, ids: IdCodec, *, with_debt_id: bool = True
 ) -> tuple[FollowupFilters, PageRequest]:
     """Every parameter checked at once, so one 400 names everything there is to fix."""
-    reader = _Reader(params)
+    reader = QueryReader(params)
     page = reader.integer("page", 1, MAX_PAGE, default=1)
     limit = reader.integer("limit", 1, MAX_LIMIT, default=DEFAULT_LIMIT)
     status = reader.choice("status", FollowupStatus)
@@ -105,68 +98,11 @@ def parse_list_query(
     date_to = reader.day("date_to")
     if date_from and date_to and date_from > date_to:
         reader.fail("date_from", f"must be on or before date_to ({date_to.isoformat()})")
-    debt_id = reader.debt_id(ids) if with_debt_id else None
+    debt_id = reader.public_id("debt_id", ids, Resource.DEBT) if with_debt_id else None
     if reader.errors:
         raise ValidationFailed(reader.errors)
     filters = FollowupFilters(status, kind, date_from, date_to, debt_id)
     return filters, PageRequest(page or 1, limit or DEFAULT_LIMIT)
-
-
-class _Reader:
-    def __init__(self, params: QueryParams) -> None:
-        self._params = params
-        self.errors: dict[str, list[str]] = {}
-
-    def fail(self, name: str, problem: str) -> None:
-        self.errors.setdefault(name, []).append(problem)
-
-    def _one(self, name: str) -> str | None:
-        values = self._params.get(name, [])
-        if len(values) > 1:
-            self.fail(name, "must be given only once")
-            return None
-        return values[0] if values else None
-
-    def integer(self, name: str, low: int, high: int, default: int) -> int | None:
-        text = self._one(name)
-        if text is None:
-            return default
-        if not _INTEGER.fullmatch(text) or not low <= int(text) <= high:
-            self.fail(name, f"must be an integer from {low} to {high}")
-            return None
-        return int(text)
-
-    def choice(self, name: str, enum: type[Choice]) -> Choice | None:
-        text = self._one(name)
-        if text is None:
-            return None
-        try:
-            return enum(text)
-        except ValueError:
-            self.fail(name, f"must be one of: {', '.join(member.value for member in enum)}")
-            return None
-
-    def day(self, name: str) -> date | None:
-        text = self._one(name)
-        if text is None:
-            return None
-        try:
-            if not _DAY.fullmatch(text):
-                raise ValueError(text)
-            return date.fromisoformat(text)
-        except ValueError:
-            self.fail(name, "must be a calendar date written YYYY-MM-DD")
-            return None
-
-    def debt_id(self, ids: IdCodec) -> int | None:
-        text = self._one("debt_id")
-        if text is None:
-            return None
-        try:
-            return ids.decode(Resource.DEBT, text)
-        except MalformedId:
-            self.fail("debt_id", "is not a valid debt ID")
-            return None
 
 
 def activity_at(values: Mapping[str, Any]) -> datetime:

@@ -1,14 +1,22 @@
-"""What a company may read of its followups."""
+"""What a company may read and write of its followups."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from relance.auth.tokens import Principal
+from relance.db import Connection
+from relance.debts import repository as debts
+from relance.debts.service import DebtNotFound, debt_key
+from relance.errors import NotFound, ValidationFailed
 from relance.followups import repository
+from relance.followups.bodies import FollowupBody, for_create, sent_fields
+from relance.followups.enums import tallies
 from relance.followups.schemas import FollowupFilters, followup_json
-from relance.kit.ids import Resource
+from relance.kit.ids import MalformedId, Resource
 from relance.kit.pagination import PageRequest
+from relance.kit.time import utc_now
 from relance.runtime import Runtime
 
 
@@ -28,3 +36,101 @@ async def list_followups(
     followup_id = runtime.ids.encoder(Resource.FOLLOWUP)
     debt_id = runtime.ids.encoder(Resource.DEBT)
     return [followup_json(row, followup_id, debt_id) for row in rows], total
+
+
+class FollowupNotFound(NotFound):
+    message = "Followup not found"
+
+
+def followup_key(runtime: Runtime, public_id: str) -> int:
+    try:
+        return runtime.ids.decode(Resource.FOLLOWUP, public_id)
+    except MalformedId:
+        raise FollowupNotFound() from None
+
+
+async def get_followup(runtime: Runtime, principal: Principal, public_id: str) -> dict[str, Any]:
+    key = followup_key(runtime, public_id)
+    return await _shown(runtime.db, runtime, principal.company_id, key)
+
+
+async def _shown(
+    conn: Connection, runtime: Runtime, company_id: int, followup_id: int
+) -> dict[str, Any]:
+    row = await repository.followup_row(conn, runtime.db.dialect, company_id, followup_id)
+    if row is None:
+        raise FollowupNotFound()
+    return followup_json(
+        row, runtime.ids.encoder(Resource.FOLLOWUP), runtime.ids.encoder(Resource.DEBT)
+    )
+
+
+async def list_debt_followups(
+    runtime: Runtime,
+    principal: Principal,
+    public_debt_id: str,
+    filters: FollowupFilters,
+    page: PageRequest,
+) -> tuple[list[dict[str, Any]], int]:
+    """The list of one debt's followups; a debt that is not the company's is a 404."""
+    debt_id = debt_key(runtime, public_debt_id)
+    if not await debts.debt_exists(runtime.db, principal.company_id, debt_id):
+        raise DebtNotFound()
+    return await list_followups(runtime, principal, replace(filters, debt_id=debt_id), page)
+
+
+async def create_followup(
+    conn: Connection, runtime: Runtime, principal: Principal, body: FollowupBody
+) -> dict[str, Any]:
+    """A new followup on one of the company's debts, its counts and its debt's tallies moved in
+    the caller's transaction."""
+    public_debt_id, values = for_create(body)
+    company_id = principal.company_id
+    debt_id = await _own_debt(conn, runtime, company_id, public_debt_id)
+    now = utc_now()
+    values["processed_at"] = now
+    followup_id = await repository.insert_followup(conn, company_id, debt_id, values, now)
+    await debts.add_tallies(conn, company_id, debt_id, tallies(values["status"]))
+    return await _shown(conn, runtime, company_id, followup_id)
+
+
+async def _own_debt(conn: Connection, runtime: Runtime, company_id: int, public_id: str) -> int:
+    try:
+        debt_id = runtime.ids.decode(Resource.DEBT, public_id)
+    except MalformedId:
+        debt_id = None
+    if debt_id is None or not await debts.debt_exists(conn, company_id, debt_id):
+        raise ValidationFailed({"debt_id": ["Debt not found"]})
+    return debt_id
+
+
+async def update_followup(
+    runtime: Runtime, principal: Principal, public_id: str, body: FollowupBody
+) -> dict[str, Any]:
+    """Change the fields sent, and nothing else. The followup is locked while it changes, so
+    concurrent updates apply one after the other: the last writer of each field wins and no
+    update is lost."""
+    key = followup_key(runtime, public_id)
+    changes = sent_fields(body)
+    company_id = principal.company_id
+    async with runtime.db.transaction() as conn:
+        current = await repository.locked_followup(conn, runtime.db.dialect, company_id, key)
+        if current is None:
+            raise FollowupNotFound()
+        _refuse_other_debt(runtime, changes.pop("debt_id", None), current["debt_id"])
+        await repository.update_followup(conn, company_id, key, current, changes, utc_now())
+        before, after = (
+            tallies(current["status"]),
+            tallies(changes.get("status", current["status"])),
+        )
+        if before != after:
+            moved = (0, after[1] - before[1], after[2] - before[2])
+            await debts.add_tallies(conn, company_id, current["debt_id"], moved)
+        return await _shown(conn, runtime, company_id, key)
+
+
+def _refuse_other_debt(runtime: Runtime, sent: str | None, debt_id: int) -> None:
+    if sent is not None and sent != runtime.ids.encode(Resource.DEBT, debt_id):
+        raise ValidationFailed(
+            {"debt_id": ["cannot be changed; create a followup on the other debt instead"]}
+        )

@@ -7,12 +7,16 @@ reports in one atomic step: concurrent requests cannot both take the last unit o
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import secrets
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.asyncio.connection import AbstractConnection as Connection
+from redis.asyncio.connection import ConnectionPool
+from redis.exceptions import NoScriptError
 
 from relance.ratelimit.policy import Tally
 
@@ -40,28 +44,33 @@ return {admitted, used, oldest, now}
 """
 
 _MICRO = 1_000_000
+_SHA = hashlib.sha1(_HIT.encode()).hexdigest()  # noqa: S324 - Redis names scripts by SHA-1
+# Idle connections kept for reuse; more may open under a burst, and close after it.
+_IDLE_KEPT = 16
 
 
 class RedisLogs:
+    """redis-py's connections, borrowed from a plain list rather than its client and pool:
+    measured on loopback, the client's pool, retry and timeout layers tripled the CPU time of
+    each call (bench/RESULTS.md), and this call runs on every request."""
+
     def __init__(self, url: str, window_seconds: int, timeout: float) -> None:
-        # One quick retry picks up a fresh connection after Redis restarts; more would only
-        # hold the request while the limiter could already fall back.
-        self._redis = Redis.from_url(
-            url,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 1),
+        # The pool only turns the URL into connection settings (TLS, Unix socket, password,
+        # database); connections are made and kept here.
+        settings = ConnectionPool.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
         )
-        self._hit = self._redis.register_script(_HIT)
+        self._connect: Callable[[], Connection] = partial(
+            settings.connection_class, **settings.connection_kwargs
+        )
+        self._idle: list[Connection] = []
         self._window_us = window_seconds * _MICRO
         self._member_prefix = secrets.token_hex(8)
         self._serial = itertools.count()
 
     async def hit(self, key: str, limit: int) -> Tally:
         member = f"{self._member_prefix}:{next(self._serial)}"
-        admitted, used, oldest, now = await self._hit(
-            keys=[key], args=[limit, self._window_us, member]
-        )
+        admitted, used, oldest, now = await self._script(key, limit, self._window_us, member)
         return Tally(
             bool(admitted),
             int(used),
@@ -69,8 +78,27 @@ class RedisLogs:
             int(now) / _MICRO,
         )
 
-    async def ping(self) -> bool:
-        return bool(await self._redis.ping())
+    async def _script(self, *args: Any) -> Any:
+        conn = self._idle.pop() if self._idle else self._connect()
+        try:
+            try:
+                reply = await _call(conn, "EVALSHA", _SHA, 1, *args)
+            except NoScriptError:  # a restarted Redis has forgotten the script
+                reply = await _call(conn, "EVAL", _HIT, 1, *args)
+        except BaseException:
+            await conn.disconnect()
+            raise
+        if len(self._idle) < _IDLE_KEPT:
+            self._idle.append(conn)
+        else:
+            await conn.disconnect()
+        return reply
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        while self._idle:
+            await self._idle.pop().disconnect()
+
+
+async def _call(conn: Connection, *args: Any) -> Any:
+    await conn.send_command(*args)
+    return await conn.read_response()

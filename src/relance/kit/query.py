@@ -1,0 +1,77 @@
+"""Query parameters read strictly: each problem collected, so one 400 names them all."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import TypeVar
+
+from relance.kit.ids import IdCodec, MalformedId, Resource
+
+# Each parameter's values, in the order given.
+QueryParams = Mapping[str, list[str]]
+Choice = TypeVar("Choice", bound=enum.Enum)
+
+_INTEGER = re.compile(r"[0-9]{1,12}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class QueryReader:
+    """Reads query parameters strictly, collecting every problem before any is reported."""
+
+    def __init__(self, params: QueryParams) -> None:
+        self._params = params
+        self.errors: dict[str, list[str]] = {}
+
+    def fail(self, name: str, problem: str) -> None:
+        self.errors.setdefault(name, []).append(problem)
+
+    def _one(self, name: str) -> str | None:
+        values = self._params.get(name, [])
+        if len(values) > 1:
+            self.fail(name, "must be given only once")
+            return None
+        return values[0] if values else None
+
+    def integer(self, name: str, low: int, high: int, default: int) -> int | None:
+        text = self._one(name)
+        if text is None:
+            return default
+        if not _INTEGER.fullmatch(text) or not low <= int(text) <= high:
+            self.fail(name, f"must be an integer from {low} to {high}")
+            return None
+        return int(text)
+
+    def choice(self, name: str, enum: type[Choice]) -> Choice | None:
+        text = self._one(name)
+        if text is None:
+            return None
+        try:
+            return enum(text)
+        except ValueError:
+            self.fail(name, f"must be one of: {', '.join(member.value for member in enum)}")
+            return None
+
+    def day(self, name: str) -> date | None:
+        text = self._one(name)
+        if text is None:
+            return None
+        try:
+            if not _DAY.fullmatch(text):
+                raise ValueError(text)
+            return date.fromisoformat(text)
+        except ValueError:
+            self.fail(name, "must be a calendar date written YYYY-MM-DD")
+            return None
+
+    def public_id(self, name: str, ids: IdCodec, resource: Resource) -> int | None:
+        text = self._one(name)
+        if text is None:
+            return None
+        try:
+            return ids.decode(resource, text)
+        except MalformedId:
+            self.fail(name, f"is not a valid {resource.name.lower()} ID")
+            return None
