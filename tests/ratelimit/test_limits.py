@@ -14,7 +14,7 @@ import pytest
 from relance.auth.scopes import FOLLOWUPS_READ, FOLLOWUPS_WRITE
 from relance.runtime import Runtime
 from tests.factories import Client, bearer, create_client, create_company, token_for
-from tests.ratelimit.conftest import READS
+from tests.ratelimit.conftest import READS, WRITES
 
 URL = "/external-api/v1/followups"
 RATE_HEADERS = {
@@ -123,6 +123,28 @@ async def test_concurrent_requests_get_exactly_the_budget(runtime: Runtime, clie
     # Each admitted request took its own unit of the budget.
     admitted = [r for r in responses if r.status_code == 200]
     assert sorted(int(r.headers["x-ratelimit-remaining"]) for r in admitted) == list(range(7))
+
+
+async def test_reads_and_writes_have_budgets_of_their_own(runtime: Runtime, client: Client) -> None:
+    token = await fresh_token(runtime, client)
+    debt = {"firstname": "A", "lastname": "B", "amount": 1, "currency": "EUR", "email": "a@b.fr"}
+
+    writes = [
+        await client.post("/external-api/v1/debts", json=debt, headers=bearer(token))
+        for _ in range(WRITES + 1)
+    ]
+    read = await client.get(URL, headers=bearer(token))
+
+    assert [r.status_code for r in writes] == [201] * WRITES + [429]
+    assert writes[0].headers["x-ratelimit-limit"] == str(WRITES)
+    assert writes[0].headers["ratelimit-policy"] == f'"writes";q={WRITES};w=3600'
+    assert writes[-1].json()["details"]["limit"] == WRITES
+    assert read.status_code == 200
+    assert read.headers["x-ratelimit-remaining"] == str(READS - 1)
+    # The refused write wrote nothing.
+    assert read.json()["pagination"]["total"] == 0
+    listed = await client.get("/external-api/v1/debts", headers=bearer(token))
+    assert listed.json()["pagination"]["total"] == WRITES
 
 
 async def test_a_missing_scope_is_an_authenticated_answer_and_counts(

@@ -20,6 +20,9 @@ from tests.redis_server import PrivateRedis
 URL = "/external-api/v1/followups"
 BUDGETS = {"small": 17, "large": 41}
 REQUESTS_PER_CLIENT = 90
+WRITE_BUDGET = 13
+WRITES = 40
+DEBT = {"firstname": "A", "lastname": "B", "amount": 1, "currency": "EUR", "email": "a@b.fr"}
 
 
 @pytest.fixture
@@ -31,13 +34,14 @@ def deployment(tmp_path: Path, shared_redis: PrivateRedis) -> Iterator[tuple[Pat
         yield tmp_path, env
 
 
-def new_client(data_dir: Path, env: dict[str, str], read_limit: int) -> dict[str, Any]:
+def new_client(data_dir: Path, env: dict[str, str], *limits: str) -> dict[str, Any]:
     company = ok_json(relance("companies", "create", "Co", "--json", data_dir=data_dir, env=env))
     made = relance(
         "clients",
         "create",
-        *("--company", company["id"], "--scopes", "followups:read"),
-        *("--read-limit", str(read_limit), "--json"),
+        *("--company", company["id"], "--scopes", "followups:read debts:read debts:write"),
+        *limits,
+        "--json",
         data_dir=data_dir,
         env=env,
     )
@@ -77,13 +81,34 @@ def test_processes_share_each_clients_budget_exactly(
     deployment: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     data_dir, env = deployment
-    clients = {name: new_client(data_dir, env, limit) for name, limit in BUDGETS.items()}
+    clients = {
+        name: new_client(data_dir, env, "--read-limit", str(limit))
+        for name, limit in BUDGETS.items()
+    }
+    writer = new_client(data_dir, env, "--write-limit", str(WRITE_BUDGET))
 
     with (
         serving(data_dir, tmp_path, env, workers=2) as first,
         serving(data_dir, tmp_path, env) as second,
     ):
         statuses = asyncio.run(storm([first, second], clients))
+        written, debts = asyncio.run(write_storm([first, second], writer))
 
     for name, budget in BUDGETS.items():
         assert statuses[name] == Counter({200: budget, 429: REQUESTS_PER_CLIENT - budget}), name
+    assert written == Counter({201: WRITE_BUDGET, 429: WRITES - WRITE_BUDGET})
+    assert debts == WRITE_BUDGET, "a refused write wrote nothing"
+
+
+async def write_storm(bases: list[str], client: dict[str, Any]) -> tuple[Counter[int], int]:
+    """The writer's POSTs at once over every process, then how many debts exist."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        headers = {"Authorization": f"Bearer {await token(http, bases[0], client)}"}
+        turns = itertools.cycle(bases)
+        posts = [
+            http.post(f"{next(turns)}/external-api/v1/debts", json=DEBT, headers=headers)
+            for _ in range(WRITES)
+        ]
+        written = Counter(response.status_code for response in await asyncio.gather(*posts))
+        listed = await http.get(f"{bases[0]}/external-api/v1/debts", headers=headers)
+    return written, int(listed.json()["pagination"]["total"])
