@@ -1,21 +1,52 @@
-"""Writes the rate-limit headers into every response of a request that was charged."""
+"""Writes the rate-limit headers into every response of a request that was charged, and puts
+the 429 in place of a read's answer when its budget turned out spent while it ran."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from relance.ratelimit.service import decision_of
+from relance.errors import AppError
+from relance.ratelimit.service import decision_of, settle
 
 
 def rate_limit_headers(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        replaced = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal replaced
             if message["type"] == "http.response.start":
-                decision = decision_of(scope)
-                if decision is not None:
-                    message["headers"] = [*message.get("headers", ()), *decision.headers()]
+                state = scope.setdefault("state", {})
+                error = await settle(state)
+                if error is not None:
+                    replaced = True
+                    message, body = _error_messages(error)
+                    await send(_with_rate_headers(message, state))
+                    await send(body)
+                    return
+                message = _with_rate_headers(message, state)
+            elif replaced:
+                return  # the body of the answer the error replaced
             await send(message)
 
         await app(scope, receive, send_with_headers)
 
     return middleware
+
+
+def _with_rate_headers(message: Any, state: dict[str, Any]) -> Any:
+    decision = decision_of(state)
+    if decision is not None:
+        message["headers"] = [*message.get("headers", ()), *decision.headers()]
+    return message
+
+
+def _error_messages(error: AppError) -> tuple[Any, Any]:
+    body = orjson.dumps(error.body())
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(name.lower().encode(), value.encode()) for name, value in error.headers.items()]
+    start = {"type": "http.response.start", "status": error.status, "headers": headers}
+    return start, {"type": "http.response.body", "body": body, "more_body": False}

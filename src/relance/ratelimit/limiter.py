@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 from redis.exceptions import RedisError
 
@@ -18,6 +19,7 @@ log = logging.getLogger("relance.ratelimit")
 
 # While Redis is down, it is tried again at most this often; requests in between do not wait.
 _RETRY_SECONDS = 1.0
+_REFUSALS_KEPT = 10_000
 
 
 class RateLimiter:
@@ -36,6 +38,10 @@ class RateLimiter:
         self._fail_closed = fail_closed
         self._outage_since: float | None = None
         self._next_try = 0.0
+        # Refusals remembered until the window frees a unit: no request can be admitted before
+        # then, in any process, so these need no Redis call (and a client hammering past its
+        # budget costs neither Redis nor the database).
+        self._refused: dict[str, Decision] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimiter:
@@ -53,10 +59,33 @@ class RateLimiter:
             fail_closed=settings.rate_limit_fail == "closed",
         )
 
-    async def decide(self, client_id: str, kind: Kind, own_limit: int | None) -> Decision:
-        limit = own_limit or self._defaults[kind]
-        tally = await self._hit(f"relance:rl:{client_id}:{kind}", limit)
-        return Decision(kind, limit, self.window, tally)
+    @property
+    def shared(self) -> bool:
+        return self._shared is not None
+
+    def limit_of(self, kind: Kind, own_limit: int | None) -> int:
+        return own_limit or self._defaults[kind]
+
+    def known_refusal(self, client_id: str, kind: Kind, limit: int) -> Decision | None:
+        """A refusal still in force for this client and limit, restated as of now."""
+        refused = self._refused.get(f"{client_id}:{kind}")
+        if refused is None or refused.limit != limit:
+            return None
+        now = time.time()
+        if now >= refused.tally.frees_at:
+            return None
+        return Decision(kind, limit, self.window, replace(refused.tally, now=now))
+
+    async def decide(self, client_id: str, kind: Kind, limit: int) -> Decision:
+        key = f"{client_id}:{kind}"
+        decision = Decision(kind, limit, self.window, await self._hit(f"relance:rl:{key}", limit))
+        if decision.allowed:
+            self._refused.pop(key, None)
+        else:
+            if len(self._refused) >= _REFUSALS_KEPT:
+                self._refused.clear()
+            self._refused[key] = decision
+        return decision
 
     async def _hit(self, key: str, limit: int) -> Tally:
         if self._shared is None:

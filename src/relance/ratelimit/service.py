@@ -1,19 +1,25 @@
-"""Charging a request to its client's budget."""
+"""Charging a request to its client's budget.
+
+A write is charged before it runs. A read with the limits in Redis runs while Redis answers,
+and its answer is replaced by the 429 if the budget turns out spent (see headers.py): the
+read's latency then hides the round trip, and a refused read writes nothing.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Request
-from litestar.types import Scope
 
 from relance.auth.tokens import Principal
-from relance.errors import RateLimited
+from relance.errors import AppError, RateLimited
 from relance.ratelimit.policy import Decision, Kind, kind_of
 from relance.runtime import Runtime
 
-# Where the decision waits, in the request's scope, for the headers middleware.
+# Where the decision, or the read's decision still on its way, waits in the request's scope.
 DECISION = "relance.ratelimit"
+PENDING = "relance.ratelimit.pending"
 
 
 async def charge(runtime: Runtime, request: Request[Any, Any, Any], principal: Principal) -> None:
@@ -26,12 +32,37 @@ async def charge(runtime: Runtime, request: Request[Any, Any, Any], principal: P
     own = None
     if standing is not None:
         own = standing.read_limit if kind is Kind.READ else standing.write_limit
-    decision = await limiter.decide(principal.client_id, kind, own)
-    request.scope.setdefault("state", {})[DECISION] = decision
-    if not decision.allowed:
-        raise RateLimited(decision.retry_after, decision.limit, decision.reset_time)
+    limit = limiter.limit_of(kind, own)
+    state = request.scope.setdefault("state", {})
+    known = limiter.known_refusal(principal.client_id, kind, limit)
+    if known is not None:
+        state[DECISION] = known
+        raise refusal(known)
+    decision = limiter.decide(principal.client_id, kind, limit)
+    if kind is Kind.READ and limiter.shared:
+        state[PENDING] = asyncio.ensure_future(decision)
+        return
+    state[DECISION] = settled = await decision
+    if not settled.allowed:
+        raise refusal(settled)
 
 
-def decision_of(scope: Scope) -> Decision | None:
-    decision: Decision | None = scope.get("state", {}).get(DECISION)
+def refusal(decision: Decision) -> RateLimited:
+    return RateLimited(decision.retry_after, decision.limit, decision.reset_time)
+
+
+async def settle(state: dict[str, Any]) -> AppError | None:
+    """Wait for a read's decision, if one is on its way; the error to answer instead, if any."""
+    pending: asyncio.Future[Decision] | None = state.pop(PENDING, None)
+    if pending is None:
+        return None
+    try:
+        decision = state[DECISION] = await pending
+    except AppError as error:  # Redis away and limits failing closed
+        return error
+    return None if decision.allowed else refusal(decision)
+
+
+def decision_of(state: dict[str, Any]) -> Decision | None:
+    decision: Decision | None = state.get(DECISION)
     return decision
