@@ -237,6 +237,11 @@ def _sqlite_call(conn: sqlite3.Connection, sql: str, args: Sequence[Any], how: s
     return None
 
 
+def placeholders(first: int, count: int) -> str:
+    """`$first, ..., $(first + count - 1)`: the parameters of an IN list."""
+    return ", ".join(f"${n}" for n in range(first, first + count))
+
+
 @lru_cache(maxsize=1024)
 def sqlite_statement(sql: str) -> str:
     return re.sub(r"\$(\d+)", r"?\1", sql)

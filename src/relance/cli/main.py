@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import socket
-import sys
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
-import orjson
 import typer
-from rich.console import Console
 
 from relance.auth.scopes import UnknownScopes, parse_scopes
-from relance.config import MAX_RATE_LIMIT, ConfigError, Settings, get_settings
-from relance.kit.ids import MalformedId, Resource
-from relance.runtime import Runtime, open_runtime
+from relance.cli.common import (
+    JsonFlag,
+    company_key,
+    err,
+    fail,
+    out,
+    print_json,
+    settings,
+    with_runtime,
+)
+from relance.cli.imports import import_app
+from relance.config import MAX_RATE_LIMIT
+from relance.kit.ids import Resource
+from relance.runtime import Runtime
 
 if TYPE_CHECKING:
     from relance.demo.service import DemoAccess
@@ -31,13 +37,10 @@ clients_app = typer.Typer(no_args_is_help=True, help="OAuth clients of a company
 app.add_typer(db_app, name="db")
 app.add_typer(companies_app, name="companies")
 keys_app = typer.Typer(no_args_is_help=True, help="The token signing keys.")
+app.add_typer(import_app, name="import")
 app.add_typer(clients_app, name="clients")
 app.add_typer(keys_app, name="keys")
 
-out = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
 ReadLimit = Annotated[
     int | None,
     typer.Option(
@@ -54,50 +57,6 @@ WriteLimit = Annotated[
         help="Writes allowed per rate-limit window; default RELANCE_RATE_LIMIT_WRITES.",
     ),
 ]
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def settings() -> Settings:
-    try:
-        return get_settings()
-    except (ConfigError, ValueError) as exc:
-        fail(f"configuration: {exc}", 2)
-
-
-def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Run `work` on a database at the code's schema: the embedded database migrates itself; a
-    shared PostgreSQL is migrated by an operator, so one that is behind is refused."""
-    from relance.schema import SchemaBehind, ensure_current, upgrade
-
-    config = settings()
-    if config.database.dialect == "sqlite":
-        upgrade(config.database)
-
-    async def run() -> T:
-        runtime = await open_runtime(config)
-        try:
-            if config.database.dialect == "postgresql":
-                await ensure_current(runtime.db, config.database)
-            return await work(runtime)
-        finally:
-            await runtime.close()
-
-    try:
-        return asyncio.run(run())
-    except SchemaBehind as exc:
-        fail(str(exc))
-    except ConfigError as exc:
-        fail(f"configuration: {exc}", 2)
-    except OSError as exc:
-        fail(f"cannot reach the database: {exc}")
-
-
-def print_json(document: Any) -> None:
-    sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
 @db_app.command("upgrade")
@@ -300,13 +259,6 @@ def clients_rotate_secret(client_id: str, as_json: JsonFlag = False) -> None:
         return
     out.print(f"client_secret  {secret}", highlight=False)
     err.print("[yellow]Store the secret now: it is shown only this once.[/]")
-
-
-def company_key(runtime: Runtime, company: str) -> int:
-    try:
-        return runtime.ids.decode(Resource.COMPANY, company)
-    except MalformedId:
-        fail(f"{company!r} is not a company ID", 2)
 
 
 @keys_app.command("rotate")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from relance.db import Connection, Row
+from relance.db import Connection, Row, placeholders
 from relance.debts.schemas import DEBT_FIELDS
 
 DEBT_COLUMNS: tuple[str, ...] = (
@@ -45,6 +45,15 @@ DEBT_COLUMNS: tuple[str, ...] = (
 _INSERT = (
     f"INSERT INTO debts (company_id, {', '.join(DEBT_COLUMNS)}, created_at, updated_at)"
     f" VALUES ({', '.join(f'${n}' for n in range(1, len(DEBT_COLUMNS) + 4))}) RETURNING id"
+)
+# An import's row updates the debt it made before, found by the caller's external ID; the
+# tallies and status belong to the debt's life since, and are kept.
+_KEPT_ON_UPDATE = frozenset({"followups_count", "nb_reminders", "nb_answered", "status"})
+_UPSERT = (
+    _INSERT.removesuffix(" RETURNING id")
+    + " ON CONFLICT (company_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in DEBT_COLUMNS if name not in _KEPT_ON_UPDATE)
+    + ", updated_at = excluded.updated_at"
 )
 _SELECT = f"SELECT {', '.join(DEBT_FIELDS)} FROM debts"
 _ORDER = "ORDER BY created_at DESC, id DESC"
@@ -89,17 +98,70 @@ async def page_of_debts(
 
 
 async def add_tallies(
-    conn: Connection, company_id: int, debt_id: int, tallies: tuple[int, int, int]
+    conn: Connection, company_id: int, changes: list[tuple[int, tuple[int, int, int]]]
 ) -> None:
-    """Move the debt's followup tallies by (followups_count, nb_reminders, nb_answered)."""
-    count, reminders, answered = tallies
-    await conn.execute(
+    """Move debts' followup tallies, given as (debt_id, (followups_count, nb_reminders,
+    nb_answered)) changes."""
+    await conn.executemany(
         "UPDATE debts SET followups_count = followups_count + $3,"
         " nb_reminders = nb_reminders + $4, nb_answered = nb_answered + $5"
         " WHERE id = $1 AND company_id = $2",
-        debt_id,
-        company_id,
-        count,
-        reminders,
-        answered,
+        [(debt_id, company_id, *tallies) for debt_id, tallies in changes],
     )
+
+
+async def existing_ids(conn: Connection, company_id: int, debt_ids: list[int]) -> set[int]:
+    """Those of `debt_ids` that are the company's debts."""
+    if not debt_ids:
+        return set()
+    rows = await conn.fetch(
+        f"SELECT id FROM debts WHERE company_id = $1 AND id IN ({placeholders(2, len(debt_ids))})",
+        company_id,
+        *debt_ids,
+    )
+    return {int(row[0]) for row in rows}
+
+
+async def ids_by_internal_id(
+    conn: Connection, company_id: int, internal_ids: list[str]
+) -> dict[str, list[int]]:
+    """The company's debts carrying each internal ID (the caller's reference, not unique)."""
+    if not internal_ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT internal_id, id FROM debts WHERE company_id = $1"
+        f" AND internal_id IN ({placeholders(2, len(internal_ids))})",
+        company_id,
+        *internal_ids,
+    )
+    found: dict[str, list[int]] = {}
+    for internal_id, debt_id in rows:
+        found.setdefault(internal_id, []).append(int(debt_id))
+    return found
+
+
+async def upsert_debts(
+    conn: Connection, company_id: int, rows: list[dict[str, Any]], now: datetime
+) -> None:
+    """Insert the rows, or update the debts already imported under their external IDs."""
+    await conn.executemany(
+        _UPSERT,
+        [
+            (company_id, *(values.get(name, _EMPTY.get(name)) for name in DEBT_COLUMNS), now, now)
+            for values in rows
+        ],
+    )
+
+
+async def external_ids_known(
+    conn: Connection, company_id: int, external_ids: list[str]
+) -> set[str]:
+    if not external_ids:
+        return set()
+    rows = await conn.fetch(
+        "SELECT external_id FROM debts WHERE company_id = $1"
+        f" AND external_id IN ({placeholders(2, len(external_ids))})",
+        company_id,
+        *external_ids,
+    )
+    return {str(row[0]) for row in rows}

@@ -221,16 +221,16 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-_INSERT_FIELDS = (*FOLLOWUP_FIELDS[2:], "activity_at")
+INSERT_FIELDS = (*FOLLOWUP_FIELDS[2:], "activity_at")
 _INSERT = (
-    f"INSERT INTO followups (company_id, debt_id, {', '.join(_INSERT_FIELDS)},"
+    f"INSERT INTO followups (company_id, debt_id, {', '.join(INSERT_FIELDS)},"
     f" created_at, updated_at) VALUES ("
-    + ", ".join(f"${n}" for n in range(1, len(_INSERT_FIELDS) + 5))
+    + ", ".join(f"${n}" for n in range(1, len(INSERT_FIELDS) + 5))
     + ")"
 )
 
 
-def _stored(values: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+def stored_values(values: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """The values as stored: timestamps in UTC to the second, on either database."""
     stored = dict(values)
     for name in _TIMESTAMPS:
@@ -242,14 +242,14 @@ def _stored(values: Mapping[str, Any], *, partial: bool = False) -> dict[str, An
 def _insert_row(
     company_id: int, debt_id: int, values: Mapping[str, Any], now: datetime
 ) -> tuple[Any, ...]:
-    fields = (values[name] for name in _INSERT_FIELDS[:-1])
+    fields = (values[name] for name in INSERT_FIELDS[:-1])
     return (company_id, debt_id, *fields, activity_at(values), now, now)
 
 
 async def insert_followup(
     conn: Connection, company_id: int, debt_id: int, values: Mapping[str, Any], now: datetime
 ) -> int:
-    values = _stored(values)
+    values = stored_values(values)
     row = _insert_row(company_id, debt_id, values, now)
     followup_id = int(await conn.fetchval(_INSERT + " RETURNING id", *row))
     await counts.apply_deltas(conn, [(_count_key(company_id, values), 1)])
@@ -263,7 +263,7 @@ async def insert_followups(
     followups: Sequence[Mapping[str, Any]],
     now: datetime,
 ) -> None:
-    followups = [_stored(values) for values in followups]
+    followups = [stored_values(values) for values in followups]
     rows = [_insert_row(company_id, debt_id, values, now) for values in followups]
     await conn.executemany(_INSERT, rows)
     await counts.apply_deltas(conn, [(_count_key(company_id, values), 1) for values in followups])
@@ -278,7 +278,11 @@ _ONE: dict[Dialect, str] = {
     for dialect, columns in _COLUMNS.items()
 }
 # What an update needs of the stored followup to work out its new activity time and counts.
-_CURRENT = "SELECT debt_id, status, type, call_date, scheduled_at, activity_at FROM followups"
+_LOCKED = ("debt_id", "status", "type", "call_date", "scheduled_at", "activity_at")
+
+
+def locked_columns() -> str:
+    return ", ".join(_LOCKED)
 
 
 async def followup_row(
@@ -295,13 +299,17 @@ async def locked_followup(
     covers the whole transaction), with its timestamps as datetimes on either database."""
     lock = " FOR UPDATE" if dialect == "postgresql" else ""
     row = await conn.fetchrow(
-        f"{_CURRENT} WHERE id = $1 AND company_id = $2{lock}", followup_id, company_id
+        f"SELECT {locked_columns()} FROM followups WHERE id = $1 AND company_id = $2{lock}",
+        followup_id,
+        company_id,
     )
-    if row is None:
-        return None
-    names = ("debt_id", "status", "type", "call_date", "scheduled_at", "activity_at")
-    current = dict(zip(names, row, strict=True))
-    for name in names[3:]:
+    return None if row is None else as_current(row)
+
+
+def as_current(row: Sequence[Any]) -> dict[str, Any]:
+    """A row of _LOCKED columns, its timestamps as datetimes on either database."""
+    current = dict(zip(_LOCKED, row, strict=True))
+    for name in _LOCKED[3:]:
         if isinstance(current[name], str):  # SQLite's stored text form
             current[name] = datetime.fromisoformat(current[name])
     return current
@@ -318,7 +326,7 @@ async def update_followup(
     """Write the changed fields, move processed_at to now and the activity time with the dates,
     and move the followup between counts if its status, type or day changed."""
     merged = {**current, **changes, "processed_at": now}
-    written = _stored({**changes, "processed_at": now}, partial=True)
+    written = stored_values({**changes, "processed_at": now}, partial=True)
     written["activity_at"] = activity_at(merged)
     written["updated_at"] = now
     params = _Params()

@@ -90,7 +90,7 @@ async def create_followup(
     now = utc_now()
     values["processed_at"] = now
     followup_id = await repository.insert_followup(conn, company_id, debt_id, values, now)
-    await debts.add_tallies(conn, company_id, debt_id, tallies(values["status"]))
+    await debts.add_tallies(conn, company_id, [(debt_id, tallies(values["status"]))])
     return await _shown(conn, runtime, company_id, followup_id)
 
 
@@ -125,7 +125,7 @@ async def update_followup(
         )
         if before != after:
             moved = (0, after[1] - before[1], after[2] - before[2])
-            await debts.add_tallies(conn, company_id, current["debt_id"], moved)
+            await debts.add_tallies(conn, company_id, [(current["debt_id"], moved)])
         return await _shown(conn, runtime, company_id, key)
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -28,6 +29,8 @@ class Debt(Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("id", "company_id"),
         external_id_index("debts"),
+        # Imports name a followup's debt by the caller's reference.
+        Index(None, "company_id", "internal_id"),
     )
 
     id: Mapped[int] = mapped_column(Key, primary_key=True)

@@ -67,6 +67,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("plan_start_date", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("external_id", sa.String(length=100), nullable=True))
         batch_op.create_index(
+            batch_op.f("ix_debts_company_id_internal_id"),
+            ["company_id", "internal_id"],
+            unique=False,
+        )
+        batch_op.create_index(
             "ix_debts_company_id_external_id",
             ["company_id", "external_id"],
             unique=True,
@@ -95,6 +100,7 @@ def downgrade() -> None:
         batch_op.drop_column("external_id")
 
     with op.batch_alter_table("debts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_debts_company_id_internal_id"))
         batch_op.drop_index(
             "ix_debts_company_id_external_id",
             postgresql_where=sa.text("external_id IS NOT NULL"),

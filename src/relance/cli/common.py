@@ -1,0 +1,72 @@
+"""What every command shares: the consoles, failing with a message, the runtime, JSON output."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+
+from relance.config import ConfigError, Settings, get_settings
+from relance.kit.ids import MalformedId, Resource
+from relance.runtime import Runtime, open_runtime
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    try:
+        return get_settings()
+    except (ConfigError, ValueError) as exc:
+        fail(f"configuration: {exc}", 2)
+
+
+def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Run `work` on a database at the code's schema: the embedded database migrates itself; a
+    shared PostgreSQL is migrated by an operator, so one that is behind is refused."""
+    from relance.schema import SchemaBehind, ensure_current, upgrade
+
+    config = settings()
+    if config.database.dialect == "sqlite":
+        upgrade(config.database)
+
+    async def run() -> T:
+        runtime = await open_runtime(config)
+        try:
+            if config.database.dialect == "postgresql":
+                await ensure_current(runtime.db, config.database)
+            return await work(runtime)
+        finally:
+            await runtime.close()
+
+    try:
+        return asyncio.run(run())
+    except SchemaBehind as exc:
+        fail(str(exc))
+    except ConfigError as exc:
+        fail(f"configuration: {exc}", 2)
+    except OSError as exc:
+        fail(f"cannot reach the database: {exc}")
+
+
+def print_json(document: Any) -> None:
+    sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def company_key(runtime: Runtime, company: str) -> int:
+    try:
+        return runtime.ids.decode(Resource.COMPANY, company)
+    except MalformedId:
+        fail(f"{company!r} is not a company ID", 2)

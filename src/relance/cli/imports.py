@@ -1,0 +1,133 @@
+"""`relance import debts|followups FILE`: bulk loads in batches, with a progress bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from relance.cli.common import JsonFlag, company_key, err, fail, out, print_json, with_runtime
+from relance.runtime import Runtime
+
+if TYPE_CHECKING:
+    from relance.kit.imports import ImportReport
+
+import_app = typer.Typer(
+    no_args_is_help=True, help="Load debts or followups from a CSV or JSON Lines file."
+)
+
+ImportFile = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A .csv or .jsonl file.")
+]
+ImportCompany = Annotated[str, typer.Option(help="The company whose rows these are.")]
+FormatOption = Annotated[
+    str | None, typer.Option("--format", help="csv or jsonl (default: from the file's name).")
+]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="Write nothing if any row is bad (default: keep the good).")
+]
+BatchOption = Annotated[int, typer.Option(min=1, max=10_000, help="Rows per transaction.")]
+
+
+@import_app.command("debts")
+def import_debts(
+    file: ImportFile,
+    company: ImportCompany,
+    fmt: FormatOption = None,
+    strict: StrictOption = False,
+    batch_size: BatchOption = 1000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import debts; a row with an external_id imported before updates its debt."""
+    from relance.debts.imports import COLUMNS, DebtBatch, check
+
+    run_import_command(
+        file, company, fmt, strict, batch_size, as_json, COLUMNS, check, lambda _, c: DebtBatch(c)
+    )
+
+
+@import_app.command("followups")
+def import_followups(
+    file: ImportFile,
+    company: ImportCompany,
+    fmt: FormatOption = None,
+    strict: StrictOption = False,
+    batch_size: BatchOption = 1000,
+    as_json: JsonFlag = False,
+) -> None:
+    """Import followups, each naming its debt by debt_id or debt_internal_id; a row with an
+    external_id imported before updates its followup."""
+    from relance.followups.imports import COLUMNS, FollowupBatch, check
+
+    run_import_command(
+        file, company, fmt, strict, batch_size, as_json, COLUMNS, check, FollowupBatch
+    )
+
+
+def run_import_command(
+    file: Path,
+    company: str,
+    fmt: str | None,
+    strict: bool,
+    batch_size: int,
+    as_json: bool,
+    columns: frozenset[str],
+    check: Callable[[Any], Any],
+    writer: Callable[[Runtime, int], Any],
+) -> None:
+    from rich.progress import Progress
+
+    from relance.companies.repository import company_exists
+    from relance.kit.imports import run_import
+    from relance.kit.rows import UnreadableFile, format_of, read_rows
+
+    try:
+        source_format = format_of(file, fmt)
+    except UnreadableFile as exc:
+        fail(str(exc), 2)
+
+    size = file.stat().st_size
+
+    async def work(runtime: Runtime) -> ImportReport:
+        company_id = company_key(runtime, company)
+        if not await company_exists(runtime.db, company_id):
+            fail(f"no company with ID {company}", 2)
+        with file.open("rb") as source, Progress(console=err, disable=as_json) as bar:
+            task = bar.add_task(f"importing {file.name}", total=size)
+            rows = read_rows(source, source_format, columns, lambda n: bar.advance(task, n))
+            return await run_import(
+                runtime.db,
+                rows,
+                check,
+                writer(runtime, company_id),
+                strict=strict,
+                batch_size=batch_size,
+            )
+
+    try:
+        report = with_runtime(work)
+    except UnreadableFile as exc:
+        fail(str(exc), 2)
+    print_import_report(report, as_json)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def print_import_report(report: ImportReport, as_json: bool) -> None:
+    if as_json:
+        print_json(asdict(report))
+        return
+    for error in report.errors:
+        problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in error["errors"].items())
+        err.print(f"line {error['line']}: {problems}", highlight=False, soft_wrap=True)
+    if report.failed > len(report.errors):
+        err.print(f"... and {report.failed - len(report.errors)} more bad rows")
+    outcome = (
+        "nothing written (--strict)"
+        if report.rolled_back
+        else (f"{report.created} created, {report.updated} updated")
+    )
+    out.print(f"{outcome}, {report.failed} bad row(s)", highlight=False)

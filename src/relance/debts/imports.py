@@ -1,0 +1,66 @@
+"""Importing debts from a file: each row checked as POST /debts checks a body, rows written in
+batches, a row with an `external_id` already imported updated instead of duplicated (its
+followup tallies, which its followups own, are left as they are)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from relance.db import Connection
+from relance.debts import repository
+from relance.debts.schemas import DebtBody, for_create
+from relance.errors import ValidationFailed
+from relance.kit.fields import Short
+from relance.kit.imports import Details, ImportReport, ValidRow, validated
+from relance.kit.rows import SourceRow
+from relance.kit.time import utc_now
+
+
+class DebtImportRow(DebtBody):
+    # The caller's own reference: importing it again updates the debt it made.
+    external_id: Short | None = None
+
+
+COLUMNS = frozenset(DebtImportRow.model_fields)
+
+
+def check(row: SourceRow) -> DebtImportRow | Details:
+    if row.fields is not None and "metadata" in row.fields:
+        # A CSV cell holds the metadata object as JSON text.
+        try:
+            row.fields["metadata"] = orjson.loads(row.fields["metadata"])
+        except orjson.JSONDecodeError:
+            return {"metadata": ["must be a JSON object"]}
+    body = validated(DebtImportRow, row)
+    if isinstance(body, dict):
+        return body
+    try:
+        for_create(body)
+    except ValidationFailed as exc:
+        return {name: list(problems) for name, problems in (exc.details or {}).items()}
+    return body
+
+
+class DebtBatch:
+    def __init__(self, company_id: int) -> None:
+        self._company_id = company_id
+
+    async def __call__(
+        self, conn: Connection, batch: list[ValidRow[DebtImportRow]], report: ImportReport
+    ) -> None:
+        named = sorted({r.body.external_id for r in batch if r.body.external_id})
+        known = await repository.external_ids_known(conn, self._company_id, named)
+        now = utc_now()
+        rows: list[dict[str, Any]] = []
+        for row in batch:
+            values = for_create(row.body) | {"external_id": row.body.external_id}
+            rows.append(values)
+            if row.body.external_id in known:
+                report.updated += 1
+            else:
+                report.created += 1
+                if row.body.external_id:
+                    known.add(row.body.external_id)
+        await repository.upsert_debts(conn, self._company_id, rows, now)

@@ -1,0 +1,167 @@
+"""Importing followups from a file: each row checked as POST /followups checks a body, rows
+written in batches, a row with an `external_id` already imported updated instead of duplicated,
+and the counts and the debts' tallies moved in each batch's transaction."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime
+from typing import Any
+
+from relance.db import Connection
+from relance.debts import repository as debts
+from relance.followups import counts
+from relance.followups import import_repository as rows_sql
+from relance.followups.bodies import DEFAULTS, NULLABLE, FollowupBody, sent_fields
+from relance.followups.enums import tallies
+from relance.followups.schemas import activity_at
+from relance.kit.fields import Short
+from relance.kit.ids import IdCodec, MalformedId, Resource
+from relance.kit.imports import Details, ImportReport, ValidRow, validated
+from relance.kit.rows import SourceRow
+from relance.kit.time import utc_now
+from relance.runtime import Runtime
+
+
+class FollowupImportRow(FollowupBody):
+    # The caller's own reference: importing it again updates the followup it made.
+    external_id: Short | None = None
+    # The debt may be named by its Relance ID (`debt_id`) or by its `internal_id`.
+    debt_internal_id: Short | None = None
+
+
+COLUMNS = frozenset(FollowupImportRow.model_fields)
+_DEBT_REFS = ("debt_id", "debt_internal_id")
+
+
+def check(row: SourceRow) -> FollowupImportRow | Details:
+    body = validated(FollowupImportRow, row)
+    if isinstance(body, dict):
+        return body
+    problems: Details = {}
+    if "type" not in body.model_fields_set:
+        problems["type"] = ["is required"]
+    if sum(name in body.model_fields_set for name in _DEBT_REFS) != 1:
+        problems["debt_id"] = ["name the debt by debt_id or by debt_internal_id (one of them)"]
+    return problems or body
+
+
+class FollowupBatch:
+    """Writes batches of one company's followup rows."""
+
+    def __init__(self, runtime: Runtime, company_id: int) -> None:
+        self._runtime = runtime
+        self._company_id = company_id
+
+    async def __call__(
+        self, conn: Connection, batch: list[ValidRow[FollowupImportRow]], report: ImportReport
+    ) -> None:
+        batch = _last_of_each_external_id(batch, report)
+        debt_of = await self._debts(conn, batch, report)
+        named = [r.body.external_id for r in batch if r.body.external_id and r.line in debt_of]
+        existing = await rows_sql.existing_by_external_id(
+            conn, self._runtime.db.dialect, self._company_id, named
+        )
+        now = utc_now()
+        inserts: list[tuple[int, list[Any]]] = []
+        updates: list[tuple[int, list[Any]]] = []
+        deltas: list[tuple[counts.CountKey, int]] = []
+        moved: defaultdict[int, Counter[int]] = defaultdict(Counter)
+        for row in batch:
+            debt_id = debt_of.get(row.line)
+            if debt_id is None:
+                continue
+            values = _stored_values(row.body, now)
+            current = existing.get(row.body.external_id or "")
+            if current is not None and current["debt_id"] != debt_id:
+                report.fail(row.line, {"debt_id": ["cannot change for an imported followup"]})
+                continue
+            deltas.append((self._key(values["status"], values["type"], activity_at(values)), 1))
+            _add(moved[debt_id], tallies(values["status"]), 1)
+            written = rows_sql.written(values, row.body.external_id)
+            if current is None:
+                inserts.append((debt_id, written))
+                report.created += 1
+                continue
+            updates.append((current["id"], written))
+            old = self._key(current["status"], current["type"], current["activity_at"])
+            deltas.append((old, -1))
+            _add(moved[debt_id], tallies(current["status"]), -1)
+            report.updated += 1
+        await rows_sql.insert_rows(conn, self._company_id, inserts, now)
+        await rows_sql.update_rows(conn, updates, now)
+        await counts.apply_deltas(conn, deltas)
+        changes = [(debt, (c[0], c[1], c[2])) for debt, c in moved.items() if any(c.values())]
+        await debts.add_tallies(conn, self._company_id, changes)
+
+    def _key(self, status: str, kind: str, activity: datetime) -> counts.CountKey:
+        return counts.count_key(self._company_id, status, kind, activity)
+
+    async def _debts(
+        self, conn: Connection, batch: list[ValidRow[FollowupImportRow]], report: ImportReport
+    ) -> dict[int, int]:
+        """Each row's debt key, by line; rows whose debt is not the company's are failed."""
+        ids = self._runtime.ids
+        wanted = {r.line: _decoded(ids, r.body.debt_id) for r in batch if r.body.debt_id}
+        keys = [key for key in wanted.values() if key is not None]
+        found_ids = await debts.existing_ids(conn, self._company_id, keys)
+        internal = {r.line: r.body.debt_internal_id for r in batch if r.body.debt_internal_id}
+        references = sorted(set(internal.values()))
+        by_internal = await debts.ids_by_internal_id(conn, self._company_id, references)
+        debt_of: dict[int, int] = {}
+        for row in batch:
+            if row.line in wanted:
+                key = wanted[row.line]
+                if key is None or key not in found_ids:
+                    report.fail(row.line, {"debt_id": ["Debt not found"]})
+                else:
+                    debt_of[row.line] = key
+                continue
+            matches = by_internal.get(internal[row.line], [])
+            if len(matches) == 1:
+                debt_of[row.line] = matches[0]
+            else:
+                problem = (
+                    f"names {len(matches)} debts; use debt_id" if matches else "Debt not found"
+                )
+                report.fail(row.line, {"debt_internal_id": [problem]})
+        return debt_of
+
+
+def _decoded(ids: IdCodec, public_id: str) -> int | None:
+    try:
+        return ids.decode(Resource.DEBT, public_id)
+    except MalformedId:
+        return None
+
+
+def _last_of_each_external_id(
+    batch: list[ValidRow[FollowupImportRow]], report: ImportReport
+) -> list[ValidRow[FollowupImportRow]]:
+    """A file may name one external ID twice: its last row wins, the earlier ones count as
+    updates it overwrote."""
+    last: dict[str, int] = {}
+    for index, row in enumerate(batch):
+        if row.body.external_id:
+            last[row.body.external_id] = index
+    kept = [
+        row
+        for index, row in enumerate(batch)
+        if not row.body.external_id or last[row.body.external_id] == index
+    ]
+    report.updated += len(batch) - len(kept)
+    return kept
+
+
+def _stored_values(body: FollowupImportRow, now: datetime) -> dict[str, Any]:
+    sent = sent_fields(body)
+    for name in (*_DEBT_REFS, "external_id"):
+        sent.pop(name, None)
+    values: dict[str, Any] = dict.fromkeys(NULLABLE - {"debt_id"}) | DEFAULTS | sent
+    values["processed_at"] = now
+    return values
+
+
+def _add(tally: Counter[int], change: tuple[int, int, int], sign: int) -> None:
+    for position, amount in enumerate(change):
+        tally[position] += sign * amount
