@@ -237,6 +237,20 @@ def _sqlite_call(conn: sqlite3.Connection, sql: str, args: Sequence[Any], how: s
     return None
 
 
+def dialect_of(conn: Connection) -> Dialect:
+    """Which database a connection (or a transaction's) talks to."""
+    return "sqlite" if isinstance(conn, _SqliteCalls) else "postgresql"
+
+
+async def plan_each_statement(conn: Connection) -> None:
+    """For the rest of the transaction, plan each statement for its own parameters. The pool's
+    generic plans suit the API's index-shaped statements; a bulk load's statements carry arrays
+    of thousands of values, and a generic plan made when a table was new and empty (a nested
+    loop over a sequential scan) made one batch of an import outlast the statement timeout."""
+    if dialect_of(conn) == "postgresql":
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
 def placeholders(first: int, count: int) -> str:
     """`$first, ..., $(first + count - 1)`: the parameters of an IN list."""
     return ", ".join(f"${n}" for n in range(first, first + count))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from relance.db import Connection, Row, placeholders
+from relance.db import Connection, Row, dialect_of, placeholders
 from relance.debts.schemas import DEBT_FIELDS
 
 DEBT_COLUMNS: tuple[str, ...] = (
@@ -102,6 +102,24 @@ async def add_tallies(
 ) -> None:
     """Move debts' followup tallies, given as (debt_id, (followups_count, nb_reminders,
     nb_answered)) changes."""
+    if not changes:
+        return
+    if dialect_of(conn) == "postgresql":
+        ids, counts, reminders, answered = zip(
+            *((debt_id, *tallies) for debt_id, tallies in changes), strict=True
+        )
+        await conn.execute(
+            "UPDATE debts AS d SET followups_count = d.followups_count + u.c,"
+            " nb_reminders = d.nb_reminders + u.r, nb_answered = d.nb_answered + u.a"
+            " FROM unnest($2::bigint[], $3::int[], $4::int[], $5::int[]) AS u(id, c, r, a)"
+            " WHERE d.id = u.id AND d.company_id = $1",
+            company_id,
+            list(ids),
+            list(counts),
+            list(reminders),
+            list(answered),
+        )
+        return
     await conn.executemany(
         "UPDATE debts SET followups_count = followups_count + $3,"
         " nb_reminders = nb_reminders + $4, nb_answered = nb_answered + $5"
@@ -112,13 +130,7 @@ async def add_tallies(
 
 async def existing_ids(conn: Connection, company_id: int, debt_ids: list[int]) -> set[int]:
     """Those of `debt_ids` that are the company's debts."""
-    if not debt_ids:
-        return set()
-    rows = await conn.fetch(
-        f"SELECT id FROM debts WHERE company_id = $1 AND id IN ({placeholders(2, len(debt_ids))})",
-        company_id,
-        *debt_ids,
-    )
+    rows = await _matching(conn, company_id, "id", "bigint", "id", debt_ids)
     return {int(row[0]) for row in rows}
 
 
@@ -126,18 +138,41 @@ async def ids_by_internal_id(
     conn: Connection, company_id: int, internal_ids: list[str]
 ) -> dict[str, list[int]]:
     """The company's debts carrying each internal ID (the caller's reference, not unique)."""
-    if not internal_ids:
-        return {}
-    rows = await conn.fetch(
-        "SELECT internal_id, id FROM debts WHERE company_id = $1"
-        f" AND internal_id IN ({placeholders(2, len(internal_ids))})",
-        company_id,
-        *internal_ids,
-    )
+    rows = await _matching(conn, company_id, "internal_id", "text", "internal_id, id", internal_ids)
     found: dict[str, list[int]] = {}
     for internal_id, debt_id in rows:
         found.setdefault(internal_id, []).append(int(debt_id))
     return found
+
+
+async def external_ids_known(
+    conn: Connection, company_id: int, external_ids: list[str]
+) -> set[str]:
+    rows = await _matching(conn, company_id, "external_id", "text", "external_id", external_ids)
+    return {str(row[0]) for row in rows}
+
+
+async def _matching(
+    conn: Connection, company_id: int, column: str, kind: str, selected: str, values: list[Any]
+) -> Sequence[Row]:
+    """The company's debts whose `column` is one of `values`. On PostgreSQL the values arrive
+    as one array joined to the index: its generic plan for a long IN list scanned the company."""
+    if not values:
+        return []
+    if dialect_of(conn) == "postgresql":
+        columns = ", ".join(f"d.{name.strip()}" for name in selected.split(","))
+        return await conn.fetch(
+            f"SELECT {columns} FROM unnest($2::{kind}[]) AS w(v)"
+            f" JOIN debts AS d ON d.company_id = $1 AND d.{column} = w.v",
+            company_id,
+            values,
+        )
+    return await conn.fetch(
+        f"SELECT {selected} FROM debts WHERE company_id = $1"
+        f" AND {column} IN ({placeholders(2, len(values))})",
+        company_id,
+        *values,
+    )
 
 
 async def upsert_debts(
@@ -151,17 +186,3 @@ async def upsert_debts(
             for values in rows
         ],
     )
-
-
-async def external_ids_known(
-    conn: Connection, company_id: int, external_ids: list[str]
-) -> set[str]:
-    if not external_ids:
-        return set()
-    rows = await conn.fetch(
-        "SELECT external_id FROM debts WHERE company_id = $1"
-        f" AND external_id IN ({placeholders(2, len(external_ids))})",
-        company_id,
-        *external_ids,
-    )
-    return {str(row[0]) for row in rows}

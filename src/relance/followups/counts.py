@@ -12,25 +12,33 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from relance.config import Dialect
-from relance.db import Connection
+from relance.db import Connection, dialect_of
 from relance.models.followup_count import ANY
 
 # (company_id, status, type, day of activity)
 CountKey = tuple[int, str, str, date]
 
-_UPSERT_TOTAL = (
-    "INSERT INTO followup_totals (company_id, status, type, n) VALUES ($1, $2, $3, $4)"
-    " ON CONFLICT (company_id, status, type) DO UPDATE SET n = followup_totals.n + excluded.n"
+
+def _upserts(table: str, keys: str, types: str) -> tuple[str, str]:
+    """A count table's upsert, adding n under a key: one row at a time (SQLite, in process), and
+    one array per column (PostgreSQL: one round trip however many keys a bulk import moves)."""
+    names = f"{keys}, n"
+    conflict = f"ON CONFLICT ({keys}) DO UPDATE SET n = {table}.n + excluded.n"
+    count = len(types.split())
+    one_row = ", ".join(f"${n}" for n in range(1, count + 1))
+    arrays = ", ".join(f"${n}::{kind}[]" for n, kind in enumerate(types.split(), start=1))
+    return (
+        f"INSERT INTO {table} ({names}) VALUES ({one_row}) {conflict}",
+        f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {conflict}",
+    )
+
+
+_TOTAL = _upserts("followup_totals", "company_id, status, type", "bigint text text bigint")
+_DAY = _upserts(
+    "followup_day_counts", "company_id, status, type, day", "bigint text text date bigint"
 )
-_UPSERT_DAY = (
-    "INSERT INTO followup_day_counts (company_id, status, type, day, n)"
-    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (company_id, status, type, day)"
-    " DO UPDATE SET n = followup_day_counts.n + excluded.n"
-)
-_UPSERT_MONTH = (
-    "INSERT INTO followup_month_counts (company_id, status, type, month, n)"
-    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (company_id, status, type, month)"
-    " DO UPDATE SET n = followup_month_counts.n + excluded.n"
+_MONTH = _upserts(
+    "followup_month_counts", "company_id, status, type, month", "bigint text text date bigint"
 )
 
 
@@ -57,14 +65,15 @@ async def apply_deltas(conn: Connection, deltas: Iterable[tuple[CountKey, int]])
     # (company, ANY, ANY) total, which serialises that company's writers until they commit; a
     # transaction that writes to several companies should pass all its deltas in one call.
     # A followup moved to another day nets to nothing in the totals but not in the days.
-    for statement, counter in (
-        (_UPSERT_TOTAL, totals),
-        (_UPSERT_DAY, days),
-        (_UPSERT_MONTH, months),
-    ):
+    postgresql = dialect_of(conn) == "postgresql"
+    for (one_row, arrays), counter in ((_TOTAL, totals), (_DAY, days), (_MONTH, months)):
         rows = sorted((*key, n) for key, n in counter.items() if n)
-        if rows:
-            await conn.executemany(statement, rows)
+        if not rows:
+            continue
+        if postgresql:
+            await conn.execute(arrays, *(list(column) for column in zip(*rows, strict=True)))
+        else:
+            await conn.executemany(one_row, rows)
 
 
 async def rebuild(conn: Connection, dialect: Dialect) -> None:

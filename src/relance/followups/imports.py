@@ -59,9 +59,7 @@ class FollowupBatch:
         batch = _last_of_each_external_id(batch, report)
         debt_of = await self._debts(conn, batch, report)
         named = [r.body.external_id for r in batch if r.body.external_id and r.line in debt_of]
-        existing = await rows_sql.existing_by_external_id(
-            conn, self._runtime.db.dialect, self._company_id, named
-        )
+        existing = await rows_sql.existing_by_external_id(conn, self._company_id, named)
         now = utc_now()
         inserts: list[tuple[int, list[Any]]] = []
         updates: list[tuple[int, list[Any]]] = []

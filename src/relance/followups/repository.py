@@ -281,8 +281,9 @@ _ONE: dict[Dialect, str] = {
 _LOCKED = ("debt_id", "status", "type", "call_date", "scheduled_at", "activity_at")
 
 
-def locked_columns() -> str:
-    return ", ".join(_LOCKED)
+def locked_columns(table: str = "") -> str:
+    prefix = f"{table}." if table else ""
+    return ", ".join(prefix + name for name in _LOCKED)
 
 
 async def followup_row(

@@ -3,13 +3,13 @@ batches, each bad row reported with its line; `strict` writes all or nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from relance.db import Connection, Database
+from relance.db import Connection, Database, plan_each_statement
 from relance.kit.bodies import details_of
 from relance.kit.rows import SourceRow
 
@@ -71,12 +71,14 @@ async def run_import(
     batch_size: int,
 ) -> ImportReport:
     report = ImportReport()
-    if not strict:
-        for batch in _batches(rows, check, report, batch_size):
-            async with db.transaction() as conn:
-                await write(conn, batch, report)
+    batches = _batches(rows, check, report, batch_size)
+    if strict:
+        await _all_or_nothing(db, batches, write, report)
     else:
-        await _all_or_nothing(db, rows, check, write, report, batch_size)
+        for batch in batches:
+            async with db.transaction() as conn:
+                await plan_each_statement(conn)
+                await write(conn, batch, report)
     # Rows fail while read (their fields) or while written (their debt): list them in file order.
     report.errors.sort(key=lambda error: int(error["line"]))
     return report
@@ -84,15 +86,14 @@ async def run_import(
 
 async def _all_or_nothing(
     db: Database,
-    rows: Iterable[SourceRow],
-    check: Callable[[SourceRow], Row | Details],
+    batches: Iterable[list[ValidRow[Row]]],
     write: BatchWriter[Row],
     report: ImportReport,
-    batch_size: int,
 ) -> None:
     try:
         async with db.transaction() as conn:
-            for batch in _batches(rows, check, report, batch_size):
+            await plan_each_statement(conn)
+            for batch in batches:
                 await write(conn, batch, report)
             if report.failed:
                 raise _StrictFailure
@@ -106,7 +107,7 @@ def _batches(
     check: Callable[[SourceRow], Row | Details],
     report: ImportReport,
     size: int,
-) -> Iterable[list[ValidRow[Row]]]:
+) -> Iterator[list[ValidRow[Row]]]:
     batch: list[ValidRow[Row]] = []
     for row in rows:
         result = check(row)
