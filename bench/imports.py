@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import TYPE_MIX  # noqa: E402
+from bench.run import describe_commit  # noqa: E402
 from relance.config import Settings  # noqa: E402
 from relance.followups.enums import FollowupStatus  # noqa: E402
 
@@ -159,12 +160,7 @@ def timed(env: dict[str, str], kind: str, path: Path, company: str, batch: str) 
 
 def report(args: argparse.Namespace, timings: list[tuple[str, int, float]]) -> None:
     command = "python bench/imports.py " + " ".join(sys.argv[1:])
-    commit = subprocess.run(
-        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],  # noqa: S607
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit = describe_commit()
     lines = [
         f"### Bulk import: {args.database}, {args.rows:,} followups",
         "",

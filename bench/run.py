@@ -308,14 +308,19 @@ def _latency(text: str) -> float:
 LIMITERS = ("off", "memory", "redis")
 
 
-def report(args: argparse.Namespace, measures: list[Measure]) -> None:
-    command = "python bench/run.py " + " ".join(sys.argv[1:])
-    commit = subprocess.run(
+def describe_commit() -> str:
+    """The commit a result was measured at, `-dirty` when the tree had changes."""
+    return subprocess.run(
         ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],  # noqa: S607
         capture_output=True,
         text=True,
         check=False,
     ).stdout.strip()
+
+
+def report(args: argparse.Namespace, measures: list[Measure]) -> None:
+    command = "python bench/run.py " + " ".join(sys.argv[1:])
+    commit = describe_commit()
     if args.json:
         document = {"command": command, "commit": commit, "measures": [asdict(m) for m in measures]}
         sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")

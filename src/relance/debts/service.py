@@ -9,7 +9,7 @@ from relance.db import Connection
 from relance.debts import repository
 from relance.debts.schemas import DebtBody, DebtStatus, debt_json, for_create
 from relance.errors import NotFound
-from relance.kit.ids import MalformedId, Resource
+from relance.kit.ids import Resource
 from relance.kit.pagination import PageRequest
 from relance.kit.time import utc_now
 from relance.runtime import Runtime
@@ -21,10 +21,10 @@ class DebtNotFound(NotFound):
 
 def debt_key(runtime: Runtime, public_id: str) -> int:
     """The debt's key from a path ID; a malformed ID is as unknown as another company's."""
-    try:
-        return runtime.ids.decode(Resource.DEBT, public_id)
-    except MalformedId:
-        raise DebtNotFound() from None
+    key = runtime.ids.find(Resource.DEBT, public_id)
+    if key is None:
+        raise DebtNotFound()
+    return key
 
 
 async def get_debt(runtime: Runtime, principal: Principal, public_id: str) -> dict[str, Any]:

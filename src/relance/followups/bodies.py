@@ -1,8 +1,9 @@
 """The bodies of POST /followups and PUT /followups/{id}.
 
 One model serves both: every field optional, unknown fields refused, JSON types strict (a
-number in quotes is not a number). What a create needs and what may not be null are checked
-after, from the fields the caller actually sent, so that a PUT changes only those.
+number in quotes is not a number), null refused where a field cannot be empty. What a create
+needs is checked after, from the fields the caller actually sent, so that a PUT changes only
+those.
 """
 
 from __future__ import annotations
@@ -73,6 +74,10 @@ def for_create(body: FollowupBody) -> tuple[str, dict[str, Any]]:
     problems = {name: ["is required"] for name in ("debt_id", "type") if name not in sent}
     if problems:
         raise ValidationFailed(problems)
-    values: dict[str, Any] = dict.fromkeys(NULLABLE) | DEFAULTS | sent
-    debt_id: str = values.pop("debt_id")
-    return debt_id, values
+    debt_id: str = sent.pop("debt_id")
+    return debt_id, new_values(sent)
+
+
+def new_values(sent: dict[str, Any]) -> dict[str, Any]:
+    """Every stored field of a new followup: those sent, the defaults, null for the rest."""
+    return dict.fromkeys(NULLABLE) | DEFAULTS | sent

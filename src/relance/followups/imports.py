@@ -12,11 +12,11 @@ from relance.db import Connection
 from relance.debts import repository as debts
 from relance.followups import counts
 from relance.followups import import_repository as rows_sql
-from relance.followups.bodies import DEFAULTS, NULLABLE, FollowupBody, sent_fields
+from relance.followups.bodies import FollowupBody, new_values, sent_fields
 from relance.followups.enums import tallies
 from relance.followups.schemas import activity_at
 from relance.kit.fields import Short
-from relance.kit.ids import IdCodec, MalformedId, Resource
+from relance.kit.ids import Resource
 from relance.kit.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.rows import SourceRow
 from relance.kit.time import utc_now
@@ -100,7 +100,7 @@ class FollowupBatch:
     ) -> dict[int, int]:
         """Each row's debt key, by line; rows whose debt is not the company's are failed."""
         ids = self._runtime.ids
-        wanted = {r.line: _decoded(ids, r.body.debt_id) for r in batch if r.body.debt_id}
+        wanted = {r.line: ids.find(Resource.DEBT, r.body.debt_id) for r in batch if r.body.debt_id}
         keys = [key for key in wanted.values() if key is not None]
         found_ids = await debts.existing_ids(conn, self._company_id, keys)
         internal = {r.line: r.body.debt_internal_id for r in batch if r.body.debt_internal_id}
@@ -126,13 +126,6 @@ class FollowupBatch:
         return debt_of
 
 
-def _decoded(ids: IdCodec, public_id: str) -> int | None:
-    try:
-        return ids.decode(Resource.DEBT, public_id)
-    except MalformedId:
-        return None
-
-
 def _last_of_each_external_id(
     batch: list[ValidRow[FollowupImportRow]], report: ImportReport
 ) -> list[ValidRow[FollowupImportRow]]:
@@ -155,9 +148,7 @@ def _stored_values(body: FollowupImportRow, now: datetime) -> dict[str, Any]:
     sent = sent_fields(body)
     for name in (*_DEBT_REFS, "external_id"):
         sent.pop(name, None)
-    values: dict[str, Any] = dict.fromkeys(NULLABLE - {"debt_id"}) | DEFAULTS | sent
-    values["processed_at"] = now
-    return values
+    return new_values(sent) | {"processed_at": now}
 
 
 def _add(tally: Counter[int], change: tuple[int, int, int], sign: int) -> None:

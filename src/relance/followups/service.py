@@ -14,7 +14,7 @@ from relance.followups import repository
 from relance.followups.bodies import FollowupBody, for_create, sent_fields
 from relance.followups.enums import tallies
 from relance.followups.schemas import FollowupFilters, followup_json
-from relance.kit.ids import MalformedId, Resource
+from relance.kit.ids import Resource
 from relance.kit.pagination import PageRequest
 from relance.kit.time import utc_now
 from relance.runtime import Runtime
@@ -43,10 +43,10 @@ class FollowupNotFound(NotFound):
 
 
 def followup_key(runtime: Runtime, public_id: str) -> int:
-    try:
-        return runtime.ids.decode(Resource.FOLLOWUP, public_id)
-    except MalformedId:
-        raise FollowupNotFound() from None
+    key = runtime.ids.find(Resource.FOLLOWUP, public_id)
+    if key is None:
+        raise FollowupNotFound()
+    return key
 
 
 async def get_followup(runtime: Runtime, principal: Principal, public_id: str) -> dict[str, Any]:
@@ -95,10 +95,7 @@ async def create_followup(
 
 
 async def _own_debt(conn: Connection, runtime: Runtime, company_id: int, public_id: str) -> int:
-    try:
-        debt_id = runtime.ids.decode(Resource.DEBT, public_id)
-    except MalformedId:
-        debt_id = None
+    debt_id = runtime.ids.find(Resource.DEBT, public_id)
     if debt_id is None or not await debts.debt_exists(conn, company_id, debt_id):
         raise ValidationFailed({"debt_id": ["Debt not found"]})
     return debt_id

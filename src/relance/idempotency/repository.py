@@ -20,7 +20,11 @@ async def claim(
 ) -> int | None:
     """Take the key for this request, or None if a live request holds it already. Concurrent
     claims of one key wait for each other on the unique index: one wins, the others see it."""
-    await conn.execute("DELETE FROM idempotency_keys WHERE created_at < $1", expired)
+    # The client's expired keys go first, so that a key may be used again after a day; keeping
+    # to one client keeps concurrent writers of different clients from waiting on each other.
+    await conn.execute(
+        "DELETE FROM idempotency_keys WHERE client_id = $1 AND created_at < $2", client_id, expired
+    )
     claimed = await conn.fetchval(
         "INSERT INTO idempotency_keys (client_id, key, fingerprint, created_at)"
         " VALUES ($1, $2, $3, $4) ON CONFLICT (client_id, key) DO NOTHING RETURNING id",

@@ -69,6 +69,13 @@ class IdCodec:
         block = bytes([resource]) + _MARKER + key.to_bytes(8, "big")
         return _to_base62(int.from_bytes(self._encryptor.update(block), "big"))
 
+    def find(self, resource: Resource, public_id: str) -> int | None:
+        """The key behind a public ID, or None if it is not one of this resource's."""
+        try:
+            return self.decode(resource, public_id)
+        except MalformedId:
+            return None
+
     def decode(self, resource: Resource, public_id: str) -> int:
         if not _SHAPE.fullmatch(public_id):
             raise MalformedId(public_id)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TypeVar
 
-from relance.kit.ids import IdCodec, MalformedId, Resource
+from relance.kit.ids import IdCodec, Resource
 
 # Each parameter's values, in the order given.
 QueryParams = Mapping[str, list[str]]
@@ -70,8 +70,7 @@ class QueryReader:
         text = self._one(name)
         if text is None:
             return None
-        try:
-            return ids.decode(resource, text)
-        except MalformedId:
+        key = ids.find(resource, text)
+        if key is None:
             self.fail(name, f"is not a valid {resource.name.lower()} ID")
-            return None
+        return key
