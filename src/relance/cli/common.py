@@ -57,6 +57,8 @@ def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
         fail(str(exc))
     except ConfigError as exc:
         fail(f"configuration: {exc}", 2)
+    except TimeoutError:  # an OSError too: the database may be reachable but too slow
+        fail("the database did not answer in time: check that it is reachable and not overloaded")
     except OSError as exc:
         fail(f"cannot reach the database: {exc}")
 
