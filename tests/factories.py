@@ -121,9 +121,13 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def new_tenant_headers(
-    runtime: Runtime, client: Client, scopes: tuple[str, ...] = ALL_SCOPES
+    runtime: Runtime,
+    client: Client,
+    scopes: tuple[str, ...] = ALL_SCOPES,
+    *,
+    read_limit: int | None = None,
 ) -> tuple[int, dict[str, str]]:
     """A new company, and the Authorization header of a client of it holding `scopes`."""
     company_id = await create_company(runtime)
-    credentials = await create_client(runtime, company_id, scopes)
+    credentials = await create_client(runtime, company_id, scopes, read_limit=read_limit)
     return company_id, bearer(await token_for(client, credentials))

@@ -13,7 +13,14 @@ import pytest
 
 from relance.auth.scopes import FOLLOWUPS_READ, FOLLOWUPS_WRITE
 from relance.runtime import Runtime
-from tests.factories import Client, bearer, create_client, create_company, token_for
+from tests.factories import (
+    Client,
+    bearer,
+    create_client,
+    create_company,
+    new_tenant_headers,
+    token_for,
+)
 from tests.ratelimit.conftest import READS, WRITES
 
 URL = "/external-api/v1/followups"
@@ -28,9 +35,8 @@ RATE_HEADERS = {
 
 
 async def fresh_token(runtime: Runtime, client: Client, read_limit: int | None = None) -> str:
-    company = await create_company(runtime)
-    credentials = await create_client(runtime, company, read_limit=read_limit)
-    return await token_for(client, credentials)
+    _, headers = await new_tenant_headers(runtime, client, read_limit=read_limit)
+    return headers["Authorization"].removeprefix("Bearer ")
 
 
 async def spend(client: Client, token: str, times: int) -> list[httpx.Response]:

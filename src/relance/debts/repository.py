@@ -62,12 +62,16 @@ _ORDER = "ORDER BY created_at DESC, id DESC"
 async def insert_debt(
     conn: Connection, company_id: int, values: Mapping[str, Any], now: datetime
 ) -> int:
-    """A new debt; columns missing from `values` are stored empty (tallies at 0)."""
-    args = [values.get(name, _EMPTY.get(name)) for name in DEBT_COLUMNS]
-    return int(await conn.fetchval(_INSERT, company_id, *args, now, now))
+    """A new debt; columns missing from `values` are stored empty."""
+    return int(await conn.fetchval(_INSERT, *_insert_args(company_id, values, now)))
 
 
 _EMPTY = {"followups_count": 0, "nb_reminders": 0, "nb_answered": 0}
+
+
+def _insert_args(company_id: int, values: Mapping[str, Any], now: datetime) -> tuple[Any, ...]:
+    """_INSERT's parameters: columns missing from `values` empty, the tallies at 0."""
+    return (company_id, *(values.get(name, _EMPTY.get(name)) for name in DEBT_COLUMNS), now, now)
 
 
 async def debt_row(conn: Connection, company_id: int, debt_id: int) -> Row | None:
@@ -179,10 +183,4 @@ async def upsert_debts(
     conn: Connection, company_id: int, rows: list[dict[str, Any]], now: datetime
 ) -> None:
     """Insert the rows, or update the debts already imported under their external IDs."""
-    await conn.executemany(
-        _UPSERT,
-        [
-            (company_id, *(values.get(name, _EMPTY.get(name)) for name in DEBT_COLUMNS), now, now)
-            for values in rows
-        ],
-    )
+    await conn.executemany(_UPSERT, [_insert_args(company_id, values, now) for values in rows])

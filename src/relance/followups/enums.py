@@ -53,7 +53,24 @@ ANSWERED = frozenset(
 )
 
 
-def tallies(status: str) -> tuple[int, int, int]:
+Tallies = tuple[int, int, int]
+
+
+def tallies(status: str) -> Tallies:
     """What one followup of this status adds to its debt's (followups_count, nb_reminders,
     nb_answered)."""
     return 1, int(status in REMINDED), int(status in ANSWERED)
+
+
+def tally_change(before: str | None, after: str) -> Tallies:
+    """What a write moves its debt's tallies by: a new followup (`before` None) of status
+    `after`, or a followup whose status went from `before` to `after`."""
+    new = tallies(after)
+    if before is None:
+        return new
+    old = tallies(before)
+    return 0, new[1] - old[1], new[2] - old[2]
+
+
+def plus(first: Tallies, second: Tallies) -> Tallies:
+    return first[0] + second[0], first[1] + second[1], first[2] + second[2]

@@ -4,7 +4,6 @@ and the counts and the debts' tallies moved in each batch's transaction."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from relance.debts import repository as debts
 from relance.followups import counts
 from relance.followups import import_repository as rows_sql
 from relance.followups.bodies import FollowupBody, new_values, sent_fields
-from relance.followups.enums import tallies
+from relance.followups.enums import Tallies, plus, tally_change
 from relance.followups.schemas import activity_at
 from relance.kit.fields import Short
 from relance.kit.ids import Resource
@@ -64,7 +63,7 @@ class FollowupBatch:
         inserts: list[tuple[int, list[Any]]] = []
         updates: list[tuple[int, list[Any]]] = []
         deltas: list[tuple[counts.CountKey, int]] = []
-        moved: defaultdict[int, Counter[int]] = defaultdict(Counter)
+        moved: dict[int, Tallies] = {}
         for row in batch:
             debt_id = debt_of.get(row.line)
             if debt_id is None:
@@ -75,7 +74,10 @@ class FollowupBatch:
                 report.fail(row.line, {"debt_id": ["cannot change for an imported followup"]})
                 continue
             deltas.append((self._key(values["status"], values["type"], activity_at(values)), 1))
-            _add(moved[debt_id], tallies(values["status"]), 1)
+            before = None if current is None else current["status"]
+            moved[debt_id] = plus(
+                moved.get(debt_id, (0, 0, 0)), tally_change(before, values["status"])
+            )
             written = rows_sql.written(values, row.body.external_id)
             if current is None:
                 inserts.append((debt_id, written))
@@ -84,12 +86,11 @@ class FollowupBatch:
             updates.append((current["id"], written))
             old = self._key(current["status"], current["type"], current["activity_at"])
             deltas.append((old, -1))
-            _add(moved[debt_id], tallies(current["status"]), -1)
             report.updated += 1
         await rows_sql.insert_rows(conn, self._company_id, inserts, now)
         await rows_sql.update_rows(conn, updates, now)
         await counts.apply_deltas(conn, deltas)
-        changes = [(debt, (c[0], c[1], c[2])) for debt, c in moved.items() if any(c.values())]
+        changes = [(debt, change) for debt, change in moved.items() if any(change)]
         await debts.add_tallies(conn, self._company_id, changes)
 
     def _key(self, status: str, kind: str, activity: datetime) -> counts.CountKey:
@@ -149,8 +150,3 @@ def _stored_values(body: FollowupImportRow, now: datetime) -> dict[str, Any]:
     for name in (*_DEBT_REFS, "external_id"):
         sent.pop(name, None)
     return new_values(sent) | {"processed_at": now}
-
-
-def _add(tally: Counter[int], change: tuple[int, int, int], sign: int) -> None:
-    for position, amount in enumerate(change):
-        tally[position] += sign * amount

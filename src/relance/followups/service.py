@@ -12,7 +12,7 @@ from relance.debts.service import DebtNotFound, debt_key
 from relance.errors import NotFound, ValidationFailed
 from relance.followups import repository
 from relance.followups.bodies import FollowupBody, for_create, sent_fields
-from relance.followups.enums import tallies
+from relance.followups.enums import tally_change
 from relance.followups.schemas import FollowupFilters, followup_json
 from relance.kit.ids import Resource
 from relance.kit.pagination import PageRequest
@@ -90,7 +90,8 @@ async def create_followup(
     now = utc_now()
     values["processed_at"] = now
     followup_id = await repository.insert_followup(conn, company_id, debt_id, values, now)
-    await debts.add_tallies(conn, company_id, [(debt_id, tallies(values["status"]))])
+    moved = tally_change(None, values["status"])
+    await debts.add_tallies(conn, company_id, [(debt_id, moved)])
     return await _shown(conn, runtime, company_id, followup_id)
 
 
@@ -116,12 +117,8 @@ async def update_followup(
             raise FollowupNotFound()
         _refuse_other_debt(runtime, changes.pop("debt_id", None), current["debt_id"])
         await repository.update_followup(conn, company_id, key, current, changes, utc_now())
-        before, after = (
-            tallies(current["status"]),
-            tallies(changes.get("status", current["status"])),
-        )
-        if before != after:
-            moved = (0, after[1] - before[1], after[2] - before[2])
+        moved = tally_change(current["status"], changes.get("status", current["status"]))
+        if any(moved):
             await debts.add_tallies(conn, company_id, [(current["debt_id"], moved)])
         return await _shown(conn, runtime, company_id, key)
 
