@@ -264,7 +264,7 @@ async def load(target: DatabaseTarget, rows: int, seed: int) -> None:
     db = await connect(target, 1)
     try:
         async with db.transaction() as conn:
-            await counts.rebuild(conn, target.dialect)
+            await counts.rebuild(conn)
         await db.execute("ANALYZE")
     finally:
         await db.close()

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import asyncpg
 
@@ -249,6 +249,25 @@ async def plan_each_statement(conn: Connection) -> None:
     loop over a sequential scan) made one batch of an import outlast the statement timeout."""
     if dialect_of(conn) == "postgresql":
         await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
+@asynccontextmanager
+async def staged(
+    conn: Connection, table: str, shape: str, records: Sequence[Sequence[Any]]
+) -> AsyncIterator[None]:
+    """A temporary table `table` with the columns of the query `shape`, holding `records`, for
+    the statements of the block to read; dropped after it (a failure rolls its creation back).
+    PostgreSQL takes the records in one binary COPY: the same values passed as arrays cost more
+    to encode (an isinstance check per value in asyncpg) than PostgreSQL took to store them."""
+    await conn.execute(f"CREATE TEMPORARY TABLE {table} AS {shape} LIMIT 0")
+    if dialect_of(conn) == "postgresql":
+        await cast(asyncpg.Connection, conn).copy_records_to_table(table, records=records)
+    elif records:
+        values = placeholders(1, len(records[0]))
+        # `table` is a name chosen in code, never input.
+        await conn.executemany(f"INSERT INTO {table} VALUES ({values})", records)  # noqa: S608
+    yield
+    await conn.execute(f"DROP TABLE {table}")
 
 
 def placeholders(first: int, count: int) -> str:

@@ -91,8 +91,27 @@ def query(book: Book, sql: str) -> list[tuple[Any, ...]]:
     return asyncio.run(fetch())
 
 
+COUNT_TABLES = {
+    "followup_totals": "company_id, status, type, n",
+    "followup_day_counts": "company_id, status, type, day, n",
+    "followup_month_counts": "company_id, status, type, month, n",
+}
+
+
+def counts_of(book: Book) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        table: query(book, f"SELECT {columns} FROM {table} WHERE n <> 0 ORDER BY {columns}")
+        for table, columns in COUNT_TABLES.items()
+    }
+
+
 def assert_derived_fields_exact(book: Book) -> None:
-    """The totals equal a count of the rows; each debt's tallies equal its followups'."""
+    """Every count (total, day, month) equals a recount from the followups; each debt's
+    tallies equal its followups'."""
+    kept = counts_of(book)
+    recount = run(book.home, "db", "recount")
+    assert recount.returncode == 0, report(recount)
+    assert kept == counts_of(book)
     totals = query(
         book,
         "SELECT status, type, n FROM followup_totals WHERE n <> 0 AND status <> '*'"
@@ -120,16 +139,21 @@ def test_importing_twice_updates_instead_of_duplicating(books: Book, tmp_path: P
     assert (first["created"], first["updated"], first["failed"]) == (5, 0, 0)
     changed = tmp_path / "changed.csv"
     text = (EXAMPLES / "followups.csv").read_text()
+    # FU-5 changes status and day; FU-6, new, has no date (its activity is the import's moment).
     changed.write_text(
-        text.replace("FU-5,INV-2024-003,postmail,scheduled", "FU-5,INV-2024-003,postmail,delivered")
+        text.replace(
+            "FU-5,INV-2024-003,postmail,scheduled,2024-03-01",
+            "FU-5,INV-2024-003,postmail,delivered,2024-04-02",
+        )
+        + "FU-6,INV-2024-003,email,on_hold,,,,,,Drafted,false\n"
     )
 
     again = ok_json(imported(books, "followups", changed))
     debts_again = ok_json(imported(books, "debts", EXAMPLES / "debts.csv"))
 
-    assert (again["created"], again["updated"]) == (0, 5)
+    assert (again["created"], again["updated"]) == (1, 5)
     assert (debts_again["created"], debts_again["updated"]) == (0, 3)
-    assert query(books, "SELECT count(*) FROM followups") == [(5,)]
+    assert query(books, "SELECT count(*) FROM followups") == [(6,)]
     assert query(books, "SELECT count(*) FROM debts") == [(3,)]
     assert query(books, "SELECT status FROM followups WHERE external_id = 'FU-5'") == [
         ("delivered",)

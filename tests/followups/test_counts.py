@@ -275,7 +275,7 @@ def tally(book: Sequence[Written]) -> CountsSnapshot:
 
 async def rebuilt(db: Database) -> CountsSnapshot:
     async with db.transaction() as conn:
-        await counts.rebuild(conn, db.dialect)
+        await counts.rebuild(conn)
     return await snapshot(db)
 
 

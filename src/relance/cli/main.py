@@ -75,7 +75,7 @@ def db_recount() -> None:
 
     async def work(runtime: Runtime) -> None:
         async with runtime.db.transaction() as conn:
-            await rebuild(conn, runtime.db.dialect)
+            await rebuild(conn)
 
     with_runtime(work)
     err.print("followup counts rebuilt")

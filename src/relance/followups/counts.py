@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from typing import Any
 
 from relance.config import Dialect
 from relance.db import Connection, dialect_of
@@ -76,20 +77,43 @@ async def apply_deltas(conn: Connection, deltas: Iterable[tuple[CountKey, int]])
             await conn.executemany(one_row, rows)
 
 
-async def rebuild(conn: Connection, dialect: Dialect) -> None:
+async def add_moved(conn: Connection, moved: str, *args: Any) -> None:
+    """Add to every count table the rows of the query `moved` (parameters `args`), each a
+    followup counted (n = 1) or uncounted (n = -1) as (company_id, status, type, activity_at, n):
+    a bulk write's counts
+    grouped by the database, in one statement per table, instead of row by row in Python."""
+    dialect = dialect_of(conn)
+    for table, bucket in _BUCKETS[dialect].items():
+        await conn.execute(_moved_upsert(dialect, table, bucket, moved), *args)
+
+
+async def rebuild(conn: Connection) -> None:
     """Recount everything from the followups themselves (after a bulk load, or to repair)."""
-    buckets = _BUCKETS[dialect]
-    for table in buckets:
+    for table in _BUCKETS[dialect_of(conn)]:
         await conn.execute(f"DELETE FROM {table}")
-    for status, kind in (("status", "type"), ("status", "'*'"), ("'*'", "type"), ("'*'", "'*'")):
-        keys = ", ".join(k for k in ("company_id", status, kind) if not k.startswith("'"))
-        for table, bucket in buckets.items():
-            column, value = (f", {bucket[0]}", f", {bucket[1]}") if bucket else ("", "")
-            await conn.execute(
-                f"INSERT INTO {table} (company_id, status, type{column}, n)"
-                f" SELECT company_id, {status}, {kind}{value}, count(*) FROM followups"
-                f" GROUP BY {keys}{value}"
-            )
+    await add_moved(conn, "SELECT company_id, status, type, activity_at, 1 AS n FROM followups")
+
+
+def _moved_upsert(dialect: Dialect, table: str, bucket: tuple[str, str] | None, moved: str) -> str:
+    """Each moved row counted under its four keys, summed per key, upserted in key order (the
+    order apply_deltas locks rows in, so that an import and API writes never deadlock)."""
+    column, value = (f", {bucket[0]}", f", {bucket[1]} AS {bucket[0]}") if bucket else ("", "")
+    keys = f"company_id, status, type{column}"
+    each_key = " UNION ALL ".join(
+        f"SELECT company_id, {status} AS status, {kind} AS type{value}, n FROM moved"
+        for status in ("status", f"'{ANY}'")
+        for kind in ("type", f"'{ANY}'")
+    )
+    # Python sorts the keys' text by code point: PostgreSQL's "C" collation.
+    collate = ' COLLATE "C"' if dialect == "postgresql" else ""
+    order = f"company_id, status{collate}, type{collate}{column}"
+    # `WHERE true` keeps SQLite from reading ON CONFLICT as a join's ON.
+    return (
+        f"WITH moved AS ({moved}) INSERT INTO {table} ({keys}, n)"
+        f" SELECT {keys}, sum(n) FROM ({each_key}) AS keyed WHERE true"
+        f" GROUP BY {keys} HAVING sum(n) <> 0 ORDER BY {order}"
+        f" ON CONFLICT ({keys}) DO UPDATE SET n = {table}.n + excluded.n"
+    )
 
 
 # Each count table, and its time bucket (column, and its value from activity_at) if it has one.

@@ -4,16 +4,13 @@ and the counts and the debts' tallies moved in each batch's transaction."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from relance.db import Connection
 from relance.debts import repository as debts
-from relance.followups import counts
 from relance.followups import import_repository as rows_sql
 from relance.followups.bodies import FollowupBody, new_values, sent_fields
-from relance.followups.enums import Tallies, plus, tally_change
-from relance.followups.schemas import activity_at
 from relance.kit.fields import Short
 from relance.kit.ids import Resource
 from relance.kit.imports import Details, ImportReport, ValidRow, validated
@@ -33,7 +30,17 @@ COLUMNS = frozenset(FollowupImportRow.model_fields)
 _DEBT_REFS = ("debt_id", "debt_internal_id")
 
 
-def check(row: SourceRow) -> FollowupImportRow | Details:
+@dataclass(frozen=True, slots=True)
+class CheckedFollowup:
+    """A good row: how it names its debt and itself, and its values as they will be staged."""
+
+    debt_id: str | None
+    debt_internal_id: str | None
+    external_id: str | None
+    written: tuple[Any, ...]
+
+
+def check(row: SourceRow) -> CheckedFollowup | Details:
     body = validated(FollowupImportRow, row)
     if isinstance(body, dict):
         return body
@@ -42,7 +49,13 @@ def check(row: SourceRow) -> FollowupImportRow | Details:
         problems["type"] = ["is required"]
     if sum(name in body.model_fields_set for name in _DEBT_REFS) != 1:
         problems["debt_id"] = ["name the debt by debt_id or by debt_internal_id (one of them)"]
-    return problems or body
+    if problems:
+        return problems
+    sent = sent_fields(body)
+    for name in (*_DEBT_REFS, "external_id"):
+        sent.pop(name, None)
+    written = rows_sql.written(new_values(sent), body.external_id)
+    return CheckedFollowup(body.debt_id, body.debt_internal_id, body.external_id, written)
 
 
 class FollowupBatch:
@@ -53,51 +66,31 @@ class FollowupBatch:
         self._company_id = company_id
 
     async def __call__(
-        self, conn: Connection, batch: list[ValidRow[FollowupImportRow]], report: ImportReport
+        self, conn: Connection, batch: list[ValidRow[CheckedFollowup]], report: ImportReport
     ) -> None:
         batch = _last_of_each_external_id(batch, report)
         debt_of = await self._debts(conn, batch, report)
         named = [r.body.external_id for r in batch if r.body.external_id and r.line in debt_of]
         existing = await rows_sql.existing_by_external_id(conn, self._company_id, named)
         now = utc_now()
-        inserts: list[tuple[int, list[Any]]] = []
-        updates: list[tuple[int, list[Any]]] = []
-        deltas: list[tuple[counts.CountKey, int]] = []
-        moved: dict[int, Tallies] = {}
+        staged: list[tuple[Any, ...]] = []
         for row in batch:
             debt_id = debt_of.get(row.line)
             if debt_id is None:
                 continue
-            values = _stored_values(row.body, now)
             current = existing.get(row.body.external_id or "")
             if current is not None and current["debt_id"] != debt_id:
                 report.fail(row.line, {"debt_id": ["cannot change for an imported followup"]})
                 continue
-            deltas.append((self._key(values["status"], values["type"], activity_at(values)), 1))
-            before = None if current is None else current["status"]
-            moved[debt_id] = plus(
-                moved.get(debt_id, (0, 0, 0)), tally_change(before, values["status"])
-            )
-            written = rows_sql.written(values, row.body.external_id)
+            staged.append(rows_sql.staged_row(self._company_id, debt_id, current, row.body.written))
             if current is None:
-                inserts.append((debt_id, written))
                 report.created += 1
-                continue
-            updates.append((current["id"], written))
-            old = self._key(current["status"], current["type"], current["activity_at"])
-            deltas.append((old, -1))
-            report.updated += 1
-        await rows_sql.insert_rows(conn, self._company_id, inserts, now)
-        await rows_sql.update_rows(conn, updates, now)
-        await counts.apply_deltas(conn, deltas)
-        changes = [(debt, change) for debt, change in moved.items() if any(change)]
-        await debts.add_tallies(conn, self._company_id, changes)
-
-    def _key(self, status: str, kind: str, activity: datetime) -> counts.CountKey:
-        return counts.count_key(self._company_id, status, kind, activity)
+            else:
+                report.updated += 1
+        await rows_sql.write_batch(conn, staged, now)
 
     async def _debts(
-        self, conn: Connection, batch: list[ValidRow[FollowupImportRow]], report: ImportReport
+        self, conn: Connection, batch: list[ValidRow[CheckedFollowup]], report: ImportReport
     ) -> dict[int, int]:
         """Each row's debt key, by line; rows whose debt is not the company's are failed."""
         ids = self._runtime.ids
@@ -128,8 +121,8 @@ class FollowupBatch:
 
 
 def _last_of_each_external_id(
-    batch: list[ValidRow[FollowupImportRow]], report: ImportReport
-) -> list[ValidRow[FollowupImportRow]]:
+    batch: list[ValidRow[CheckedFollowup]], report: ImportReport
+) -> list[ValidRow[CheckedFollowup]]:
     """A file may name one external ID twice: its last row wins, the earlier ones count as
     updates it overwrote."""
     last: dict[str, int] = {}
@@ -143,10 +136,3 @@ def _last_of_each_external_id(
     ]
     report.updated += len(batch) - len(kept)
     return kept
-
-
-def _stored_values(body: FollowupImportRow, now: datetime) -> dict[str, Any]:
-    sent = sent_fields(body)
-    for name in (*_DEBT_REFS, "external_id"):
-        sent.pop(name, None)
-    return new_values(sent) | {"processed_at": now}

@@ -13,7 +13,9 @@ from relance.db import Connection, Database, plan_each_statement
 from relance.kit.bodies import details_of
 from relance.kit.rows import SourceRow
 
-Row = TypeVar("Row", bound=BaseModel)
+Model = TypeVar("Model", bound=BaseModel)
+# A checked row, as its kind's writer takes it.
+Row = TypeVar("Row")
 Details = dict[str, list[str]]
 # Bad rows listed in a report; beyond this they are only counted, so memory stays bounded.
 ERRORS_KEPT = 1000
@@ -44,7 +46,7 @@ class ValidRow(Generic[Row]):
 BatchWriter = Callable[[Connection, list[ValidRow[Row]], ImportReport], Awaitable[None]]
 
 
-def validated(model: type[Row], row: SourceRow) -> Row | Details:
+def validated(model: type[Model], row: SourceRow) -> Model | Details:
     """The row as its model, or what is wrong with it. CSV cells are text, so their values are
     converted (lax mode: "42" to 42); JSON Lines are held to the API's strict JSON types."""
     if row.problem is not None:

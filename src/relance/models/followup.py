@@ -6,7 +6,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -42,7 +41,8 @@ class Followup(Timestamped, Base):
     )
 
     id: Mapped[int] = mapped_column(Key, primary_key=True)
-    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    # Held to an existing company by the debt's key above (migration 0008).
+    company_id: Mapped[int] = mapped_column(Key)
     debt_id: Mapped[int] = mapped_column(Key)
     status: Mapped[str] = mapped_column(String(20))
     type: Mapped[str] = mapped_column(String(20))

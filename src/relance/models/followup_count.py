@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, PrimaryKeyConstraint, String
+from sqlalchemy import BigInteger, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from relance.models.base import Base, Key
@@ -12,9 +12,10 @@ ANY = "*"
 
 
 class _CountKey:
-    """The key every count shares: the company, and a status and a type, each possibly ANY."""
+    """The key every count shares: the company, and a status and a type, each possibly ANY.
+    No foreign key to the company: a count only counts followups, which have one (0008)."""
 
-    company_id: Mapped[int] = mapped_column(Key, ForeignKey("companies.id"))
+    company_id: Mapped[int] = mapped_column(Key)
     status: Mapped[str] = mapped_column(String(20))
     type: Mapped[str] = mapped_column(String(20))
 
@@ -42,8 +43,9 @@ class FollowupDayCount(_CountKey, Base):
 
     __tablename__ = "followup_day_counts"
     __table_args__ = (
-        # The seek reads a company's days newest first with their counts: an index-only scan.
-        PrimaryKeyConstraint("company_id", "status", "type", "day", postgresql_include=["n"]),
+        # No INCLUDE (n), unlike the totals: every write moves a day's count, and an update that
+        # leaves the index alone stays on its page (PostgreSQL, fillfactor 70: migration 0008).
+        PrimaryKeyConstraint("company_id", "status", "type", "day"),
         {"sqlite_with_rowid": False},
     )
 
