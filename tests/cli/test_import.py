@@ -108,10 +108,10 @@ def counts_of(book: Book) -> dict[str, list[tuple[Any, ...]]]:
 def assert_derived_fields_exact(book: Book) -> None:
     """Every count (total, day, month) equals a recount from the followups; each debt's
     tallies equal its followups'."""
-    kept = counts_of(book)
+    counts = counts_of(book)
     recount = run(book.home, "db", "recount")
     assert recount.returncode == 0, report(recount)
-    assert kept == counts_of(book)
+    assert counts == counts_of(book)
     totals = query(
         book,
         "SELECT status, type, n FROM followup_totals WHERE n <> 0 AND status <> '*'"
