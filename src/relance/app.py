@@ -10,7 +10,7 @@ from litestar import Litestar
 from relance.api import ROUTE_HANDLERS
 from relance.auth.dependencies import RuntimeDep
 from relance.config import Settings, get_settings
-from relance.errors import EXCEPTION_HANDLERS
+from relance.handler import EXCEPTION_HANDLERS
 from relance.kit.bodies import MAX_BODY_BYTES
 from relance.runtime import open_runtime
 from relance.schema import ensure_current
