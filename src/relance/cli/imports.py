@@ -29,7 +29,11 @@ FormatOption = Annotated[
 StrictOption = Annotated[
     bool, typer.Option("--strict", help="Write nothing if any row is bad (default: keep the good).")
 ]
-BatchOption = Annotated[int, typer.Option(min=1, max=10_000, help="Rows per transaction.")]
+# Bigger batches merge more count updates (an import of 100,000 followups took 2 s less at
+# 10,000 than at 5,000), but each holds the company's counts for longer: API writes to that
+# company wait for the batch in progress to commit (under a second at 10,000).
+BATCH_SIZE = 10_000
+BatchOption = Annotated[int, typer.Option(min=1, max=50_000, help="Rows per transaction.")]
 
 
 @import_app.command("debts")
@@ -38,7 +42,7 @@ def import_debts(
     company: ImportCompany,
     fmt: FormatOption = None,
     strict: StrictOption = False,
-    batch_size: BatchOption = 5000,
+    batch_size: BatchOption = BATCH_SIZE,
     as_json: JsonFlag = False,
 ) -> None:
     """Import debts; a row with an external_id imported before updates its debt."""
@@ -55,7 +59,7 @@ def import_followups(
     company: ImportCompany,
     fmt: FormatOption = None,
     strict: StrictOption = False,
-    batch_size: BatchOption = 5000,
+    batch_size: BatchOption = BATCH_SIZE,
     as_json: JsonFlag = False,
 ) -> None:
     """Import followups, each naming its debt by debt_id or debt_internal_id; a row with an
