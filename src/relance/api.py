@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler
 from relance.auth.endpoints import issue_token
 from relance.debts.endpoints import ROUTES as DEBT_ROUTES
 from relance.followups.endpoints import ROUTES as FOLLOWUP_ROUTES
+from relance.media.endpoints import serve_media
 from relance.ratelimit.headers import rate_limit_headers
 
 API_PREFIX = "/external-api/v1"
@@ -17,5 +18,6 @@ external_api = Router(
     route_handlers=[*FOLLOWUP_ROUTES, *DEBT_ROUTES],
     middleware=[rate_limit_headers],
 )
-# GetBill serves the token endpoint at the root, outside the versioned prefix.
-ROUTE_HANDLERS: list[ControllerRouterHandler] = [issue_token, external_api]
+# GetBill serves the token endpoint at the root, outside the versioned prefix; media URLs carry
+# their own signature instead of a token.
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [issue_token, external_api, serve_media]

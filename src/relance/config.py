@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -61,6 +61,16 @@ class Settings(BaseSettings):
     # Shared by every process when set (redis://, rediss:// or unix://); may hold a password.
     redis_url: SecretStr | None = None
     redis_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
+    # Media (SPEC.md §5): a directory under the data dir that Relance serves, or an S3 bucket.
+    media_backend: Literal["local", "s3"] = "local"
+    media_url_ttl_seconds: int = Field(default=3600, ge=1, le=7 * 86_400)
+    media_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    # The address clients reach Relance at, for the local store's URLs (default: the address
+    # each request came to; set it behind a proxy that rewrites the host).
+    public_url: str | None = None
 
     @field_validator("secret_key")
     @classmethod
@@ -86,6 +96,12 @@ class Settings(BaseSettings):
                     "RELANCE_REDIS_URL: use redis://host:6379/0, rediss://... or unix:///path"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _s3_named(self) -> Settings:
+        if self.media_backend == "s3" and not self.s3_bucket:
+            raise ConfigError("RELANCE_MEDIA_BACKEND=s3 needs RELANCE_S3_BUCKET (its bucket)")
+        return self
 
     @property
     def database(self) -> DatabaseTarget:

@@ -60,6 +60,21 @@ class MissingScope(AppError):
         super().__init__(f'Required scope "{scope}" not found in token')
 
 
+class Forbidden(AppError):
+    status = 403
+    message = "Forbidden"
+
+
+class RangeNotSatisfiable(AppError):
+    status = 416
+
+    def __init__(self, size: int) -> None:
+        super().__init__(
+            f"The Range asked for starts beyond the end of the file ({size} bytes)",
+            headers={"Content-Range": f"bytes */{size}"},
+        )
+
+
 class NotFound(AppError):
     status = 404
     message = "Not found"

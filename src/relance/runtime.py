@@ -12,6 +12,7 @@ from relance.config import Settings
 from relance.db import Database, connect
 from relance.kit.ids import IdCodec
 from relance.kit.keys import DeploymentKeys, load_master_secret
+from relance.media.stores import MediaStore, open_store
 from relance.ratelimit.limiter import RateLimiter
 
 
@@ -32,6 +33,7 @@ class Runtime:
     throttles: TokenThrottles
     # None when RELANCE_RATE_LIMIT_ENABLED is off (a gateway in front enforces limits).
     limiter: RateLimiter | None
+    media: MediaStore
     db: Database
 
     async def close(self) -> None:
@@ -54,5 +56,6 @@ async def open_runtime(settings: Settings) -> Runtime:
         by_client=FailureThrottle(settings.token_failures_per_client, 60),
     )
     limiter = RateLimiter.from_settings(settings) if settings.rate_limit_enabled else None
+    media = open_store(settings, keys.media_urls)
     db = await connect(settings.database, settings.db_pool_size)
-    return Runtime(settings, keys, ids, tokens, keyring, standings, throttles, limiter, db)
+    return Runtime(settings, keys, ids, tokens, keyring, standings, throttles, limiter, media, db)

@@ -21,6 +21,7 @@ from relance.cli.common import (
     with_runtime,
 )
 from relance.cli.imports import import_app
+from relance.cli.media import media_app
 from relance.config import MAX_RATE_LIMIT
 from relance.kit.ids import Resource
 from relance.runtime import Runtime
@@ -40,6 +41,7 @@ keys_app = typer.Typer(no_args_is_help=True, help="The token signing keys.")
 app.add_typer(import_app, name="import")
 app.add_typer(clients_app, name="clients")
 app.add_typer(keys_app, name="keys")
+app.add_typer(media_app, name="media")
 
 ReadLimit = Annotated[
     int | None,

@@ -16,6 +16,7 @@ from relance.followups.schemas import parse_list_query
 from relance.idempotency.responses import answered_once
 from relance.kit.bodies import parse_body
 from relance.kit.responses import json_response
+from relance.media.endpoints import media_links
 
 FollowupsRead = Authenticator(FOLLOWUPS_READ)
 FollowupsWrite = Authenticator(FOLLOWUPS_WRITE)
@@ -29,7 +30,9 @@ async def list_followups(request: AnyRequest, principal: PrincipalParam) -> Resp
     # instead of starting a task group per request.
     runtime = runtime_of(request)
     filters, page = parse_list_query(request.query_params.dict(), runtime.ids)
-    data, total = await service.list_followups(runtime, principal, filters, page)
+    data, total = await service.list_followups(
+        runtime, principal, filters, page, media_links(request)
+    )
     return json_response({"error": False, "data": data, "pagination": page.envelope(total)})
 
 
@@ -45,7 +48,9 @@ async def list_debt_followups(
     runtime = runtime_of(request)
     query = request.query_params.dict()
     filters, page = parse_list_query(query, runtime.ids, with_debt_id=False)
-    data, total = await service.list_debt_followups(runtime, principal, debt_id, filters, page)
+    data, total = await service.list_debt_followups(
+        runtime, principal, debt_id, filters, page, media_links(request)
+    )
     return json_response({"error": False, "data": data, "pagination": page.envelope(total)})
 
 
@@ -58,7 +63,9 @@ async def get_followup(
     request: AnyRequest, principal: PrincipalParam, followup_id: FromPath[str]
 ) -> Response[bytes]:
     """One followup of the company."""
-    data = await service.get_followup(runtime_of(request), principal, followup_id)
+    data = await service.get_followup(
+        runtime_of(request), principal, followup_id, media_links(request)
+    )
     return json_response({"error": False, "message": "Success", "data": data})
 
 
@@ -69,7 +76,7 @@ async def create_followup(request: AnyRequest, principal: PrincipalParam) -> Res
     body = parse_body(FollowupBody, request.headers.get("content-type"), await request.body())
 
     async def write(conn: Connection) -> tuple[int, dict[str, Any]]:
-        data = await service.create_followup(conn, runtime, principal, body)
+        data = await service.create_followup(conn, runtime, principal, body, media_links(request))
         return 201, {"error": False, "message": "Followup created successfully", "data": data}
 
     return await answered_once(request, runtime, principal, body, write)
@@ -86,7 +93,9 @@ async def update_followup(
     """Change the fields sent (null clears a field that may be empty); debt_id cannot change."""
     runtime = runtime_of(request)
     body = parse_body(FollowupBody, request.headers.get("content-type"), await request.body())
-    data = await service.update_followup(runtime, principal, followup_id, body)
+    data = await service.update_followup(
+        runtime, principal, followup_id, body, media_links(request)
+    )
     return json_response({"error": False, "message": "Followup updated successfully", "data": data})
 
 

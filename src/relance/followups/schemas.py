@@ -12,6 +12,7 @@ from relance.followups.enums import FollowupStatus, FollowupType
 from relance.kit.ids import IdCodec, Resource
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, PageRequest
 from relance.kit.query import QueryParams, QueryReader
+from relance.media.links import MediaLinks
 
 # The stored fields, in the order GetBill's document shows them; the repository selects these.
 FOLLOWUP_FIELDS: tuple[str, ...] = (
@@ -53,10 +54,13 @@ class FollowupFilters:
     debt_id: int | None = None
 
 
-def followup_json(row: Sequence[Any], followup_id: IdEncoder, debt_id: IdEncoder) -> dict[str, Any]:
+def followup_json(
+    row: Sequence[Any], followup_id: IdEncoder, debt_id: IdEncoder, media: MediaLinks
+) -> dict[str, Any]:
     """A stored row (FOLLOWUP_FIELDS, in order) as the API shows it. Written out key by key:
     this runs for every row of every page, and a dict display is the fastest way to build it.
     bool() because SQLite hands booleans back as 0 and 1."""
+    audio_url, pdf_url, media_expire_at = media.shown(row[9], row[10])
     return {
         "id": followup_id(row[0]),
         "debt_id": debt_id(row[1]),
@@ -67,8 +71,8 @@ def followup_json(row: Sequence[Any], followup_id: IdEncoder, debt_id: IdEncoder
         "summary": row[6],
         "notes": row[7],
         "call_id": row[8],
-        "audio_url": row[9],
-        "pdf_url": row[10],
+        "audio_url": audio_url,
+        "pdf_url": pdf_url,
         "duration_ms": row[11],
         "disconnection_reason": row[12],
         "direction": row[13],
@@ -81,7 +85,7 @@ def followup_json(row: Sequence[Any], followup_id: IdEncoder, debt_id: IdEncoder
         "email_first_opened_at": row[20],
         "email_clicked": bool(row[21]),
         "email_click_count": row[22],
-        "media_urls_expire_at": None,
+        "media_urls_expire_at": media_expire_at,
     }
 
 

@@ -17,11 +17,16 @@ from relance.followups.schemas import FollowupFilters, followup_json
 from relance.kit.ids import Resource
 from relance.kit.pagination import PageRequest
 from relance.kit.time import utc_now
+from relance.media.links import MediaLinks
 from relance.runtime import Runtime
 
 
 async def list_followups(
-    runtime: Runtime, principal: Principal, filters: FollowupFilters, page: PageRequest
+    runtime: Runtime,
+    principal: Principal,
+    filters: FollowupFilters,
+    page: PageRequest,
+    media: MediaLinks,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the company's followups, newest activity first, and the exact total."""
     total, rows = await repository.page_of_followups(
@@ -35,7 +40,7 @@ async def list_followups(
     )
     followup_id = runtime.ids.encoder(Resource.FOLLOWUP)
     debt_id = runtime.ids.encoder(Resource.DEBT)
-    return [followup_json(row, followup_id, debt_id) for row in rows], total
+    return [followup_json(row, followup_id, debt_id, media) for row in rows], total
 
 
 class FollowupNotFound(NotFound):
@@ -49,19 +54,22 @@ def followup_key(runtime: Runtime, public_id: str) -> int:
     return key
 
 
-async def get_followup(runtime: Runtime, principal: Principal, public_id: str) -> dict[str, Any]:
-    key = followup_key(runtime, public_id)
-    return await _shown(runtime.db, runtime, principal.company_id, key)
-
-
-async def _shown(
-    conn: Connection, runtime: Runtime, company_id: int, followup_id: int
+async def get_followup(
+    runtime: Runtime, principal: Principal, public_id: str, media: MediaLinks
 ) -> dict[str, Any]:
+    key = followup_key(runtime, public_id)
+    return await shown_followup(runtime.db, runtime, principal.company_id, key, media)
+
+
+async def shown_followup(
+    conn: Connection, runtime: Runtime, company_id: int, followup_id: int, media: MediaLinks
+) -> dict[str, Any]:
+    """The company's followup as the API shows it."""
     row = await repository.followup_row(conn, runtime.db.dialect, company_id, followup_id)
     if row is None:
         raise FollowupNotFound()
     return followup_json(
-        row, runtime.ids.encoder(Resource.FOLLOWUP), runtime.ids.encoder(Resource.DEBT)
+        row, runtime.ids.encoder(Resource.FOLLOWUP), runtime.ids.encoder(Resource.DEBT), media
     )
 
 
@@ -71,16 +79,21 @@ async def list_debt_followups(
     public_debt_id: str,
     filters: FollowupFilters,
     page: PageRequest,
+    media: MediaLinks,
 ) -> tuple[list[dict[str, Any]], int]:
     """The list of one debt's followups; a debt that is not the company's is a 404."""
     debt_id = debt_key(runtime, public_debt_id)
     if not await debts.debt_exists(runtime.db, principal.company_id, debt_id):
         raise DebtNotFound()
-    return await list_followups(runtime, principal, replace(filters, debt_id=debt_id), page)
+    return await list_followups(runtime, principal, replace(filters, debt_id=debt_id), page, media)
 
 
 async def create_followup(
-    conn: Connection, runtime: Runtime, principal: Principal, body: FollowupBody
+    conn: Connection,
+    runtime: Runtime,
+    principal: Principal,
+    body: FollowupBody,
+    media: MediaLinks,
 ) -> dict[str, Any]:
     """A new followup on one of the company's debts, its counts and its debt's tallies moved in
     the caller's transaction."""
@@ -92,7 +105,7 @@ async def create_followup(
     followup_id = await repository.insert_followup(conn, company_id, debt_id, values, now)
     moved = tally_change(None, values["status"])
     await debts.add_tallies(conn, company_id, [(debt_id, moved)])
-    return await _shown(conn, runtime, company_id, followup_id)
+    return await shown_followup(conn, runtime, company_id, followup_id, media)
 
 
 async def _own_debt(conn: Connection, runtime: Runtime, company_id: int, public_id: str) -> int:
@@ -103,7 +116,7 @@ async def _own_debt(conn: Connection, runtime: Runtime, company_id: int, public_
 
 
 async def update_followup(
-    runtime: Runtime, principal: Principal, public_id: str, body: FollowupBody
+    runtime: Runtime, principal: Principal, public_id: str, body: FollowupBody, media: MediaLinks
 ) -> dict[str, Any]:
     """Change the fields sent, and nothing else. The followup is locked while it changes, so
     concurrent updates apply one after the other: the last writer of each field wins and no
@@ -120,7 +133,7 @@ async def update_followup(
         moved = tally_change(current["status"], changes.get("status", current["status"]))
         if any(moved):
             await debts.add_tallies(conn, company_id, [(current["debt_id"], moved)])
-        return await _shown(conn, runtime, company_id, key)
+        return await shown_followup(conn, runtime, company_id, key, media)
 
 
 def _refuse_other_debt(runtime: Runtime, sent: str | None, debt_id: int) -> None:

@@ -24,6 +24,7 @@ class DeploymentKeys:
     id_encryption: bytes
     client_secret_hashing: bytes
     demo_credentials: bytes
+    media_urls: bytes
     _master: bytes = field(repr=False)
 
     @classmethod
@@ -32,6 +33,7 @@ class DeploymentKeys:
             id_encryption=_derive(master, b"relance id encryption v1"),
             client_secret_hashing=_derive(master, b"relance client secret hashing v1"),
             demo_credentials=_derive(master, b"relance demo credentials v1"),
+            media_urls=_derive(master, b"relance media urls v1"),
             _master=master,
         )
 

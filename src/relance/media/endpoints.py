@@ -1,0 +1,146 @@
+"""The local store's media, served under the signed URLs the API hands out: GET and HEAD, one
+byte range (206) so that a browser's audio player can seek, and a 403 in the envelope for a URL
+that was tampered with, has expired or was signed by another deployment."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import re
+import time
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import parse_qs, unquote
+
+from litestar import Request, asgi
+from litestar.types import (
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Receive,
+    Scope,
+    Send,
+)
+
+from relance.auth.dependencies import runtime_of
+from relance.errors import Forbidden, MethodNotAllowed, NotFound, RangeNotSatisfiable
+from relance.kit.time import utc_now
+from relance.media.kinds import content_type_of
+from relance.media.links import MediaLinks
+from relance.media.stores import LocalStore
+from relance.runtime import Runtime
+
+MEDIA_PATH = "/media"
+_CHUNK = 64 * 1024
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_END: HTTPResponseBodyEvent = {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+def media_links(request: Request[Any, Any, Any]) -> MediaLinks:
+    """The links of one response, rooted at the address the request came to unless
+    RELANCE_PUBLIC_URL says otherwise."""
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    base_url = settings.public_url or str(request.base_url)
+    return MediaLinks(runtime.media, base_url, settings.media_url_ttl_seconds, utc_now())
+
+
+@asgi(MEDIA_PATH, is_mount=True, copy_scope=True)
+async def serve_media(scope: Scope, receive: Receive, send: Send) -> None:
+    method = cast("HTTPScope", scope)["method"]
+    if method not in ("GET", "HEAD"):
+        raise MethodNotAllowed(
+            f"Method {method} is not allowed on media; allowed: GET, HEAD",
+            headers={"Allow": "GET, HEAD"},
+        )
+    runtime: Runtime = scope["app"].state.runtime
+    store = runtime.media
+    # The mount hands the path on with a "/" added at its end.
+    key = unquote(scope["path"]).removeprefix(MEDIA_PATH).strip("/")
+    if not isinstance(store, LocalStore):
+        raise NotFound("Media are served by the bucket they are stored in")
+    expires = _checked(store, key, parse_qs(scope["query_string"].decode()))
+    path = store.path_of(key)
+    if path is None:
+        raise NotFound("No such media")
+    size = path.stat().st_size
+    start, end = _range(_header(scope, b"range"), size)
+    headers: list[tuple[bytes, bytes]] = [
+        (b"content-type", content_type_of(key).encode()),
+        (b"content-length", str(end - start).encode()),
+        (b"accept-ranges", b"bytes"),
+        # A shared cache must not keep what a signature let one caller see.
+        (b"cache-control", f"private, max-age={max(0, expires - int(time.time()))}".encode()),
+    ]
+    status = 200
+    if end - start < size:
+        status = 206
+        headers.append((b"content-range", f"bytes {start}-{end - 1}/{size}".encode()))
+    start_event: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": headers,
+    }
+    await send(start_event)
+    if method == "HEAD":
+        await send(_END)
+        return
+    await _send_file(send, path, start, end)
+
+
+def _checked(store: LocalStore, key: str, query: dict[str, list[str]]) -> int:
+    """The URL's expiry, once its signature is the deployment's and it has not passed."""
+    expires_text = query.get("expires", [""])[0]
+    signature = query.get("signature", [""])[0]
+    if not expires_text.isdigit() or not signature:
+        raise Forbidden("This media URL is not signed: ask the API for the followup again")
+    expires = int(expires_text)
+    if not hmac.compare_digest(signature, store.signature(key, expires)):
+        raise Forbidden("This media URL is not valid: its signature does not match")
+    if expires < time.time():
+        raise Forbidden("This media URL has expired: ask the API for the followup again")
+    return expires
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _range(header: str | None, size: int) -> tuple[int, int]:
+    """The bytes [start, end) to send. One range is honoured; several, or a malformed header,
+    get the whole file, as RFC 9110 allows."""
+    match = _RANGE.fullmatch(header.strip()) if header else None
+    if match is None or match.group(1) == match.group(2) == "":
+        return 0, size
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        return max(0, size - int(last)), size
+    start = int(first)
+    if start >= size:
+        raise RangeNotSatisfiable(size)
+    end = size if last == "" else min(int(last) + 1, size)
+    if end <= start:
+        return 0, size
+    return start, end
+
+
+async def _send_file(send: Send, path: Path, start: int, end: int) -> None:
+    with path.open("rb") as source:
+        source.seek(start)
+        left = end - start
+        while left > 0:
+            chunk = await asyncio.to_thread(source.read, min(_CHUNK, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            body: HTTPResponseBodyEvent = {
+                "type": "http.response.body",
+                "body": chunk,
+                "more_body": left > 0,
+            }
+            await send(body)
+    if left > 0:  # the file shrank under us: end the response rather than hang
+        await send(_END)

@@ -1,0 +1,76 @@
+"""Attaching a file to a followup: its content checked, stored under a new key, and the followup
+pointed at it (replacing whatever recording or document it had)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from relance.errors import NotFound, ValidationFailed
+from relance.followups.service import FollowupNotFound, followup_key, shown_followup
+from relance.kit.time import utc_now
+from relance.media import repository
+from relance.media.kinds import HEAD_BYTES, Format, MediaKind, sniff
+from relance.media.links import MediaLinks
+from relance.media.stores import PREFIX, MediaStore
+from relance.runtime import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedFile:
+    path: Path
+    format: Format
+
+
+def check_file(path: Path, kind: MediaKind, max_bytes: int) -> CheckedFile | str:
+    """The file, or what is wrong with it: missing, too big, or not `kind` by its content."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as source:
+            head = source.read(HEAD_BYTES)
+    except OSError as exc:
+        return f"cannot read {path}: {exc.strerror or exc}"
+    if size > max_bytes:
+        limit = f"{max_bytes:,} (RELANCE_MEDIA_MAX_BYTES)"
+        return f"{path.name} is {size:,} bytes; the limit is {limit}"
+    found = sniff(head)
+    if found is None or found.kind is not kind:
+        return f"{path.name} is not {kind.accepted}"
+    return CheckedFile(path, found)
+
+
+def new_key(checked: CheckedFile) -> str:
+    return f"{checked.format.kind.folder}/{secrets.token_hex(16)}.{checked.format.extension}"
+
+
+async def store(media: MediaStore, checked: CheckedFile) -> str:
+    """Store the file under a new key; the value its followup keeps (`media:KEY`)."""
+    key = new_key(checked)
+    fmt = checked.format
+    await asyncio.to_thread(media.put, key, checked.path, fmt.content_type)
+    return PREFIX + key
+
+
+async def attach(
+    runtime: Runtime, public_id: str, kind: MediaKind, path: Path, links: MediaLinks
+) -> dict[str, Any]:
+    """Store the file and make it the followup's recording or document; the followup as the
+    API now shows it."""
+    try:
+        followup_id = followup_key(runtime, public_id)
+    except FollowupNotFound:
+        raise NotFound(f"no followup with ID {public_id}") from None
+    checked = check_file(path, kind, runtime.settings.media_max_bytes)
+    if isinstance(checked, str):
+        raise ValidationFailed({kind.value: [checked]})
+    if await repository.company_of(runtime.db, followup_id) is None:
+        raise NotFound(f"no followup with ID {public_id}")
+    stored = await store(runtime.media, checked)
+    async with runtime.db.transaction() as conn:
+        company_id = await repository.set_media(conn, followup_id, kind, stored, utc_now())
+        if company_id is None:  # gone meanwhile
+            raise NotFound(f"no followup with ID {public_id}")
+        return await shown_followup(conn, runtime, company_id, followup_id, links)

@@ -1,0 +1,98 @@
+"""Where media live: a directory under the data dir that Relance serves itself, or an
+S3-compatible bucket that serves presigned URLs. A followup refers to a stored object as
+`media:KEY` in its `audio_url` or `pdf_url`; a client can only ever write http(s) URLs there."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote, urlencode
+
+if TYPE_CHECKING:
+    from relance.config import Settings
+
+PREFIX = "media:"
+# Keys are made by Relance ("recordings/<32 hex>.mp3"); anything else in a URL is refused.
+_KEY = re.compile(r"(recordings|documents)/[0-9a-f]{32}\.(mp3|wav|ogg|m4a|pdf)")
+
+
+def valid_key(key: str) -> bool:
+    return _KEY.fullmatch(key) is not None
+
+
+class MediaStore(Protocol):
+    def put(self, key: str, source: Path, content_type: str) -> None: ...
+
+    def url(self, key: str, expires: int, ttl: int, base_url: str) -> str:
+        """A URL that serves the object until `expires` (Unix time, `ttl` seconds from now)."""
+        ...
+
+
+class LocalStore:
+    """Files under `root`, served by Relance at /media/KEY?expires=...&signature=..., the
+    signature an HMAC of the key and the expiry under a key derived from the deployment's."""
+
+    def __init__(self, root: Path, signing_key: bytes) -> None:
+        self.root = root
+        self._signing_key = signing_key
+
+    def put(self, key: str, source: Path, content_type: str) -> None:
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Copied beside the target then renamed: a reader never sees half a file.
+        partial = target.with_name(f".{target.name}.partial")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+
+    def url(self, key: str, expires: int, ttl: int, base_url: str) -> str:
+        query = urlencode({"expires": expires, "signature": self.signature(key, expires)})
+        return f"{base_url}/media/{quote(key)}?{query}"
+
+    def signature(self, key: str, expires: int) -> str:
+        mac = hmac.new(self._signing_key, f"{key}\n{expires}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+    def path_of(self, key: str) -> Path | None:
+        path = self.root / key
+        return path if valid_key(key) and path.is_file() else None
+
+
+class S3Store:
+    """Objects in an S3-compatible bucket (credentials from the standard AWS variables)."""
+
+    def __init__(self, bucket: str, endpoint_url: str | None, region: str | None) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self._client: Any = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=Config(signature_version="s3v4"),
+        )
+
+    def put(self, key: str, source: Path, content_type: str) -> None:
+        self._client.upload_file(
+            str(source), self.bucket, key, ExtraArgs={"ContentType": content_type}
+        )
+
+    def url(self, key: str, expires: int, ttl: int, base_url: str) -> str:
+        return str(
+            self._client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=ttl
+            )
+        )
+
+
+def open_store(settings: Settings, signing_key: bytes) -> MediaStore:
+    if settings.media_backend == "s3":
+        assert settings.s3_bucket is not None  # checked with the settings
+        return S3Store(settings.s3_bucket, settings.s3_endpoint_url, settings.s3_region)
+    return LocalStore(settings.data_dir / "media", signing_key)
