@@ -8,72 +8,26 @@ import asyncio
 import json
 import time
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
-from relance.demo.media import letter, recording
-from relance.kit.ids import Resource
 from relance.runtime import Runtime
-from tests.commands import relance, report
-from tests.conftest import SECRET
-from tests.factories import create_debt, create_followup, new_tenant_headers, public_id
-
-Client = AsyncTestClient[Litestar]
-API = "/external-api/v1"
+from tests.commands import report
+from tests.media.helpers import (
+    API,
+    Client,
+    attach,
+    local_path,
+    new_followup,
+    sample_files,
+    shown,
+)
 
 
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
-    made = {
-        "wav": recording(seconds=1.0),
-        "pdf": letter("Mise en demeure", ["Madame, Monsieur,"]),
-        "txt": b"not a recording at all",
-    }
-    paths = {}
-    for name, content in made.items():
-        paths[name] = tmp_path / f"sample.{name}"
-        paths[name].write_bytes(content)
-    return paths
-
-
-async def attach(runtime: Runtime, followup: str, *options: str) -> Any:
-    """`relance media attach` as a subprocess, on the test's database and data dir."""
-    settings = runtime.settings
-    env = {
-        "RELANCE_DATABASE_URL": settings.database.sqlalchemy_url
-        if settings.database.dialect == "sqlite"
-        else str(settings.database_url),
-        "RELANCE_SECRET_KEY": SECRET,
-        "RELANCE_PUBLIC_URL": "https://relance.example",
-    }
-    return await asyncio.to_thread(
-        relance, "media", "attach", followup, *options, data_dir=settings.data_dir, env=env
-    )
-
-
-async def new_followup(
-    runtime: Runtime, client: Client, **values: Any
-) -> tuple[str, dict[str, str]]:
-    company_id, headers = await new_tenant_headers(runtime, client)
-    debt_id = await create_debt(runtime, company_id)
-    key = await create_followup(runtime, company_id, debt_id, **values)
-    return public_id(runtime, Resource.FOLLOWUP, key), headers
-
-
-async def shown(client: Client, headers: dict[str, str], followup: str) -> dict[str, Any]:
-    response = await client.get(f"{API}/followups/{followup}", headers=headers)
-    assert response.status_code == 200, response.text
-    data: dict[str, Any] = response.json()["data"]
-    return data
-
-
-def local_path(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
+    return sample_files(tmp_path)
 
 
 async def test_an_attached_recording_is_listed_signed_and_downloads(

@@ -10,9 +10,13 @@ import hmac
 import os
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlencode
+
+from relance.config import ConfigError
+from relance.media.sigv4 import Credentials, Presigner
 
 if TYPE_CHECKING:
     from relance.config import Settings
@@ -64,19 +68,28 @@ class LocalStore:
 
 
 class S3Store:
-    """Objects in an S3-compatible bucket (credentials from the standard AWS variables)."""
+    """Objects in an S3-compatible bucket; credentials from the standard AWS variables (or any
+    source boto3 reads: config files, an instance role)."""
 
     def __init__(self, bucket: str, endpoint_url: str | None, region: str | None) -> None:
         import boto3
         from botocore.config import Config
 
+        session = boto3.Session(region_name=region)
         self.bucket = bucket
-        self._client: Any = boto3.client(
+        self._region = session.region_name or "us-east-1"
+        self._client: Any = session.client(
             "s3",
             endpoint_url=endpoint_url,
-            region_name=region,
             config=Config(signature_version="s3v4"),
         )
+        self._credentials: Any = session.get_credentials()
+        if self._credentials is None:
+            raise ConfigError(
+                "RELANCE_MEDIA_BACKEND=s3 found no AWS credentials: set AWS_ACCESS_KEY_ID and"
+                " AWS_SECRET_ACCESS_KEY (or another source boto3 reads)"
+            )
+        self._presigner = Presigner(bucket, self._region, endpoint_url)
 
     def put(self, key: str, source: Path, content_type: str) -> None:
         self._client.upload_file(
@@ -84,11 +97,10 @@ class S3Store:
         )
 
     def url(self, key: str, expires: int, ttl: int, base_url: str) -> str:
-        return str(
-            self._client.generate_presigned_url(
-                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=ttl
-            )
-        )
+        frozen = self._credentials.get_frozen_credentials()
+        credentials = Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+        signed_at = datetime.fromtimestamp(expires - ttl, UTC)
+        return self._presigner.url(key, ttl, credentials, signed_at)
 
 
 def open_store(settings: Settings, signing_key: bytes) -> MediaStore:
