@@ -12,12 +12,15 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from relance.kit.ids import Resource
 from relance.runtime import Runtime
-from tests.commands import report
+from tests.commands import relance, report
+from tests.factories import public_id
 from tests.media.helpers import (
     API,
     Client,
     attach,
+    cli_settings,
     local_path,
     new_followup,
     sample_files,
@@ -172,3 +175,43 @@ async def test_attach_refuses_what_is_not_a_recording_or_a_document(
     assert unknown.returncode == 1
     assert "no followup" in unknown.stderr
     assert (await shown(client, headers, followup))["audio_url"] is None
+
+
+async def test_an_import_row_can_carry_its_recording(
+    runtime: Runtime, client: Client, files: dict[str, Path], tmp_path: Path
+) -> None:
+    followup, headers = await new_followup(runtime, client)
+    debt = (await client.get(f"{API}/followups/{followup}", headers=headers)).json()["data"][
+        "debt_id"
+    ]
+    book = tmp_path / "book.csv"
+    book.write_text(
+        "external_id,debt_id,type,status,audio_file,pdf_file\n"
+        f"C-1,{debt},call,deal_found,{files['wav'].name},\n"
+        f"C-2,{debt},call,no_answer,{files['txt'].name},\n"
+        f"L-1,{debt},postmail,sent,,{files['pdf'].name}\n"
+    )
+    company_id = await runtime.db.fetchval("SELECT id FROM companies ORDER BY id DESC LIMIT 1")
+    result = await asyncio.to_thread(
+        relance,
+        "import",
+        "followups",
+        str(book),
+        "--company",
+        public_id(runtime, Resource.COMPANY, company_id),
+        "--json",
+        data_dir=runtime.settings.data_dir,
+        env=cli_settings(runtime),
+    )
+    summary = json.loads(result.stdout)
+    assert (summary["created"], summary["failed"]) == (2, 1), report(result)
+    assert summary["errors"][0]["line"] == 3
+    problem = summary["errors"][0]["errors"]["audio_file"][0]
+    assert "is not an mp3, wav, ogg or m4a recording" in problem
+
+    listed = await client.get(f"{API}/followups/debt/{debt}", headers=headers)
+    by_type = {row["type"]: row for row in listed.json()["data"]}
+    recording_url = by_type["call"]["audio_url"]
+    letter_url = by_type["postmail"]["pdf_url"]
+    assert (await client.get(local_path(recording_url))).content == files["wav"].read_bytes()
+    assert (await client.get(local_path(letter_url))).content == files["pdf"].read_bytes()

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from relance.cli.common import JsonFlag, company_key, err, fail, out, print_json, with_runtime
+from relance.cli.common import (
+    JsonFlag,
+    company_key,
+    err,
+    fail,
+    out,
+    print_json,
+    settings,
+    with_runtime,
+)
 from relance.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -64,8 +73,9 @@ def import_followups(
 ) -> None:
     """Import followups, each naming its debt by debt_id or debt_internal_id; a row with an
     external_id imported before updates its followup."""
-    from relance.followups.imports import COLUMNS, FollowupBatch, check
+    from relance.followups.imports import COLUMNS, FollowupBatch, checker
 
+    check = checker(file.resolve().parent, settings().media_max_bytes)
     run_import_command(
         file, company, fmt, strict, batch_size, as_json, COLUMNS, check, FollowupBatch
     )

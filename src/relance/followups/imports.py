@@ -4,18 +4,23 @@ and the counts and the debts' tallies moved in each batch's transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from relance.db import Connection
 from relance.debts import repository as debts
 from relance.followups import import_repository as rows_sql
 from relance.followups.bodies import FollowupBody, new_values, sent_fields
-from relance.kit.fields import Short
+from relance.kit.fields import Label, Short
 from relance.kit.ids import Resource
 from relance.kit.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.rows import SourceRow
 from relance.kit.time import utc_now
+from relance.media.kinds import MediaKind
+from relance.media.service import CheckedFile, check_file, new_key, store_as
+from relance.media.stores import PREFIX
 from relance.runtime import Runtime
 
 
@@ -24,6 +29,10 @@ class FollowupImportRow(FollowupBody):
     external_id: Short | None = None
     # The debt may be named by its Relance ID (`debt_id`) or by its `internal_id`.
     debt_internal_id: Short | None = None
+    # A recording or a document to store with the followup: a file's path, relative to the
+    # import file's folder (instead of an audio_url or pdf_url given as a URL).
+    audio_file: Label | None = None
+    pdf_file: Label | None = None
 
 
 COLUMNS = frozenset(FollowupImportRow.model_fields)
@@ -38,24 +47,52 @@ class CheckedFollowup:
     debt_internal_id: str | None
     external_id: str | None
     written: tuple[Any, ...]
+    # Files to store, under their new keys, before the row is written.
+    files: tuple[tuple[str, CheckedFile], ...] = ()
 
 
-def check(row: SourceRow) -> CheckedFollowup | Details:
-    body = validated(FollowupImportRow, row)
-    if isinstance(body, dict):
-        return body
-    problems: Details = {}
-    if "type" not in body.model_fields_set:
-        problems["type"] = ["is required"]
-    if sum(name in body.model_fields_set for name in _DEBT_REFS) != 1:
-        problems["debt_id"] = ["name the debt by debt_id or by debt_internal_id (one of them)"]
-    if problems:
-        return problems
-    sent = sent_fields(body)
-    for name in (*_DEBT_REFS, "external_id"):
-        sent.pop(name, None)
-    written = rows_sql.written(new_values(sent), body.external_id)
-    return CheckedFollowup(body.debt_id, body.debt_internal_id, body.external_id, written)
+_FILES = {"audio_file": MediaKind.AUDIO, "pdf_file": MediaKind.PDF}
+_NOT_WRITTEN = (*_DEBT_REFS, "external_id", *_FILES)
+
+
+def checker(folder: Path, max_bytes: int) -> Callable[[SourceRow], CheckedFollowup | Details]:
+    """The check of a row of a file in `folder`: its fields as POST /followups checks them,
+    and the media files it names, each of the right kind and size."""
+
+    def check(row: SourceRow) -> CheckedFollowup | Details:
+        body = validated(FollowupImportRow, row)
+        if isinstance(body, dict):
+            return body
+        problems: Details = {}
+        if "type" not in body.model_fields_set:
+            problems["type"] = ["is required"]
+        if sum(name in body.model_fields_set for name in _DEBT_REFS) != 1:
+            problems["debt_id"] = ["name the debt by debt_id or by debt_internal_id (one of them)"]
+        sent = sent_fields(body)
+        files = []
+        for column, kind in _FILES.items():
+            name = sent.get(column)
+            if name is None:
+                continue
+            checked = check_file(folder / name, kind, max_bytes)
+            if isinstance(checked, str):
+                problems[column] = [checked]
+            elif kind.column in sent:
+                problems[column] = [f"give {column} or {kind.column}, not both"]
+            else:
+                key = new_key(checked)
+                files.append((key, checked))
+                sent[kind.column] = PREFIX + key
+        if problems:
+            return problems
+        for name in _NOT_WRITTEN:
+            sent.pop(name, None)
+        written = rows_sql.written(new_values(sent), body.external_id)
+        return CheckedFollowup(
+            body.debt_id, body.debt_internal_id, body.external_id, written, tuple(files)
+        )
+
+    return check
 
 
 class FollowupBatch:
@@ -74,6 +111,7 @@ class FollowupBatch:
         existing = await rows_sql.existing_by_external_id(conn, self._company_id, named)
         now = utc_now()
         staged: list[tuple[Any, ...]] = []
+        uploads: list[tuple[str, CheckedFile]] = []
         for row in batch:
             debt_id = debt_of.get(row.line)
             if debt_id is None:
@@ -83,10 +121,13 @@ class FollowupBatch:
                 report.fail(row.line, {"debt_id": ["cannot change for an imported followup"]})
                 continue
             staged.append(rows_sql.staged_row(self._company_id, debt_id, current, row.body.written))
+            uploads.extend(row.body.files)
             if current is None:
                 report.created += 1
             else:
                 report.updated += 1
+        for key, checked in uploads:
+            await store_as(self._runtime.media, key, checked)
         await rows_sql.write_batch(conn, staged, now)
 
     async def _debts(

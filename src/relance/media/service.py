@@ -46,12 +46,8 @@ def new_key(checked: CheckedFile) -> str:
     return f"{checked.format.kind.folder}/{secrets.token_hex(16)}.{checked.format.extension}"
 
 
-async def store(media: MediaStore, checked: CheckedFile) -> str:
-    """Store the file under a new key; the value its followup keeps (`media:KEY`)."""
-    key = new_key(checked)
-    fmt = checked.format
-    await asyncio.to_thread(media.put, key, checked.path, fmt.content_type)
-    return PREFIX + key
+async def store_as(media: MediaStore, key: str, checked: CheckedFile) -> None:
+    await asyncio.to_thread(media.put, key, checked.path, checked.format.content_type)
 
 
 async def attach(
@@ -68,9 +64,10 @@ async def attach(
         raise ValidationFailed({kind.value: [checked]})
     if await repository.company_of(runtime.db, followup_id) is None:
         raise NotFound(f"no followup with ID {public_id}")
-    stored = await store(runtime.media, checked)
+    key = new_key(checked)
+    await store_as(runtime.media, key, checked)
     async with runtime.db.transaction() as conn:
-        company_id = await repository.set_media(conn, followup_id, kind, stored, utc_now())
+        company_id = await repository.set_media(conn, followup_id, kind, PREFIX + key, utc_now())
         if company_id is None:  # gone meanwhile
             raise NotFound(f"no followup with ID {public_id}")
         return await shown_followup(conn, runtime, company_id, followup_id, links)
