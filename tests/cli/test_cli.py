@@ -163,6 +163,24 @@ def test_demo_credentials_and_created_credentials_work_against_the_server(
         assert loaded["pagination"]["total"] > 0, loaded["pagination"]
         assert loaded["data"], loaded
 
+        # Its answered calls carry playable recordings and its letters real PDFs.
+        token = token_for(base, biggest["client_id"], biggest["client_secret"])
+        for query, field, content_type, magic in (
+            ("type=call&status=deal_found", "audio_url", "audio/wav", b"RIFF"),
+            ("type=postmail&status=sent", "pdf_url", "application/pdf", b"%PDF-"),
+        ):
+            page = httpx.get(
+                f"{base}/external-api/v1/followups?{query}",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            ).json()
+            row = page["data"][0]
+            assert row["media_urls_expire_at"] is not None, row
+            media = httpx.get(row[field], timeout=10)
+            assert media.status_code == 200, row[field]
+            assert media.headers["content-type"] == content_type
+            assert media.content.startswith(magic)
+
 
 # relance companies / clients
 

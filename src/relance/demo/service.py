@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from relance.auth import repository as clients
 from relance.auth.credentials import derived_client_secret
@@ -12,10 +14,14 @@ from relance.auth.service import create_client
 from relance.companies import repository as companies
 from relance.db import Connection
 from relance.debts.repository import insert_debt
+from relance.demo import media
 from relance.demo.book import COMPANIES, DemoCompany, build_book
 from relance.followups.repository import insert_followups
 from relance.kit.ids import Resource
 from relance.kit.time import utc_now
+from relance.media.kinds import MediaKind
+from relance.media.service import check_file, new_key, store_as
+from relance.media.stores import PREFIX
 from relance.runtime import Runtime
 
 
@@ -37,6 +43,7 @@ async def load_demo(runtime: Runtime, anchor: datetime | None = None) -> list[De
         found = [await companies.find_company_by_name(conn, name) for name, _ in COMPANIES]
         if not any(found):
             book = build_book(anchor or utc_now())
+            await _attach_media(runtime, book)
             found = [await _insert_company(conn, company) for company in book]
         elif not all(found):
             raise DemoConflict(
@@ -48,6 +55,55 @@ async def load_demo(runtime: Runtime, anchor: datetime | None = None) -> list[De
             for company_id, (name, _) in zip(found, COMPANIES, strict=True)
             if company_id is not None
         ]
+
+
+# The calls that reached someone or a voicemail have a recording; the letters sent, a PDF.
+_RECORDED = {"call", "voicemail"}
+_RECORDED_OUTCOMES = {"deal_found", "deal_not_found", "bad_behavior", "delivered"}
+_LETTERS = {"postmail"}
+_LETTER_OUTCOMES = {"sent", "delivered"}
+
+
+async def _attach_media(runtime: Runtime, book: list[DemoCompany]) -> None:
+    """Store a few real recordings and a letter, generated here, and point the demo's
+    answered calls, voicemails and letters at them (shared: the demo needs playable media,
+    not a file per followup)."""
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work)
+        made = [(f"recording-{n}.wav", media.recording(seconds=4.0, seed=n)) for n in (1, 2, 3)]
+        made.append(("letter.pdf", media.letter(LETTER_TITLE, LETTER_LINES)))
+        stored = []
+        for name, content in made:
+            (folder / name).write_bytes(content)
+            kind = MediaKind.PDF if name.endswith(".pdf") else MediaKind.AUDIO
+            checked = check_file(folder / name, kind, runtime.settings.media_max_bytes)
+            assert not isinstance(checked, str), checked  # made here, so always accepted
+            key = new_key(checked)
+            await store_as(runtime.media, key, checked)
+            stored.append(PREFIX + key)
+    recordings, letter = stored[:-1], stored[-1]
+    n = 0
+    for company in book:
+        for debt in company.debts:
+            for followup in debt.followups:
+                values = followup.values
+                if values["type"] in _RECORDED and values["status"] in _RECORDED_OUTCOMES:
+                    values["audio_url"] = recordings[n % len(recordings)]
+                    n += 1
+                elif values["type"] in _LETTERS and values["status"] in _LETTER_OUTCOMES:
+                    values["pdf_url"] = letter
+
+
+LETTER_TITLE = "Mise en demeure de payer"
+LETTER_LINES = [
+    "Madame, Monsieur,",
+    "",
+    "Malgre nos precedentes relances, la somme due reste impayee a ce jour.",
+    "Nous vous mettons en demeure de la regler sous huit jours a compter de ce courrier.",
+    "A defaut, nous serons contraints d'engager une procedure de recouvrement.",
+    "",
+    "Veuillez agreer, Madame, Monsieur, nos salutations distinguees.",
+]
 
 
 async def _insert_company(conn: Connection, company: DemoCompany) -> int:
