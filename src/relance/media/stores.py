@@ -10,10 +10,8 @@ import hmac
 import os
 import re
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import quote, urlencode
 
 from relance.config import ConfigError
 from relance.media.sigv4 import Credentials, Presigner
@@ -44,7 +42,8 @@ class LocalStore:
 
     def __init__(self, root: Path, signing_key: bytes) -> None:
         self.root = root
-        self._signing_key = signing_key
+        # Copied for each URL: cheaper than keying a new HMAC each time.
+        self._mac = hmac.new(signing_key, digestmod=hashlib.sha256)
 
     def put(self, key: str, source: Path, content_type: str) -> None:
         target = self.root / key
@@ -55,11 +54,12 @@ class LocalStore:
         os.replace(partial, target)
 
     def url(self, key: str, expires: int, ttl: int, base_url: str) -> str:
-        query = urlencode({"expires": expires, "signature": self.signature(key, expires)})
-        return f"{base_url}/media/{quote(key)}?{query}"
+        # Nothing to escape: keys are Relance's own ([a-z0-9/.]), the signature URL-safe base64.
+        return f"{base_url}/media/{key}?expires={expires}&signature={self.signature(key, expires)}"
 
     def signature(self, key: str, expires: int) -> str:
-        mac = hmac.new(self._signing_key, f"{key}\n{expires}".encode(), hashlib.sha256)
+        mac = self._mac.copy()
+        mac.update(f"{key}\n{expires}".encode())
         return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
     def path_of(self, key: str) -> Path | None:
@@ -90,6 +90,8 @@ class S3Store:
                 " AWS_SECRET_ACCESS_KEY (or another source boto3 reads)"
             )
         self._presigner = Presigner(bucket, self._region, endpoint_url)
+        self._signed_for = (0, 0)
+        self._frozen = Credentials("", "")
 
     def put(self, key: str, source: Path, content_type: str) -> None:
         self._client.upload_file(
@@ -97,10 +99,12 @@ class S3Store:
         )
 
     def url(self, key: str, expires: int, ttl: int, base_url: str) -> str:
-        frozen = self._credentials.get_frozen_credentials()
-        credentials = Credentials(frozen.access_key, frozen.secret_key, frozen.token)
-        signed_at = datetime.fromtimestamp(expires - ttl, UTC)
-        return self._presigner.url(key, ttl, credentials, signed_at)
+        # A response's URLs share their expiry: the credentials are read once for all of them.
+        if (expires, ttl) != self._signed_for:
+            frozen = self._credentials.get_frozen_credentials()
+            self._frozen = Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+            self._signed_for = (expires, ttl)
+        return self._presigner.url(key, ttl, self._frozen, expires - ttl)
 
 
 def open_store(settings: Settings, signing_key: bytes) -> MediaStore:
