@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.generate import TYPE_MIX  # noqa: E402
-from bench.run import describe_commit  # noqa: E402
+from bench.run import describe_commit, record  # noqa: E402
 from relance.config import Settings  # noqa: E402
 from relance.followups.enums import FollowupStatus  # noqa: E402
 
@@ -175,8 +175,7 @@ def report(args: argparse.Namespace, timings: list[tuple[str, int, float]]) -> N
     table = "\n".join(lines) + "\n"
     print(table)
     if args.record:
-        with (ROOT / "bench" / "RESULTS.md").open("a") as results:
-            results.write("\n" + table)
+        record(table)
 
 
 if __name__ == "__main__":

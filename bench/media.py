@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import describe_commit, server, token, wrk  # noqa: E402
+from bench.run import describe_commit, record, server, token, wrk  # noqa: E402
 from relance.auth.scopes import ALL_SCOPES  # noqa: E402
 from relance.auth.service import create_client  # noqa: E402
 from relance.companies.repository import insert_company  # noqa: E402
@@ -155,8 +155,7 @@ def report(args: argparse.Namespace, rows: list[tuple[str, str, dict[str, float]
     table = "\n".join(lines) + "\n"
     print(table)
     if args.record:
-        with (ROOT / "bench" / "RESULTS.md").open("a") as results:
-            results.write("\n" + table)
+        record(table)
 
 
 if __name__ == "__main__":

@@ -329,8 +329,13 @@ def report(args: argparse.Namespace, measures: list[Measure]) -> None:
     if not args.json:
         print(table)
     if args.record:
-        with (ROOT / "bench" / "RESULTS.md").open("a") as results:
-            results.write("\n" + table)
+        record(table)
+
+
+def record(table: str) -> None:
+    """Append a run's table to bench/RESULTS.md."""
+    with (ROOT / "bench" / "RESULTS.md").open("a") as results:
+        results.write("\n" + table)
 
 
 def markdown(args: argparse.Namespace, measures: list[Measure], command: str, commit: str) -> str:
