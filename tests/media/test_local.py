@@ -215,3 +215,28 @@ async def test_an_import_row_can_carry_its_recording(
     letter_url = by_type["postmail"]["pdf_url"]
     assert (await client.get(local_path(recording_url))).content == files["wav"].read_bytes()
     assert (await client.get(local_path(letter_url))).content == files["pdf"].read_bytes()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize(
+    ("name", "start", "content_type"),
+    [
+        ("call.mp3", b"ID3\x04\x00\x00\x00\x00\x00\x00", "audio/mpeg"),
+        ("call.ogg", b"OggS\x00\x02\x00\x00\x00\x00", "audio/ogg"),
+        ("call.m4a", b"\x00\x00\x00\x20ftypM4A \x00\x00", "audio/mp4"),
+    ],
+)
+async def test_each_recording_format_is_recognised_by_its_content(
+    runtime: Runtime, client: Client, tmp_path: Path, name: str, start: bytes, content_type: str
+) -> None:
+    followup, headers = await new_followup(runtime, client, type="call", status="deal_found")
+    # Named .bin: the content, not the name, says what a file is.
+    upload = tmp_path / f"{name}.bin"
+    upload.write_bytes(start + bytes(range(256)) * 4)
+    attached = await attach(runtime, followup, "--audio", str(upload))
+    assert attached.returncode == 0, report(attached)
+    url = (await shown(client, headers, followup))["audio_url"]
+    assert urlsplit(url).path.endswith("." + name.rsplit(".", 1)[1])
+    download = await client.get(local_path(url))
+    assert download.headers["content-type"] == content_type
+    assert download.content == upload.read_bytes()
