@@ -1,0 +1,47 @@
+"""A Python client of the followups API, for Relance and for GetBill itself (only the base URL
+differs). It loads httpx and pydantic, none of the server's dependencies.
+
+    from relance.client import Relance
+
+    with Relance() as client:  # RELANCE_BASE_URL, RELANCE_CLIENT_ID, RELANCE_CLIENT_SECRET
+        for followup in client.followups.list(status="no_answer"):
+            print(followup.id, followup.call_date)
+"""
+
+from relance.client._async import AsyncPage, AsyncRelance
+from relance.client._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RelanceError,
+)
+from relance.client._models import Debt, Followup, Pagination
+from relance.client._sync import Relance, SyncPage
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncPage",
+    "AsyncRelance",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "Debt",
+    "Followup",
+    "InternalServerError",
+    "NotFoundError",
+    "Pagination",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "Relance",
+    "RelanceError",
+    "SyncPage",
+]

@@ -1,0 +1,85 @@
+"""What the sync and the async clients share: settings, the retry policy, query parameters."""
+
+from __future__ import annotations
+
+import os
+import random
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+import httpx
+
+from relance.client._errors import RelanceError, retry_after
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_MAX_RETRIES = 2
+# Statuses worth trying again: the budget frees up, the server recovers.
+RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
+# Backoff without a hint from the server: 0.5 s, 1 s, 2 s... capped, each with jitter.
+_FIRST_BACKOFF = 0.5
+_MAX_BACKOFF = 8.0
+# The longest wait a server's Retry-After may impose on a retry before the error is raised.
+MAX_WAIT = 120.0
+API = "/external-api/v1"
+
+
+def resolve(
+    base_url: str | None, client_id: str | None, client_secret: str | None
+) -> tuple[str, str, str]:
+    """The arguments, else RELANCE_BASE_URL, RELANCE_CLIENT_ID, RELANCE_CLIENT_SECRET."""
+    found = (
+        base_url or os.environ.get("RELANCE_BASE_URL"),
+        client_id or os.environ.get("RELANCE_CLIENT_ID"),
+        client_secret or os.environ.get("RELANCE_CLIENT_SECRET"),
+    )
+    missing = [
+        name
+        for name, value in zip(("base_url", "client_id", "client_secret"), found, strict=True)
+        if not value
+    ]
+    if missing:
+        names = ", ".join(f"{name} (or RELANCE_{name.upper()})" for name in missing)
+        raise RelanceError(f"missing {names}")
+    base, client, secret = (str(value) for value in found)
+    return base.rstrip("/"), client, secret
+
+
+def delay(attempt: int, response: httpx.Response | None) -> float | None:
+    """How long to wait before retry number `attempt` (0 first), or None if it would be longer
+    than MAX_WAIT: the server's Retry-After or X-RateLimit-Reset when it gave one, else an
+    exponential backoff with jitter (so that many clients do not retry in step)."""
+    hinted = retry_after(response) if response is not None else None
+    if hinted is not None:
+        return hinted + random.uniform(0, 0.25) if hinted <= MAX_WAIT else None  # noqa: S311
+    backoff: float = min(_MAX_BACKOFF, _FIRST_BACKOFF * 2.0**attempt)
+    return backoff * random.uniform(0.5, 1.0)  # noqa: S311
+
+
+def params(**values: Any) -> dict[str, str]:
+    """Query parameters: None left out, dates as YYYY-MM-DD, enums as their value."""
+    query = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            value = value.date()
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, Enum):
+            value = value.value
+        query[name] = str(value)
+    return query
+
+
+def body(values: dict[str, Any]) -> dict[str, Any]:
+    """A JSON body: datetimes in ISO 8601 (the API wants an offset: naive ones are refused by
+    the server, as they should be), enums as their value."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, datetime | date):
+            value = value.isoformat()
+        elif isinstance(value, Enum):
+            value = value.value
+        out[name] = value
+    return out

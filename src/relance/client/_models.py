@@ -1,0 +1,64 @@
+"""Typed objects of the API. Dates are aware datetimes; fields the SDK does not know yet are
+kept (extra="allow"), so that a newer server never breaks an older client."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from relance.followups.enums import Direction, FollowupStatus, FollowupType
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Followup(_Model):
+    id: str
+    debt_id: str
+    status: FollowupStatus | str
+    type: FollowupType | str
+    call_date: datetime | None = None
+    scheduled_at: datetime | None = None
+    summary: str | None = None
+    notes: str | None = None
+    call_id: str | None = None
+    audio_url: str | None = None
+    pdf_url: str | None = None
+    duration_ms: int | None = None
+    disconnection_reason: str | None = None
+    direction: Direction | str | None = None
+    phone_number_used: str | None = None
+    is_retry: bool = False
+    processed_at: datetime | None = None
+    triggered_payment: bool = False
+    email_opened: bool = False
+    email_open_count: int = 0
+    email_first_opened_at: datetime | None = None
+    email_clicked: bool = False
+    email_click_count: int = 0
+    media_urls_expire_at: datetime | None = None
+
+
+class Debt(_Model):
+    id: str
+    firstname: str | None = None
+    lastname: str | None = None
+    amount: float | None = None
+    currency: str | None = None
+    status: str | None = None
+    internal_id: str | None = None
+    invoice_date: date | None = None
+    followups_count: int = 0
+    nb_reminders: int = 0
+    nb_answered: int = 0
+    metadata: dict[str, Any] | None = None
+
+
+class Pagination(_Model):
+    total: int
+    page: int
+    limit: int
+    pages: int

@@ -1,0 +1,207 @@
+"""The synchronous client."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from relance.client._auth import ClientCredentials
+from relance.client._base import (
+    API,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    RETRYABLE,
+    body,
+    delay,
+    params,
+    resolve,
+)
+from relance.client._errors import APIConnectionError, APITimeoutError, RelanceError, status_error
+from relance.client._models import Debt, Followup, Pagination
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class SyncPage(Generic[M]):
+    """One page of a list. Looping over it walks every item of this page and the next ones;
+    `iter_pages()` walks the pages themselves."""
+
+    def __init__(
+        self, data: list[M], pagination: Pagination, fetch: Callable[[int], SyncPage[M]]
+    ) -> None:
+        self.data = data
+        self.pagination = pagination
+        self._fetch = fetch
+
+    def iter_pages(self) -> Iterator[SyncPage[M]]:
+        page: SyncPage[M] = self
+        while True:
+            yield page
+            if not page.data or page.pagination.page >= page.pagination.pages:
+                return
+            page = page._fetch(page.pagination.page + 1)
+
+    def __iter__(self) -> Iterator[M]:
+        for page in self.iter_pages():
+            yield from page.data
+
+
+class Relance:
+    """A client of the Relance (or GetBill) followups API.
+
+    >>> client = Relance(base_url="http://127.0.0.1:8000", client_id=..., client_secret=...)
+    >>> for followup in client.followups.list(status="no_answer"):
+    ...     print(followup.id, followup.call_date)
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        *,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        base, client, secret = resolve(base_url, client_id, client_secret)
+        self.base_url = base
+        self.max_retries = max_retries
+        self._http = httpx.Client(
+            base_url=base,
+            timeout=timeout,
+            transport=transport,
+            auth=ClientCredentials(f"{base}/token", client, secret),
+        )
+        self.followups = Followups(self)
+        self.debts = Debts(self)
+
+    def request(
+        self, method: str, path: str, *, query: dict[str, str] | None = None, json: Any = None
+    ) -> Any:
+        """The response's JSON; errors raised as RelanceError, after the retries they deserve.
+        A POST keeps one Idempotency-Key across its retries, so a retried create creates once."""
+        headers = {"Idempotency-Key": str(uuid.uuid4())} if method == "POST" else {}
+        for attempt in range(self.max_retries + 1):
+            response: httpx.Response | None = None
+            try:
+                response = self._http.request(
+                    method, path, params=query, json=json, headers=headers
+                )
+            except httpx.TimeoutException as exc:
+                error: RelanceError = APITimeoutError(f"the API did not answer in time: {exc}")
+            except httpx.TransportError as exc:
+                error = APIConnectionError(f"cannot reach the API at {self.base_url}: {exc}")
+            else:
+                if response.status_code < 400:
+                    return response.json()
+                error = status_error(response)
+                if response.status_code not in RETRYABLE:
+                    raise error
+            wait = delay(attempt, response)
+            if attempt == self.max_retries or wait is None:
+                raise error
+            time.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Relance:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Followups:
+    def __init__(self, client: Relance) -> None:
+        self._client = client
+
+    def list(
+        self,
+        *,
+        status: str | None = None,
+        type: str | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        debt_id: str | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+    ) -> SyncPage[Followup]:
+        query = params(
+            status=status,
+            type=type,
+            date_from=date_from,
+            date_to=date_to,
+            debt_id=debt_id,
+            limit=limit,
+        )
+        return _page(self._client, f"{API}/followups", query, Followup, page or 1)
+
+    def list_by_debt(
+        self,
+        debt_id: str,
+        *,
+        status: str | None = None,
+        type: str | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+    ) -> SyncPage[Followup]:
+        query = params(status=status, type=type, date_from=date_from, date_to=date_to, limit=limit)
+        path = f"{API}/followups/debt/{debt_id}"
+        return _page(self._client, path, query, Followup, page or 1)
+
+    def get(self, followup_id: str) -> Followup:
+        found = self._client.request("GET", f"{API}/followups/{followup_id}")
+        return Followup.model_validate(found["data"])
+
+    def create(self, *, debt_id: str, type: str, **fields: Any) -> Followup:
+        sent = body({"debt_id": debt_id, "type": type, **fields})
+        created = self._client.request("POST", f"{API}/followups", json=sent)
+        return Followup.model_validate(created["data"])
+
+    def update(self, followup_id: str, **fields: Any) -> Followup:
+        """Change the fields given (None clears a field that may be empty)."""
+        path = f"{API}/followups/{followup_id}"
+        changed = self._client.request("PUT", path, json=body(fields))
+        return Followup.model_validate(changed["data"])
+
+
+class Debts:
+    def __init__(self, client: Relance) -> None:
+        self._client = client
+
+    def list(
+        self, *, status: str | None = None, page: int | None = None, limit: int | None = None
+    ) -> SyncPage[Debt]:
+        query = params(status=status, limit=limit)
+        return _page(self._client, f"{API}/debts", query, Debt, page or 1)
+
+    def get(self, debt_id: str) -> Debt:
+        found = self._client.request("GET", f"{API}/debts/{debt_id}")
+        return Debt.model_validate(found["data"])
+
+    def create(self, **fields: Any) -> Debt:
+        created = self._client.request("POST", f"{API}/debts", json=body(fields))
+        return Debt.model_validate(created["data"])
+
+
+def _page(
+    client: Relance, path: str, query: dict[str, str], model: type[M], number: int
+) -> SyncPage[M]:
+    found = client.request("GET", path, query={**query, "page": str(number)})
+
+    def fetch(next_number: int) -> SyncPage[M]:
+        return _page(client, path, query, model, next_number)
+
+    data = [model.model_validate(item) for item in found["data"]]
+    return SyncPage(data, Pagination.model_validate(found["pagination"]), fetch)
