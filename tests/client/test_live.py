@@ -4,7 +4,6 @@ so short that walking the pages has to wait for it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +11,6 @@ import pytest
 
 from relance.client import AsyncRelance, BadRequestError, NotFoundError, Relance
 from tests.commands import ok_json, relance, serving
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
-    """A server holding the demo book, and the credentials of its biggest company."""
-    home = tmp_path_factory.mktemp("sdk")
-    companies = ok_json(relance("demo", "--no-serve", "--json", data_dir=home))["companies"]
-    with serving(home, home) as base:
-        yield base, companies[0]
 
 
 def connect(demo: tuple[str, dict[str, Any]], **options: Any) -> Relance:

@@ -20,6 +20,7 @@ from relance.cli.common import (
     settings,
     with_runtime,
 )
+from relance.cli.followups import followups_app
 from relance.cli.imports import import_app
 from relance.cli.media import media_app
 from relance.config import MAX_RATE_LIMIT
@@ -42,6 +43,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(clients_app, name="clients")
 app.add_typer(keys_app, name="keys")
 app.add_typer(media_app, name="media")
+app.add_typer(followups_app, name="followups")
 
 ReadLimit = Annotated[
     int | None,

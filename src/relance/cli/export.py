@@ -1,0 +1,128 @@
+"""An export of followups to a file, page by page, that survives being stopped.
+
+The rows go to a hidden `.NAME.partial` file; after each page, the file is flushed to disk and
+a `.NAME.state` file records the next page and the partial file's length. Run again with the
+same arguments, the export cuts the partial file back to that length (dropping a page half
+written when it stopped) and goes on from that page; done, it renames the partial file to NAME,
+so NAME only ever appears complete."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import Progress
+
+if TYPE_CHECKING:
+    from relance.client import Followup, Relance
+
+PAGE_SIZE = 100
+# The columns of a CSV export, in order (a JSON Lines export has the same keys).
+COLUMNS = (
+    "id",
+    "debt_id",
+    "type",
+    "status",
+    "call_date",
+    "scheduled_at",
+    "processed_at",
+    "duration_ms",
+    "direction",
+    "phone_number_used",
+    "summary",
+    "notes",
+    "call_id",
+    "disconnection_reason",
+    "is_retry",
+    "triggered_payment",
+    "email_opened",
+    "email_open_count",
+    "email_first_opened_at",
+    "email_clicked",
+    "email_click_count",
+    "audio_url",
+    "pdf_url",
+    "media_urls_expire_at",
+)
+
+
+class Export:
+    def __init__(self, output: Path, export_format: str, filters: dict[str, Any]) -> None:
+        self.output = output
+        self.format = export_format
+        self.filters = filters
+        self.partial = output.with_name(f".{output.name}.partial")
+        self.state_file = output.with_name(f".{output.name}.state")
+        self._key = {
+            "format": export_format,
+            "filters": {k: v.isoformat() if isinstance(v, date) else v for k, v in filters.items()},
+        }
+
+    def run(self, client: Relance, console: Console) -> int:
+        """Write every page; the number of followups written."""
+        next_page, written = self._resume()
+        with self.partial.open("ab") as sink, Progress(console=console) as bar:
+            task = bar.add_task(f"exporting to {self.output.name}", total=None)
+            while True:
+                found = client.followups.list(**self.filters, page=next_page, limit=PAGE_SIZE)
+                bar.update(task, total=found.pagination.total, completed=written)
+                if next_page == 1 and written == 0 and self.format == "csv":
+                    sink.write(_csv_header())
+                sink.write(self._encoded(found.data))
+                sink.flush()
+                os.fsync(sink.fileno())
+                written += len(found.data)
+                bar.update(task, completed=written)
+                if not found.data or found.pagination.page >= found.pagination.pages:
+                    break
+                next_page += 1
+                self._save(next_page, written, sink.tell())
+        os.replace(self.partial, self.output)
+        self.state_file.unlink(missing_ok=True)
+        return written
+
+    def _resume(self) -> tuple[int, int]:
+        """Where to start: (page, followups already written)."""
+        try:
+            state = json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            state = None
+        if state is None or state.get("key") != self._key or not self.partial.exists():
+            self.partial.unlink(missing_ok=True)
+            self._save(1, 0, 0)
+            return 1, 0
+        with self.partial.open("r+b") as partial:
+            partial.truncate(int(state["bytes"]))
+        return int(state["next_page"]), int(state["written"])
+
+    def _save(self, next_page: int, written: int, length: int) -> None:
+        state = {"key": self._key, "next_page": next_page, "written": written, "bytes": length}
+        temporary = self.state_file.with_suffix(".tmp")
+        temporary.write_text(json.dumps(state))
+        os.replace(temporary, self.state_file)
+
+    def _encoded(self, followups: list[Followup]) -> bytes:
+        rows = [row_of(followup) for followup in followups]
+        if self.format == "jsonl":
+            return b"".join(json.dumps(row).encode() + b"\n" for row in rows)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=list(COLUMNS))
+        writer.writerows(rows)
+        return text.getvalue().encode()
+
+
+def _csv_header() -> bytes:
+    text = io.StringIO()
+    csv.writer(text).writerow(COLUMNS)
+    return text.getvalue().encode()
+
+
+def row_of(followup: Followup) -> dict[str, Any]:
+    shown = followup.model_dump(mode="json")
+    return {name: shown.get(name) for name in COLUMNS}

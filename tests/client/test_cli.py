@@ -1,0 +1,119 @@
+"""`relance followups list|get|export` against a real server, through the SDK: tables and JSON,
+exports in CSV and JSON Lines that appear only complete, an export resumed after it stopped
+half-way through a page, and each kind of failure with its own exit code."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from relance.cli.export import PAGE_SIZE
+from tests.commands import ok_json, relance, report
+
+Demo = tuple[str, dict[str, Any]]
+
+
+def run(demo: Demo, tmp_path: Path, *args: str, secret: str | None = None) -> Any:
+    base, company = demo
+    env = {
+        "RELANCE_BASE_URL": base,
+        "RELANCE_CLIENT_ID": company["client_id"],
+        "RELANCE_CLIENT_SECRET": secret or company["client_secret"],
+    }
+    return relance("followups", *args, data_dir=tmp_path, env=env)
+
+
+def test_list_prints_a_table_or_json_and_get_one_followup(demo: Demo, tmp_path: Path) -> None:
+    page = ok_json(run(demo, tmp_path, "list", "--status", "no_answer", "--limit", "5", "--json"))
+    assert len(page["data"]) == 5
+    assert {row["status"] for row in page["data"]} == {"no_answer"}
+    table = run(demo, tmp_path, "list", "--type", "email")
+    assert table.returncode == 0, report(table)
+    assert f"page 1 of {page['pagination']['pages']}" not in table.stdout  # other filter
+    assert "page 1 of" in table.stdout
+    one = ok_json(run(demo, tmp_path, "get", page["data"][0]["id"]))
+    assert one == page["data"][0]
+
+
+def test_exports_are_complete_files(demo: Demo, tmp_path: Path) -> None:
+    total = ok_json(run(demo, tmp_path, "list", "--type", "call", "--json"))["pagination"]["total"]
+    assert total > PAGE_SIZE * 2
+    as_csv, as_jsonl = tmp_path / "calls.csv", tmp_path / "calls.jsonl"
+    exported = run(demo, tmp_path, "export", "--type", "call", "--output", str(as_csv))
+    assert exported.returncode == 0, report(exported)
+    with as_csv.open() as source:
+        rows = list(csv.DictReader(source))
+    assert len(rows) == total
+    assert len({row["id"] for row in rows}) == total
+    assert {row["type"] for row in rows} == {"call"}
+    exported = run(
+        demo, tmp_path, "export", "--type", "call", "--format", "jsonl", "--output", str(as_jsonl)
+    )
+    assert exported.returncode == 0, report(exported)
+    lines = [json.loads(line) for line in as_jsonl.read_text().splitlines()]
+    assert [line["id"] for line in lines] == [row["id"] for row in rows]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".calls")) == []
+
+
+def test_an_export_stopped_half_way_resumes_without_duplicates(demo: Demo, tmp_path: Path) -> None:
+    reference = tmp_path / "reference.csv"
+    assert run(demo, tmp_path, "export", "--output", str(reference)).returncode == 0
+    lines = reference.read_bytes().splitlines(keepends=True)
+    # As an export stopped while writing its third page: two pages on disk, then half a row.
+    done = b"".join(lines[: 1 + 2 * PAGE_SIZE])
+    output = tmp_path / "followups.csv"
+    partial = tmp_path / ".followups.csv.partial"
+    partial.write_bytes(done + lines[1 + 2 * PAGE_SIZE][:40])
+    state = {
+        "key": {
+            "format": "csv",
+            "filters": dict.fromkeys(("status", "type", "date_from", "date_to", "debt_id")),
+        },
+        "next_page": 3,
+        "written": 2 * PAGE_SIZE,
+        "bytes": len(done),
+    }
+    (tmp_path / ".followups.csv.state").write_text(json.dumps(state))
+
+    resumed = run(demo, tmp_path, "export", "--output", str(output))
+    assert resumed.returncode == 0, report(resumed)
+    # Row for row the same followups (their signed media URLs differ: signed later).
+    assert ids_of(output) == ids_of(reference)
+    assert output.read_bytes().startswith(done)
+    assert not partial.exists()
+
+
+def ids_of(path: Path) -> list[str]:
+    with path.open() as source:
+        return [row["id"] for row in csv.DictReader(source)]
+
+
+def test_each_failure_has_its_exit_code(demo: Demo, tmp_path: Path) -> None:
+    refused = run(demo, tmp_path, "list", secret="relance_sk_wrong")
+    assert refused.returncode == 3, report(refused)
+    assert "RELANCE_CLIENT_SECRET" in refused.stderr
+    bad_day = run(demo, tmp_path, "list", "--date-from", "yesterday")
+    assert bad_day.returncode == 2, report(bad_day)
+    bad_filter = run(demo, tmp_path, "list", "--status", "lost")
+    assert bad_filter.returncode == 1, report(bad_filter)
+    assert "status" in bad_filter.stderr
+    missing = run(demo, tmp_path, "get", "0" * 22)
+    assert missing.returncode == 1, report(missing)
+    company = demo[1]
+    unreachable = relance(
+        "followups",
+        "list",
+        data_dir=tmp_path,
+        env={
+            "RELANCE_BASE_URL": "http://127.0.0.1:9",
+            "RELANCE_CLIENT_ID": company["client_id"],
+            "RELANCE_CLIENT_SECRET": company["client_secret"],
+        },
+    )
+    assert unreachable.returncode == 5, report(unreachable)
+    output = tmp_path / "never.csv"
+    stopped = run(demo, tmp_path, "export", "--output", str(output), secret="relance_sk_wrong")
+    assert stopped.returncode == 3
+    assert not output.exists()
