@@ -19,37 +19,15 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import Progress
 
+from relance.client import Followup
+
 if TYPE_CHECKING:
-    from relance.client import Followup, Relance
+    from relance.client import Relance
 
 PAGE_SIZE = 100
-# The columns of a CSV export, in order (a JSON Lines export has the same keys).
-COLUMNS = (
-    "id",
-    "debt_id",
-    "type",
-    "status",
-    "call_date",
-    "scheduled_at",
-    "processed_at",
-    "duration_ms",
-    "direction",
-    "phone_number_used",
-    "summary",
-    "notes",
-    "call_id",
-    "disconnection_reason",
-    "is_retry",
-    "triggered_payment",
-    "email_opened",
-    "email_open_count",
-    "email_first_opened_at",
-    "email_clicked",
-    "email_click_count",
-    "audio_url",
-    "pdf_url",
-    "media_urls_expire_at",
-)
+# The columns of a CSV export, in order (a JSON Lines export has the same keys): the fields of
+# a followup as the client knows them.
+COLUMNS = tuple(Followup.model_fields)
 
 
 class Export:
