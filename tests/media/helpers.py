@@ -47,6 +47,7 @@ def cli_settings(runtime: Runtime) -> dict[str, str]:
         "RELANCE_SECRET_KEY": SECRET,
         "RELANCE_PUBLIC_URL": "https://relance.example",
         "RELANCE_MEDIA_BACKEND": settings.media_backend,
+        "RELANCE_MEDIA_MAX_BYTES": str(settings.media_max_bytes),
     }
     for name in ("s3_bucket", "s3_endpoint_url", "s3_region"):
         value = getattr(settings, name)

@@ -240,3 +240,15 @@ async def test_each_recording_format_is_recognised_by_its_content(
     download = await client.get(local_path(url))
     assert download.headers["content-type"] == content_type
     assert download.content == upload.read_bytes()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("settings_overrides", [{"media_max_bytes": 4096}])
+async def test_a_file_over_the_size_limit_is_refused(
+    runtime: Runtime, client: Client, files: dict[str, Path]
+) -> None:
+    followup, headers = await new_followup(runtime, client, type="call", status="deal_found")
+    too_big = await attach(runtime, followup, "--audio", str(files["wav"]))
+    assert too_big.returncode == 1, report(too_big)
+    assert "the limit is 4,096 (RELANCE_MEDIA_MAX_BYTES)" in too_big.stderr
+    assert (await shown(client, headers, followup))["audio_url"] is None
