@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
 from relance.cli.export import PAGE_SIZE
 from tests.commands import ok_json, relance, report
 
@@ -54,6 +56,14 @@ def test_exports_are_complete_files(demo: Demo, tmp_path: Path) -> None:
     assert exported.returncode == 0, report(exported)
     lines = [json.loads(line) for line in as_jsonl.read_text().splitlines()]
     assert [line["id"] for line in lines] == [row["id"] for row in rows]
+    as_parquet = tmp_path / "calls.parquet"
+    parquet = ("--format", "parquet", "--output", str(as_parquet))
+    exported = run(demo, tmp_path, "export", "--type", "call", *parquet)
+    assert exported.returncode == 0, report(exported)
+    table = pq.read_table(as_parquet)
+    assert table.column("id").to_pylist() == [row["id"] for row in rows]
+    assert str(table.schema.field("call_date").type) == "timestamp[ms, tz=UTC]"
+    assert str(table.schema.field("duration_ms").type) == "int64"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".calls")) == []
 
 

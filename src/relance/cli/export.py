@@ -1,5 +1,8 @@
 """An export of followups to a file, page by page, that survives being stopped.
 
+A Parquet file cannot be appended to (its index is written last), so a Parquet export gathers
+its rows as JSON Lines and converts them, a thousand rows at a time, once they are all there.
+
 The rows go to a hidden `.NAME.partial` file; after each page, the file is flushed to disk and
 a `.NAME.state` file records the next page and the partial file's length. Run again with the
 same arguments, the export cuts the partial file back to that length (dropping a page half
@@ -12,7 +15,7 @@ import csv
 import io
 import json
 import os
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +64,11 @@ class Export:
                     break
                 next_page += 1
                 self._save(next_page, written, sink.tell())
-        os.replace(self.partial, self.output)
+        if self.format == "parquet":
+            _to_parquet(self.partial, self.output)
+            self.partial.unlink()
+        else:
+            os.replace(self.partial, self.output)
         self.state_file.unlink(missing_ok=True)
         return written
 
@@ -87,7 +94,7 @@ class Export:
 
     def _encoded(self, followups: list[Followup]) -> bytes:
         rows = [row_of(followup) for followup in followups]
-        if self.format == "jsonl":
+        if self.format in ("jsonl", "parquet"):  # Parquet is written from JSON Lines at the end
             return b"".join(json.dumps(row).encode() + b"\n" for row in rows)
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=list(COLUMNS))
@@ -104,3 +111,44 @@ def _csv_header() -> bytes:
 def row_of(followup: Followup) -> dict[str, Any]:
     shown = followup.model_dump(mode="json")
     return {name: shown.get(name) for name in COLUMNS}
+
+
+# Parquet's types for the followup fields that are not text.
+_TIMESTAMPS = frozenset(
+    {"call_date", "scheduled_at", "processed_at", "email_first_opened_at", "media_urls_expire_at"}
+)
+_INTEGERS = frozenset({"duration_ms", "email_open_count", "email_click_count"})
+_BOOLEANS = frozenset({"is_retry", "triggered_payment", "email_opened", "email_clicked"})
+_ROW_GROUP = 1000
+
+
+def _to_parquet(source: Path, output: Path) -> None:
+    """The JSON Lines rows of `source` as a Parquet file at `output`, in constant memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def kind(name: str) -> Any:
+        if name in _TIMESTAMPS:
+            return pa.timestamp("ms", tz="UTC")  # Parquet has no seconds unit
+        if name in _INTEGERS:
+            return pa.int64()
+        if name in _BOOLEANS:
+            return pa.bool_()
+        return pa.string()
+
+    schema = pa.schema([(name, kind(name)) for name in COLUMNS])
+    temporary = output.with_name(f".{output.name}.parquet-tmp")
+    with source.open("rb") as lines, pq.ParquetWriter(temporary, schema) as writer:
+        batch: list[dict[str, Any]] = []
+        for line in lines:
+            row = json.loads(line)
+            for name in _TIMESTAMPS:
+                if row[name] is not None:
+                    row[name] = datetime.fromisoformat(row[name])
+            batch.append(row)
+            if len(batch) == _ROW_GROUP:
+                writer.write_table(pa.Table.from_pylist(batch, schema))
+                batch = []
+        if batch:
+            writer.write_table(pa.Table.from_pylist(batch, schema))
+    os.replace(temporary, output)

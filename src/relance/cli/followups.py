@@ -4,6 +4,7 @@ RELANCE_CLIENT_SECRET), against Relance or GetBill alike."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -42,6 +43,7 @@ BaseUrl = Annotated[
 class ExportFormat(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
+    PARQUET = "parquet"
 
 
 @followups_app.command("list")
@@ -114,11 +116,13 @@ def export(
     debt_id: DebtId = None,
     base_url: BaseUrl = None,
 ) -> None:
-    """Every followup matching the filters into a CSV or JSON Lines file, page by page. The
+    """Every followup matching the filters into a CSV, JSON Lines or Parquet file. The
     file appears only once complete; an export that stopped resumes where it was when run
     again with the same arguments."""
     from relance.cli.export import Export
 
+    if export_format is ExportFormat.PARQUET and importlib.util.find_spec("pyarrow") is None:
+        fail("Parquet needs pyarrow: pip install 'relance[parquet]'", EXIT_USAGE)
     filters = {
         "status": status,
         "type": kind,
