@@ -188,6 +188,22 @@ def test_a_refused_token_is_renewed_once_and_the_request_retried() -> None:
     assert refused_twice.tokens_issued == 2
 
 
+def test_a_token_is_renewed_before_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = Server(lambda request: httpx.Response(200, json={"error": False, "data": FOLLOWUP}))
+    clock = [1000.0]
+    monkeypatch.setattr("relance.client._auth.time.monotonic", lambda: clock[0])
+    with server.client() as client:
+        client.followups.get("f" * 22)
+        clock[0] += 3600 - 61  # a minute and a second before the token expires: still used
+        client.followups.get("f" * 22)
+        assert server.tokens_issued == 1
+        clock[0] += 2  # within the last minute: renewed before the request leaves
+        client.followups.get("f" * 22)
+    assert server.tokens_issued == 2
+    used = [r.headers["Authorization"] for r in server.api_requests()]
+    assert used == ["Bearer token-1", "Bearer token-1", "Bearer token-2"]
+
+
 def test_concurrent_requests_share_one_token() -> None:
     server = Server(lambda request: httpx.Response(200, json={"error": False, "data": FOLLOWUP}))
     with server.client() as client:

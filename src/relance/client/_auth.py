@@ -13,8 +13,8 @@ import httpx
 
 from relance.client._errors import status_error
 
-# Renewed this long before the server says the token expires: a request never leaves with a
-# token about to lapse in flight.
+# Renewed this long before the server says the token expires (a tenth of a short lifetime): a
+# request never leaves with a token about to lapse in flight.
 EARLY_RENEWAL_SECONDS = 60.0
 
 
@@ -40,7 +40,8 @@ class ClientCredentials(httpx.Auth):
         body = response.json()
         self._token = str(body["access_token"])
         lifetime = float(body.get("expires_in", 3600))
-        self._renew_at = time.monotonic() + max(0.0, lifetime - EARLY_RENEWAL_SECONDS)
+        early = min(EARLY_RENEWAL_SECONDS, lifetime / 10)
+        self._renew_at = time.monotonic() + lifetime - early
 
     def _fresh(self) -> bool:
         return self._token is not None and time.monotonic() < self._renew_at
