@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     # A deployment secret shared by every process of a scale-out setup; when unset the embedded
     # deployment generates one in the data dir on first use.
     secret_key: SecretStr | None = None
-    token_ttl_seconds: int = Field(default=3600, ge=60, le=86_400)
+    token_ttl_seconds: int = Field(default=3600, ge=10, le=86_400)
     token_issuer: str = "relance"  # noqa: S105 - the JWT "iss" claim
     # Failed authentications at /token allowed per minute, from one address and for one client.
     token_failures_per_address: int = Field(default=20, ge=1)

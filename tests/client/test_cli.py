@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from relance.cli.export import PAGE_SIZE
-from tests.commands import ok_json, relance, report
+from tests.commands import ok_json, relance, report, serving
 
 Demo = tuple[str, dict[str, Any]]
 
@@ -127,3 +127,26 @@ def test_each_failure_has_its_exit_code(demo: Demo, tmp_path: Path) -> None:
     stopped = run(demo, tmp_path, "export", "--output", str(output), secret="relance_sk_wrong")
     assert stopped.returncode == 3
     assert not output.exists()
+
+
+def test_an_export_outlives_its_token(tmp_path: Path) -> None:
+    """Tokens of 10 s and a budget of 4 reads per 4 s: the export of the biggest demo company
+    (11 pages and more) takes several tokens and several waits, and writes every row once."""
+    home = tmp_path / "home"
+    company = ok_json(relance("demo", "--no-serve", "--json", data_dir=home))["companies"][0]
+    env = {
+        "RELANCE_TOKEN_TTL_SECONDS": "10",
+        "RELANCE_RATE_LIMIT_READS": "4",
+        "RELANCE_RATE_LIMIT_WINDOW_SECONDS": "4",
+    }
+    with serving(home, tmp_path, env=env) as base:
+        demo = (base, company)
+        total = ok_json(run(demo, tmp_path, "list", "--json"))["pagination"]["total"]
+        assert total > 1000  # 11 pages and more
+        output = tmp_path / "all.csv"
+        exported = run(demo, tmp_path, "export", "--output", str(output))
+        assert exported.returncode == 0, report(exported)
+    assert len(set(ids_of(output))) == len(ids_of(output)) == total
+    logs = "".join(log.read_text() for log in tmp_path.glob("serve-*.log"))
+    issued = logs.count("token issued")
+    assert issued >= 3, "the export should have needed fresh tokens"
