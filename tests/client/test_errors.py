@@ -5,7 +5,10 @@ Idempotency-Key across retries, and a refused token is renewed once, by one requ
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -241,3 +244,29 @@ def test_missing_settings_name_what_to_set(monkeypatch: pytest.MonkeyPatch) -> N
         Relance(base_url=BASE)
     assert "client_id (or RELANCE_CLIENT_ID)" in str(raised.value)
     assert "client_secret (or RELANCE_CLIENT_SECRET)" in str(raised.value)
+
+
+def test_without_retry_after_the_rate_limit_reset_is_waited_for(no_waiting: list[float]) -> None:
+    reset = str(int(time.time()) + 5)
+    answers = iter(
+        [
+            httpx.Response(429, json={"error": True}, headers={"X-RateLimit-Reset": reset}),
+            httpx.Response(200, json={"error": False, "data": FOLLOWUP}),
+        ]
+    )
+    server = Server(lambda request: next(answers))
+    with server.client() as client:
+        client.followups.get("f" * 22)
+    assert len(no_waiting) == 1
+    assert 3.5 <= no_waiting[0] <= 5.5
+
+
+def test_importing_the_client_loads_none_of_the_server() -> None:
+    check = (
+        "import sys, relance.client; "
+        "loaded = [m for m in ('litestar', 'asyncpg', 'sqlalchemy', 'redis', 'boto3') "
+        "if m in sys.modules]; print(loaded)"
+    )
+    command = [sys.executable, "-c", check]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
+    assert done.stdout.strip() == "[]"
