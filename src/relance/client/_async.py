@@ -87,7 +87,8 @@ class AsyncRelance:
         """The response's JSON; errors raised as RelanceError, after the retries they deserve.
         A POST keeps one Idempotency-Key across its retries, so a retried create creates once."""
         headers = {"Idempotency-Key": str(uuid.uuid4())} if method == "POST" else {}
-        for attempt in range(self.max_retries + 1):
+        attempt = 0
+        while True:
             response: httpx.Response | None = None
             try:
                 response = await self._http.request(
@@ -104,10 +105,10 @@ class AsyncRelance:
                 if response.status_code not in RETRYABLE:
                     raise error
             wait = delay(attempt, response)
-            if attempt == self.max_retries or wait is None:
+            if attempt >= self.max_retries or wait is None:
                 raise error
             await asyncio.sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover
+            attempt += 1
 
     async def close(self) -> None:
         await self._http.aclose()
