@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from relance.kit.ids import Resource
+from relance.kit.keys import DeploymentKeys
+from relance.media.stores import LocalStore
 from relance.runtime import Runtime
 from tests.commands import relance, report
 from tests.factories import public_id
@@ -252,3 +254,18 @@ async def test_a_file_over_the_size_limit_is_refused(
     assert too_big.returncode == 1, report(too_big)
     assert "the limit is 4,096 (RELANCE_MEDIA_MAX_BYTES)" in too_big.stderr
     assert (await shown(client, headers, followup))["audio_url"] is None
+
+
+async def test_a_url_signed_by_another_deployment_is_refused(
+    runtime: Runtime, client: Client, files: dict[str, Path], tmp_path: Path
+) -> None:
+    followup, headers = await new_followup(runtime, client, type="call", status="deal_found")
+    assert (await attach(runtime, followup, "--audio", str(files["wav"]))).returncode == 0
+    ours = urlsplit((await shown(client, headers, followup))["audio_url"])
+    key = ours.path.removeprefix("/media/")
+    expires = int(parse_qs(ours.query)["expires"][0])
+    other_deployment = LocalStore(tmp_path, DeploymentKeys.derive(b"another secret" * 3).media_urls)
+    foreign = urlsplit(other_deployment.url(key, expires, 3600, ""))
+    refused = await client.get(f"{foreign.path}?{foreign.query}")
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "This media URL is not valid: its signature does not match"
