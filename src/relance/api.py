@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler
 from relance.auth.endpoints import issue_token
 from relance.debts.endpoints import ROUTES as DEBT_ROUTES
 from relance.followups.endpoints import ROUTES as FOLLOWUP_ROUTES
+from relance.health.endpoints import ROUTES as HEALTH_ROUTES
 from relance.media.endpoints import serve_media
 from relance.ratelimit.headers import rate_limit_headers
 
@@ -19,5 +20,10 @@ external_api = Router(
     middleware=[rate_limit_headers],
 )
 # GetBill serves the token endpoint at the root, outside the versioned prefix; media URLs carry
-# their own signature instead of a token.
-ROUTE_HANDLERS: list[ControllerRouterHandler] = [issue_token, external_api, serve_media]
+# their own signature instead of a token; the probes need none.
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [
+    issue_token,
+    external_api,
+    serve_media,
+    *HEALTH_ROUTES,
+]

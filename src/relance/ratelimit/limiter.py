@@ -120,6 +120,11 @@ class RateLimiter:
                 "Redis is unreachable (%s); %s until it returns", type(exc).__name__, fallback
             )
 
+    async def ping_shared(self) -> None:
+        """Raises unless the shared store (Redis) answers; nothing to check without one."""
+        if self._shared is not None:
+            await self._shared.ping()
+
     async def close(self) -> None:
         if self._shared is not None:
             await self._shared.close()

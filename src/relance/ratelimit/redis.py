@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -78,13 +78,23 @@ class RedisLogs:
             int(now) / _MICRO,
         )
 
+    async def ping(self) -> None:
+        """Raises unless Redis answers (readiness)."""
+        await self._on_connection(lambda conn: _call(conn, "PING"))
+
     async def _script(self, *args: Any) -> Any:
+        async def run(conn: Connection) -> Any:
+            try:
+                return await _call(conn, "EVALSHA", _SHA, 1, *args)
+            except NoScriptError:  # a restarted Redis has forgotten the script
+                return await _call(conn, "EVAL", _HIT, 1, *args)
+
+        return await self._on_connection(run)
+
+    async def _on_connection(self, work: Callable[[Connection], Awaitable[Any]]) -> Any:
         conn = self._idle.pop() if self._idle else self._connect()
         try:
-            try:
-                reply = await _call(conn, "EVALSHA", _SHA, 1, *args)
-            except NoScriptError:  # a restarted Redis has forgotten the script
-                reply = await _call(conn, "EVAL", _HIT, 1, *args)
+            reply = await work(conn)
         except BaseException:
             await conn.disconnect()
             raise

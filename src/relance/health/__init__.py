@@ -1,0 +1,1 @@
+"""Probes for load balancers and orchestrators: is the process up, can it serve."""
