@@ -493,3 +493,30 @@ def test_keys_rotate_makes_a_new_current_version(home: Path) -> None:
     assert first.returncode == 0, report(first)
     assert "version 2" in flat(first.stderr), report(first)
     assert "version 3" in flat(second.stderr), report(second)
+
+
+# relance config check
+
+
+def test_config_check_masks_secrets_and_checks_the_database(home: Path) -> None:
+    secret = "a-deployment-secret-that-must-never-show-" + "x" * 8
+    redis_password = "redis-password-never-shown"
+    env = {
+        "RELANCE_SECRET_KEY": secret,
+        "RELANCE_REDIS_URL": f"redis://:{redis_password}@127.0.0.1:{free_port()}/0",
+    }
+    checked = relance("config", "check", "--json", data_dir=home, env=env)
+    assert checked.returncode == 1, report(checked)  # Redis does not answer
+    document = json.loads(checked.stdout)
+    assert document["settings"]["RELANCE_SECRET_KEY"] == "***"
+    assert document["settings"]["RELANCE_REDIS_URL"] == "***"
+    assert document["settings"]["RELANCE_DATABASE_URL"].startswith("(embedded) sqlite:///")
+    assert document["checks"]["database"] == "ok"
+    assert document["checks"]["redis"].startswith("unreachable")
+    for shown in (checked.stdout, checked.stderr):
+        assert secret not in shown
+        assert redis_password not in shown
+
+    invalid = relance("config", "check", data_dir=home, env={"RELANCE_RATE_LIMIT_FAIL": "maybe"})
+    assert invalid.returncode == 2, report(invalid)
+    assert "rate_limit_fail" in invalid.stderr.lower()

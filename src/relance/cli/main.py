@@ -20,6 +20,7 @@ from relance.cli.common import (
     settings,
     with_runtime,
 )
+from relance.cli.config import config_app
 from relance.cli.followups import followups_app
 from relance.cli.imports import import_app
 from relance.cli.media import media_app
@@ -44,6 +45,7 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(keys_app, name="keys")
 app.add_typer(media_app, name="media")
 app.add_typer(followups_app, name="followups")
+app.add_typer(config_app, name="config")
 
 ReadLimit = Annotated[
     int | None,

@@ -1,0 +1,58 @@
+"""`relance config check`: the effective configuration, secrets masked, and whether the
+database (and Redis, when configured) answer with it."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import typer
+from pydantic import SecretStr
+
+from relance.cli.common import JsonFlag, fail, out, print_json, settings, with_runtime
+from relance.runtime import Runtime
+
+config_app = typer.Typer(no_args_is_help=True, help="The configuration.")
+
+MASK = "***"
+
+
+@config_app.command("check")
+def check(as_json: JsonFlag = False) -> None:
+    """Print every setting as Relance reads it (secrets masked), then check that the database,
+    and Redis when configured, answer. Exit 1 if one does not, 2 if a setting is invalid."""
+    from relance.health.service import readiness
+
+    config = settings()  # an invalid setting stops here, with what to fix
+    shown = {f"RELANCE_{name.upper()}": _shown(value) for name, value in config}
+    if config.database_url is None:
+        shown["RELANCE_DATABASE_URL"] = f"(embedded) {config.database.sqlalchemy_url}"
+
+    async def work(runtime: Runtime) -> dict[str, str | None]:
+        return await readiness(runtime)
+
+    if not as_json:  # shown before the checks, which may stop the command
+        for name, value in shown.items():
+            out.print(f"{name}={'' if value is None else value}", highlight=False)
+    checks = with_runtime(work)
+    problems = {name: problem for name, problem in checks.items() if problem is not None}
+    if as_json:
+        print_json({"settings": shown, "checks": {k: v or "ok" for k, v in checks.items()}})
+    else:
+        for name, problem in checks.items():
+            out.print(f"{name}: {problem or 'ok'}", highlight=False)
+    if problems:
+        fail("; ".join(f"{name} {problem}" for name, problem in problems.items()))
+
+
+def _shown(value: Any) -> Any:
+    """A setting as printed: secrets masked, a URL's password too."""
+    if isinstance(value, SecretStr):
+        return MASK
+    text = str(value) if value is not None else None
+    if text and "://" in text:
+        parts = urlsplit(text)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", f":{MASK}@")
+            return urlunsplit(parts._replace(netloc=netloc))
+    return value if isinstance(value, bool | int | float) or value is None else text
