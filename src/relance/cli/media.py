@@ -27,7 +27,8 @@ def attach(
     as_json: JsonFlag = False,
 ) -> None:
     """Attach a call recording (--audio: mp3, wav, ogg, m4a) or a document (--pdf)."""
-    from relance.kit.time import utc_now
+    import time
+
     from relance.media.kinds import MediaKind
     from relance.media.links import MediaLinks
     from relance.media.service import attach as attach_file
@@ -40,7 +41,7 @@ def attach(
     base_url = config.public_url or DEFAULT_PUBLIC_URL
 
     async def work(runtime: Runtime) -> dict[str, Any]:
-        links = MediaLinks(runtime.media, base_url, config.media_url_ttl_seconds, utc_now())
+        links = MediaLinks(runtime.media, base_url, config.media_url_ttl_seconds, time.time())
         return await attach_file(runtime, followup_id, kind, path, links)
 
     try:

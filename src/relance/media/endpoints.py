@@ -24,7 +24,6 @@ from litestar.types import (
 
 from relance.auth.dependencies import runtime_of
 from relance.errors import Forbidden, MethodNotAllowed, NotFound, RangeNotSatisfiable
-from relance.kit.time import utc_now
 from relance.media.kinds import content_type_of
 from relance.media.links import MediaLinks
 from relance.media.stores import LocalStore
@@ -42,7 +41,7 @@ def media_links(request: Request[Any, Any, Any]) -> MediaLinks:
     runtime = runtime_of(request)
     settings = runtime.settings
     base_url = settings.public_url or str(request.base_url)
-    return MediaLinks(runtime.media, base_url, settings.media_url_ttl_seconds, utc_now())
+    return MediaLinks(runtime.media, base_url, settings.media_url_ttl_seconds, time.time())
 
 
 @asgi(MEDIA_PATH, is_mount=True, copy_scope=True)

@@ -4,17 +4,24 @@ the moment of the response, all expiring together at `media_urls_expire_at` (SPE
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cached_property
 
 from relance.media.stores import PREFIX, MediaStore
 
 
 class MediaLinks:
-    def __init__(self, store: MediaStore, base_url: str, ttl: int, now: datetime) -> None:
+    """Made for every response that shows followups, most of which sign nothing: all but the
+    expiry's Unix time is worked out on the first URL signed."""
+
+    def __init__(self, store: MediaStore, base_url: str, ttl: int, now: float) -> None:
         self._store = store
         self._base_url = base_url.rstrip("/")
         self._ttl = ttl
-        self._expires = int(now.timestamp()) + ttl
-        self.expires_at = datetime.fromtimestamp(self._expires, UTC).isoformat()
+        self._expires = int(now) + ttl
+
+    @cached_property
+    def expires_at(self) -> str:
+        return datetime.fromtimestamp(self._expires, UTC).isoformat()
 
     def shown(
         self, audio: str | None, pdf: str | None
