@@ -43,8 +43,10 @@ class ClientCredentials(httpx.Auth):
         early = min(EARLY_RENEWAL_SECONDS, lifetime / 10)
         self._renew_at = time.monotonic() + lifetime - early
 
-    def _fresh(self) -> bool:
-        return self._token is not None and time.monotonic() < self._renew_at
+    def _must_renew(self, refused: str | None) -> bool:
+        """No token yet, one about to expire, or the one the API just refused (unless another
+        request has renewed it meanwhile)."""
+        return self._token is None or time.monotonic() >= self._renew_at or self._token == refused
 
     @staticmethod
     def _signed(request: httpx.Request, token: str | None) -> httpx.Request:
@@ -57,7 +59,7 @@ class ClientCredentials(httpx.Auth):
             # The token request goes out through the caller's own client (its transport,
             # proxies, timeouts); one thread renews while the others wait for its token.
             with self._thread_lock:
-                if not self._fresh() or self._token == refused:
+                if self._must_renew(refused):
                     token_response = yield self._token_request()
                     token_response.read()
                     self._keep(token_response)
@@ -75,7 +77,7 @@ class ClientCredentials(httpx.Auth):
         refused = None
         for _attempt in range(2):
             async with self._async_lock:
-                if not self._fresh() or self._token == refused:
+                if self._must_renew(refused):
                     token_response = yield self._token_request()
                     await token_response.aread()
                     self._keep(token_response)

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import os
 import random
+import uuid
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel
 
-from relance.client._errors import RelanceError, retry_after
+from relance.client._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    RelanceError,
+    retry_after,
+    status_error,
+)
+from relance.client._models import Pagination
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 2
@@ -22,6 +32,7 @@ _MAX_BACKOFF = 8.0
 # The longest wait a server's Retry-After may impose on a retry before the error is raised.
 MAX_WAIT = 120.0
 API = "/external-api/v1"
+M = TypeVar("M", bound=BaseModel)
 
 
 def resolve(
@@ -83,3 +94,34 @@ def body(values: dict[str, Any]) -> dict[str, Any]:
             value = value.value
         out[name] = value
     return out
+
+
+def request_headers(method: str) -> dict[str, str]:
+    """A POST keeps one Idempotency-Key across its retries, so a retried create creates once."""
+    return {"Idempotency-Key": str(uuid.uuid4())} if method == "POST" else {}
+
+
+def answered(response: httpx.Response) -> tuple[Any, APIStatusError | None]:
+    """A success's JSON, or the error of a failure worth retrying; other failures raise."""
+    if response.status_code < 400:
+        return response.json(), None
+    error = status_error(response)
+    if response.status_code not in RETRYABLE:
+        raise error
+    return None, error
+
+
+def transport_error(exc: httpx.TransportError, base_url: str) -> RelanceError:
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"the API did not answer in time: {exc}")
+    return APIConnectionError(f"cannot reach the API at {base_url}: {exc}")
+
+
+def data_of(found: Any, model: type[M]) -> M:
+    return model.model_validate(found["data"])
+
+
+def page_parts(found: Any, model: type[M]) -> tuple[list[M], Pagination]:
+    return [model.model_validate(item) for item in found["data"]], Pagination.model_validate(
+        found["pagination"]
+    )

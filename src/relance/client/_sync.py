@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
 
 import httpx
-from pydantic import BaseModel
 
 from relance.client._auth import ClientCredentials
 from relance.client._base import (
     API,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    RETRYABLE,
+    M,
+    answered,
     body,
+    data_of,
     delay,
+    page_parts,
     params,
+    request_headers,
     resolve,
+    transport_error,
 )
-from relance.client._errors import APIConnectionError, APITimeoutError, RelanceError, status_error
+from relance.client._errors import RelanceError
 from relance.client._models import Debt, Followup, Pagination
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class SyncPage(Generic[M]):
@@ -85,9 +86,8 @@ class Relance:
     def request(
         self, method: str, path: str, *, query: dict[str, str] | None = None, json: Any = None
     ) -> Any:
-        """The response's JSON; errors raised as RelanceError, after the retries they deserve.
-        A POST keeps one Idempotency-Key across its retries, so a retried create creates once."""
-        headers = {"Idempotency-Key": str(uuid.uuid4())} if method == "POST" else {}
+        """The response's JSON; errors raised as RelanceError, after the retries they deserve."""
+        headers = request_headers(method)
         attempt = 0
         while True:
             response: httpx.Response | None = None
@@ -95,16 +95,13 @@ class Relance:
                 response = self._http.request(
                     method, path, params=query, json=json, headers=headers
                 )
-            except httpx.TimeoutException as exc:
-                error: RelanceError = APITimeoutError(f"the API did not answer in time: {exc}")
             except httpx.TransportError as exc:
-                error = APIConnectionError(f"cannot reach the API at {self.base_url}: {exc}")
+                error: RelanceError = transport_error(exc, self.base_url)
             else:
-                if response.status_code < 400:
-                    return response.json()
-                error = status_error(response)
-                if response.status_code not in RETRYABLE:
-                    raise error
+                found, failure = answered(response)
+                if failure is None:
+                    return found
+                error = failure
             wait = delay(attempt, response)
             if attempt >= self.max_retries or wait is None:
                 raise error
@@ -163,18 +160,18 @@ class Followups:
 
     def get(self, followup_id: str) -> Followup:
         found = self._client.request("GET", f"{API}/followups/{followup_id}")
-        return Followup.model_validate(found["data"])
+        return data_of(found, Followup)
 
     def create(self, *, debt_id: str, type: str, **fields: Any) -> Followup:
         sent = body({"debt_id": debt_id, "type": type, **fields})
         created = self._client.request("POST", f"{API}/followups", json=sent)
-        return Followup.model_validate(created["data"])
+        return data_of(created, Followup)
 
     def update(self, followup_id: str, **fields: Any) -> Followup:
         """Change the fields given (None clears a field that may be empty)."""
         path = f"{API}/followups/{followup_id}"
         changed = self._client.request("PUT", path, json=body(fields))
-        return Followup.model_validate(changed["data"])
+        return data_of(changed, Followup)
 
 
 class Debts:
@@ -189,11 +186,11 @@ class Debts:
 
     def get(self, debt_id: str) -> Debt:
         found = self._client.request("GET", f"{API}/debts/{debt_id}")
-        return Debt.model_validate(found["data"])
+        return data_of(found, Debt)
 
     def create(self, **fields: Any) -> Debt:
         created = self._client.request("POST", f"{API}/debts", json=body(fields))
-        return Debt.model_validate(created["data"])
+        return data_of(created, Debt)
 
 
 def _page(
@@ -204,5 +201,4 @@ def _page(
     def fetch(next_number: int) -> SyncPage[M]:
         return _page(client, path, query, model, next_number)
 
-    data = [model.model_validate(item) for item in found["data"]]
-    return SyncPage(data, Pagination.model_validate(found["pagination"]), fetch)
+    return SyncPage(*page_parts(found, model), fetch)
