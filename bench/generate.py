@@ -234,14 +234,17 @@ async def is_loaded(target: DatabaseTarget, book: Book) -> bool:
         await db.close()
 
 
-async def create_database(target: DatabaseTarget) -> None:
-    """The bench's own PostgreSQL database, made on first use beside the server's others."""
+async def create_database(target: DatabaseTarget, *, fresh: bool = False) -> None:
+    """A bench's own PostgreSQL database, made on first use beside the server's others; `fresh`
+    drops what an earlier run left in it first."""
     if target.dialect != "postgresql":
         return
     parts = urlsplit(target.driver_dsn)
     name = parts.path.lstrip("/")
     conn = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
     try:
+        if fresh:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             await conn.execute(f'CREATE DATABASE "{name}"')
     finally:

@@ -20,16 +20,14 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.generate import TYPE_MIX  # noqa: E402
-from bench.run import describe_commit, record  # noqa: E402
+from bench.generate import TYPE_MIX, create_database  # noqa: E402
+from bench.run import provenance, publish  # noqa: E402
 from relance.config import Settings  # noqa: E402
 from relance.followups.enums import FollowupStatus  # noqa: E402
 
@@ -42,7 +40,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         home = Path(work)
         url = args.url or default_url(args.database, home)
-        asyncio.run(fresh_database(url))
+        asyncio.run(create_database(Settings(database_url=url).database, fresh=True))
         env = {**os.environ, "RELANCE_DATA_DIR": str(home / "data")}
         env["RELANCE_DATABASE_URL"] = url
         relance(env, "db", "upgrade")
@@ -75,20 +73,6 @@ def default_url(database: str, home: Path) -> str:
     if database == "postgresql":
         return "postgresql://postgres@/relance_bench_import?host=/var/run/postgresql"
     return f"sqlite:///{home / 'import.sqlite3'}"
-
-
-async def fresh_database(url: str) -> None:
-    target = Settings(database_url=url).database
-    if target.dialect != "postgresql":
-        return
-    parts = urlsplit(target.driver_dsn)
-    name = parts.path.lstrip("/")
-    conn = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 def write_files(home: Path, rows: int, seed: int) -> tuple[Path, Path]:
@@ -159,12 +143,10 @@ def timed(env: dict[str, str], kind: str, path: Path, company: str, batch: str) 
 
 
 def report(args: argparse.Namespace, timings: list[tuple[str, int, float]]) -> None:
-    command = "python bench/imports.py " + " ".join(sys.argv[1:])
-    commit = describe_commit()
     lines = [
         f"### Bulk import: {args.database}, {args.rows:,} followups",
         "",
-        f"`{command}` at commit `{commit}`, {time.strftime('%Y-%m-%d')}: `relance import`"
+        f"{provenance('imports.py')}: `relance import`"
         " as a subprocess (start-up and migrations check included), CSV,"
         f" batches of {args.batch_size:,}.",
         "",
@@ -172,10 +154,7 @@ def report(args: argparse.Namespace, timings: list[tuple[str, int, float]]) -> N
         "|---|---|---|---|",
         *(f"| {name} | {n:,} | {s:.1f} | {n / s:,.0f} |" for name, n, s in timings),
     ]
-    table = "\n".join(lines) + "\n"
-    print(table)
-    if args.record:
-        record(table)
+    publish(lines, args.record)
 
 
 if __name__ == "__main__":

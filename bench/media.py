@@ -16,7 +16,6 @@ import os
 import secrets
 import sys
 import tempfile
-import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import describe_commit, record, server, token, wrk  # noqa: E402
+from bench.run import provenance, publish, server, token, wrk  # noqa: E402
 from relance.auth.scopes import ALL_SCOPES  # noqa: E402
 from relance.auth.service import create_client  # noqa: E402
 from relance.companies.repository import insert_company  # noqa: E402
@@ -131,12 +130,11 @@ def followup_values(moment: datetime, **media: str) -> dict[str, object]:
 
 
 def report(args: argparse.Namespace, rows: list[tuple[str, str, dict[str, float]]]) -> None:
-    command = "python bench/media.py " + " ".join(sys.argv[1:])
     stats = {(backend, tenant): s for backend, tenant, s in rows}
     lines = [
         "### Media URLs: a page of 100 followups, with and without stored media",
         "",
-        f"`{command}` at commit `{describe_commit()}`, {time.strftime('%Y-%m-%d')}: SQLite,"
+        f"{provenance('media.py')}: SQLite,"
         f" one `relance serve` process, rate limiter off, {args.connections} connection(s),"
         f" {args.seconds} s each; `with` signs 200 URLs per response.",
         "",
@@ -152,10 +150,7 @@ def report(args: argparse.Namespace, rows: list[tuple[str, str, dict[str, float]
                 f"| {backend} | {tenant} | {s['requests_per_second']:,.0f} | {s['p50_ms']:.2f}"
                 f" | {s['p99_ms']:.2f} | {shown} |"
             )
-    table = "\n".join(lines) + "\n"
-    print(table)
-    if args.record:
-        record(table)
+    publish(lines, args.record)
 
 
 if __name__ == "__main__":

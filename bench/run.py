@@ -338,6 +338,20 @@ def record(table: str) -> None:
         results.write("\n" + table)
 
 
+def provenance(script: str) -> str:
+    """Which command, at which commit and on which day, produced a table."""
+    command = f"python bench/{script} " + " ".join(sys.argv[1:])
+    return f"`{command.strip()}` at commit `{describe_commit()}`, {time.strftime('%Y-%m-%d')}"
+
+
+def publish(lines: list[str], keep: bool) -> None:
+    """Print a run's table, and append it to bench/RESULTS.md when asked (--record)."""
+    table = "\n".join(lines) + "\n"
+    print(table)
+    if keep:
+        record(table)
+
+
 def markdown(args: argparse.Namespace, measures: list[Measure], command: str, commit: str) -> str:
     count_free = {(m.scenario, m.connections): m for m in measures if m.server == "no total"}
     floor = {m.connections: m for m in measures if m.server == "floor"}
