@@ -20,8 +20,7 @@ from relance.followups.repository import insert_followups
 from relance.kit.ids import Resource
 from relance.kit.time import utc_now
 from relance.media.kinds import MediaKind
-from relance.media.service import check_file, new_key, store_as
-from relance.media.stores import PREFIX
+from relance.media.service import check_file, store_new
 from relance.runtime import Runtime
 
 
@@ -78,9 +77,7 @@ async def _attach_media(runtime: Runtime, book: list[DemoCompany]) -> None:
             kind = MediaKind.PDF if name.endswith(".pdf") else MediaKind.AUDIO
             checked = check_file(folder / name, kind, runtime.settings.media_max_bytes)
             assert not isinstance(checked, str), checked  # made here, so always accepted
-            key = new_key(checked)
-            await store_as(runtime.media, key, checked)
-            stored.append(PREFIX + key)
+            stored.append(await store_new(runtime.media, checked))
     recordings, letter = stored[:-1], stored[-1]
     n = 0
     for company in book:

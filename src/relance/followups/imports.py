@@ -69,20 +69,7 @@ def checker(folder: Path, max_bytes: int) -> Callable[[SourceRow], CheckedFollow
         if sum(name in body.model_fields_set for name in _DEBT_REFS) != 1:
             problems["debt_id"] = ["name the debt by debt_id or by debt_internal_id (one of them)"]
         sent = sent_fields(body)
-        files = []
-        for column, kind in _FILES.items():
-            name = sent.get(column)
-            if name is None:
-                continue
-            checked = check_file(folder / name, kind, max_bytes)
-            if isinstance(checked, str):
-                problems[column] = [checked]
-            elif kind.column in sent:
-                problems[column] = [f"give {column} or {kind.column}, not both"]
-            else:
-                key = new_key(checked)
-                files.append((key, checked))
-                sent[kind.column] = PREFIX + key
+        files = _media_files(sent, folder, max_bytes, problems)
         if problems:
             return problems
         for name in _NOT_WRITTEN:
@@ -93,6 +80,28 @@ def checker(folder: Path, max_bytes: int) -> Callable[[SourceRow], CheckedFollow
         )
 
     return check
+
+
+def _media_files(
+    sent: dict[str, Any], folder: Path, max_bytes: int, problems: Details
+) -> list[tuple[str, CheckedFile]]:
+    """The files a row names, each under the key it will be stored at, which `sent` now gives
+    as its audio_url or pdf_url; what is wrong with them goes to `problems`."""
+    files = []
+    for column, kind in _FILES.items():
+        name = sent.get(column)
+        if name is None:
+            continue
+        checked = check_file(folder / name, kind, max_bytes)
+        if isinstance(checked, str):
+            problems[column] = [checked]
+        elif kind.column in sent:
+            problems[column] = [f"give {column} or {kind.column}, not both"]
+        else:
+            key = new_key(checked)
+            files.append((key, checked))
+            sent[kind.column] = PREFIX + key
+    return files
 
 
 class FollowupBatch:

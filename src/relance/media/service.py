@@ -50,6 +50,13 @@ async def store_as(media: MediaStore, key: str, checked: CheckedFile) -> None:
     await asyncio.to_thread(media.put, key, checked.path, checked.format.content_type)
 
 
+async def store_new(media: MediaStore, checked: CheckedFile) -> str:
+    """Store the file under a new key; the value a followup refers to it by (`media:KEY`)."""
+    key = new_key(checked)
+    await store_as(media, key, checked)
+    return PREFIX + key
+
+
 async def attach(
     runtime: Runtime, public_id: str, kind: MediaKind, path: Path, links: MediaLinks
 ) -> dict[str, Any]:
@@ -62,12 +69,12 @@ async def attach(
     checked = check_file(path, kind, runtime.settings.media_max_bytes)
     if isinstance(checked, str):
         raise ValidationFailed({kind.value: [checked]})
+    # Looked up first, so that no file is stored for a followup that does not exist.
     if await repository.company_of(runtime.db, followup_id) is None:
         raise NotFound(f"no followup with ID {public_id}")
-    key = new_key(checked)
-    await store_as(runtime.media, key, checked)
+    stored = await store_new(runtime.media, checked)
     async with runtime.db.transaction() as conn:
-        company_id = await repository.set_media(conn, followup_id, kind, PREFIX + key, utc_now())
+        company_id = await repository.set_media(conn, followup_id, kind, stored, utc_now())
         if company_id is None:  # gone meanwhile
             raise NotFound(f"no followup with ID {public_id}")
         return await shown_followup(conn, runtime, company_id, followup_id, links)
