@@ -29,6 +29,8 @@ def attach(
     """Attach a call recording (--audio: mp3, wav, ogg, m4a) or a document (--pdf)."""
     import time
 
+    import msgspec
+
     from relance.media.kinds import MediaKind
     from relance.media.links import MediaLinks
     from relance.media.service import attach as attach_file
@@ -42,7 +44,9 @@ def attach(
 
     async def work(runtime: Runtime) -> dict[str, Any]:
         links = MediaLinks(runtime.media, base_url, config.media_url_ttl_seconds, time.time())
-        return await attach_file(runtime, followup_id, kind, path, links)
+        view = await attach_file(runtime, followup_id, kind, path, links)
+        shown: dict[str, Any] = msgspec.to_builtins(view)
+        return shown
 
     try:
         followup = with_runtime(work)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
@@ -177,10 +177,15 @@ def debt_json(row: Sequence[Any], encode_id: Callable[[int], str]) -> dict[str, 
         "company": shown["company_name"],
         "debtor_company": shown["debtor_company"],
         "payment_link": shown["payment_link"],
-        "import_date": shown["created_at"],
-        "last_timeline_restart": shown["last_timeline_restart"],
+        "import_date": _iso(shown["created_at"]),
+        "last_timeline_restart": _iso(shown["last_timeline_restart"]),
         "payment_plan_active": bool(shown["payment_plan_active"]),
         "plan_start_date": shown["plan_start_date"],
         "contacts": [],
         "metadata": None if metadata is None else orjson.loads(metadata),
     }
+
+
+def _iso(moment: datetime | str | None) -> str | None:
+    """PostgreSQL hands back datetimes, SQLite the stored text: both shown as SPEC.md §1 says."""
+    return moment.isoformat() if isinstance(moment, datetime) else moment

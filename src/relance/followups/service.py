@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from relance.auth.tokens import Principal
 from relance.db import Connection
@@ -13,7 +12,7 @@ from relance.errors import NotFound, ValidationFailed
 from relance.followups import repository
 from relance.followups.bodies import FollowupBody, for_create, sent_fields
 from relance.followups.enums import tally_change
-from relance.followups.schemas import FollowupFilters, followup_json
+from relance.followups.schemas import FollowupFilters, FollowupView, followup_view
 from relance.kit.ids import Resource
 from relance.kit.pagination import PageRequest
 from relance.kit.time import utc_now
@@ -27,7 +26,7 @@ async def list_followups(
     filters: FollowupFilters,
     page: PageRequest,
     media: MediaLinks,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[FollowupView], int]:
     """One page of the company's followups, newest activity first, and the exact total."""
     total, rows = await repository.page_of_followups(
         runtime.db,
@@ -40,7 +39,7 @@ async def list_followups(
     )
     followup_id = runtime.ids.encoder(Resource.FOLLOWUP)
     debt_id = runtime.ids.encoder(Resource.DEBT)
-    return [followup_json(row, followup_id, debt_id, media) for row in rows], total
+    return [followup_view(row, followup_id, debt_id, media) for row in rows], total
 
 
 class FollowupNotFound(NotFound):
@@ -56,19 +55,19 @@ def followup_key(runtime: Runtime, public_id: str) -> int:
 
 async def get_followup(
     runtime: Runtime, principal: Principal, public_id: str, media: MediaLinks
-) -> dict[str, Any]:
+) -> FollowupView:
     key = followup_key(runtime, public_id)
     return await shown_followup(runtime.db, runtime, principal.company_id, key, media)
 
 
 async def shown_followup(
     conn: Connection, runtime: Runtime, company_id: int, followup_id: int, media: MediaLinks
-) -> dict[str, Any]:
+) -> FollowupView:
     """The company's followup as the API shows it."""
     row = await repository.followup_row(conn, runtime.db.dialect, company_id, followup_id)
     if row is None:
         raise FollowupNotFound()
-    return followup_json(
+    return followup_view(
         row, runtime.ids.encoder(Resource.FOLLOWUP), runtime.ids.encoder(Resource.DEBT), media
     )
 
@@ -80,7 +79,7 @@ async def list_debt_followups(
     filters: FollowupFilters,
     page: PageRequest,
     media: MediaLinks,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[FollowupView], int]:
     """The list of one debt's followups; a debt that is not the company's is a 404."""
     debt_id = debt_key(runtime, public_debt_id)
     if not await debts.debt_exists(runtime.db, principal.company_id, debt_id):
@@ -94,7 +93,7 @@ async def create_followup(
     principal: Principal,
     body: FollowupBody,
     media: MediaLinks,
-) -> dict[str, Any]:
+) -> FollowupView:
     """A new followup on one of the company's debts, its counts and its debt's tallies moved in
     the caller's transaction."""
     public_debt_id, values = for_create(body)
@@ -117,7 +116,7 @@ async def _own_debt(conn: Connection, runtime: Runtime, company_id: int, public_
 
 async def update_followup(
     runtime: Runtime, principal: Principal, public_id: str, body: FollowupBody, media: MediaLinks
-) -> dict[str, Any]:
+) -> FollowupView:
     """Change the fields sent, and nothing else. The followup is locked while it changes, so
     concurrent updates apply one after the other: the last writer of each field wins and no
     update is lost."""

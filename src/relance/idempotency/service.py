@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import orjson
-
 from relance.auth.tokens import Principal
 from relance.db import Connection
 from relance.errors import Conflict, ValidationFailed
 from relance.idempotency import repository
+from relance.kit.responses import encode_json
 from relance.kit.time import utc_now
 from relance.runtime import Runtime
 
@@ -48,7 +47,7 @@ async def answer_once(
     if key is None:
         async with runtime.db.transaction() as conn:
             status, document = await write(conn)
-        return Answer(status, orjson.dumps(document))
+        return Answer(status, encode_json(document))
     if _KEY.fullmatch(key) is None:
         raise ValidationFailed({HEADER: ["must be 1 to 255 printable ASCII characters"]})
     now = utc_now()
@@ -58,7 +57,7 @@ async def answer_once(
         )
         if claimed is not None:
             status, document = await write(conn)
-            body = orjson.dumps(document)
+            body = encode_json(document)
             await repository.record(conn, claimed, status, body)
             return Answer(status, body)
     return await _replay(runtime, principal, key, request)

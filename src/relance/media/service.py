@@ -7,9 +7,9 @@ import asyncio
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from relance.errors import NotFound, ValidationFailed
+from relance.followups.schemas import FollowupView
 from relance.followups.service import FollowupNotFound, followup_key, shown_followup
 from relance.kit.time import utc_now
 from relance.media import repository
@@ -59,7 +59,7 @@ async def store_new(media: MediaStore, checked: CheckedFile) -> str:
 
 async def attach(
     runtime: Runtime, public_id: str, kind: MediaKind, path: Path, links: MediaLinks
-) -> dict[str, Any]:
+) -> FollowupView:
     """Store the file and make it the followup's recording or document; the followup as the
     API now shows it."""
     try:
