@@ -7,21 +7,21 @@ import binascii
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from litestar import Request, Response, post
+from litestar import Request, post
 
 from relance.auth import audit
 from relance.auth.dependencies import RuntimeParam
 from relance.auth.service import exchange_client_credentials
 from relance.auth.tokens import IssuedToken
 from relance.errors import OAuthError
-from relance.kit.responses import json_response
+from relance.kit.responses import JsonAnswer
 from relance.runtime import Runtime
 
 FORM = "application/x-www-form-urlencoded"
 
 
 @post("/token", status_code=200, summary="Exchange client credentials for an access token")
-async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) -> Response[bytes]:
+async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) -> JsonAnswer:
     """OAuth 2.0 client credentials grant; form-encoded, client auth by form fields or Basic."""
     address = request.client.host if request.client else "unknown"
     claimed: str | None = None
@@ -45,7 +45,7 @@ async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) ->
         "expires_in": issued.expires_in,
         "scope": " ".join(scopes),
     }
-    return json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    return JsonAnswer(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
 def _refuse_if_throttled(runtime: Runtime, address: str, client_id: str) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Request, get
 
 from relance.auth.dependencies import runtime_of
 from relance.errors import AppError
 from relance.health.service import readiness
-from relance.kit.responses import json_response
+from relance.kit.responses import JsonAnswer
 
 
 class NotReady(AppError):
@@ -26,18 +26,18 @@ class NotReady(AppError):
 
 
 @get("/healthz", summary="Liveness")
-async def healthz() -> Response[bytes]:
-    return json_response({"status": "ok"}, headers={"Cache-Control": "no-store"})
+async def healthz() -> JsonAnswer:
+    return JsonAnswer({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
 
 @get("/readyz", summary="Readiness")
-async def readyz(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def readyz(request: Request[Any, Any, Any]) -> JsonAnswer:
     checks = await readiness(runtime_of(request))
     problems = {name: problem for name, problem in checks.items() if problem is not None}
     if problems:
         raise NotReady(problems)
     body = {"status": "ready", "checks": dict.fromkeys(checks, "ok")}
-    return json_response(body, headers={"Cache-Control": "no-store"})
+    return JsonAnswer(body, headers={"Cache-Control": "no-store"})
 
 
 ROUTES = [healthz, readyz]

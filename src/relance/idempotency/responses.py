@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Request
 from pydantic import BaseModel
 
 from relance.auth.tokens import Principal
 from relance.idempotency.service import HEADER, Write, answer_once, fingerprint
+from relance.kit.responses import JsonAnswer
 from relance.runtime import Runtime
 
 
@@ -18,7 +19,7 @@ async def answered_once(
     principal: Principal,
     body: BaseModel,
     write: Write,
-) -> Response[bytes]:
+) -> JsonAnswer:
     # The validated body, as sent, stands for the request: key order and spacing do not matter.
     request_print = fingerprint(
         request.method, request.scope["path"], body.model_dump_json(exclude_unset=True)
@@ -26,6 +27,4 @@ async def answered_once(
     key = request.headers.get(HEADER.lower())
     answer = await answer_once(runtime, principal, key, request_print, write)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return Response(
-        answer.body, status_code=answer.status, media_type="application/json", headers=headers
-    )
+    return JsonAnswer.encoded(answer.body, answer.status, headers)
