@@ -1,6 +1,8 @@
 """The List Followups benchmark: Relance served as a user would (`relance serve`, several
 workers), driven by wrk from this machine over a fixed set of scenarios, beside the same app with
-the total left out and the floor (bench/floor.py) on the same worker count.
+the total left out, the least app that can serve the `status` page from the same database
+(bench/variants.py: no framework, token or rate limit) and the floor (bench/floor.py, no database
+at all), all on the same worker count.
 
     python bench/run.py [--rows N] [--database postgresql|sqlite] [--seconds S] [--json]
     python bench/run.py --limiter-cost [--redis-url URL]
@@ -42,6 +44,7 @@ from relance.auth.scopes import ALL_SCOPES  # noqa: E402
 from relance.auth.service import create_client  # noqa: E402
 from relance.config import MAX_RATE_LIMIT, Settings  # noqa: E402
 from relance.kit.ids import Resource  # noqa: E402
+from relance.observability.logs import logging_config  # noqa: E402
 from relance.runtime import open_runtime  # noqa: E402
 
 SECRET = "relance-bench-secret-never-used-in-production"
@@ -176,9 +179,16 @@ def run_all(
         page = httpx.get(f"{base}{URL}?limit=50", headers=bearer(tokens["biggest"])).content
         (home / "page.json").write_bytes(page)
         measures += drive("relance", base, chosen, connections, tokens, fixtures, args)
-    variant = [*uvicorn, "bench.variants:create_app_without_total"]
+    # The same logging as `relance serve` sets up, so that only the total differs.
+    logging = home / "logging.json"
+    logging.write_bytes(orjson.dumps(logging_config("json", "info")))
+    variant = [*uvicorn, "--log-config", str(logging), "bench.variants:create_app_without_total"]
     with server(variant, env, "--port") as base:
         measures += drive("no total", base, chosen, connections, tokens, fixtures, args)
+    status = [s for s in chosen if s.name == "status"]
+    if status:
+        with server([*uvicorn, "bench.variants:create_least_app"], env, "--port") as base:
+            measures += drive("least", base, status, connections, tokens, fixtures, args)
     floor_env = {**env, "RELANCE_BENCH_FLOOR_PAGE": str(home / "page.json")}
     with server([*uvicorn, "bench.floor:create_app"], floor_env, "--port") as base:
         floor = Scenario("floor", "biggest", "limit=50")
@@ -206,7 +216,9 @@ def limiter_cost(
 @contextlib.contextmanager
 def server(command: list[str], env: dict[str, str], port_flag: str) -> Iterator[str]:
     port = free_port()
-    process = subprocess.Popen([*command, port_flag, str(port)], env=env)
+    # Relance's log, a JSON line per request, goes to a file, as a deployment's would.
+    log = (Path(env["RELANCE_DATA_DIR"]) / "server.log").open("ab")
+    process = subprocess.Popen([*command, port_flag, str(port)], env=env, stdout=log)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base, process)
@@ -214,6 +226,7 @@ def server(command: list[str], env: dict[str, str], port_flag: str) -> Iterator[
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
 
 
 def free_port() -> int:

@@ -1,17 +1,24 @@
-"""Relance with the total left out: the same app, stack and page query, minus the count, so that
-the cost of an exact total can be measured against it. For benchmarks only."""
+"""Variants of Relance for benchmarks only: the same app with the total left out, so that the cost
+of an exact total can be measured against it, and the least app that can serve the same page."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from litestar import Litestar
 
 from relance.app import create_app
-from relance.config import Dialect
+from relance.auth.tokens import Principal
+from relance.config import Dialect, Settings, get_settings
 from relance.db import Connection, Row
-from relance.followups import repository
+from relance.followups import repository, service
+from relance.followups.enums import FollowupStatus
 from relance.followups.schemas import FollowupFilters
+from relance.kit.pagination import PageRequest
+from relance.kit.responses import encode_json
+from relance.media.links import MediaLinks
+from relance.runtime import Runtime, open_runtime
 
 
 async def page_without_total(
@@ -39,3 +46,47 @@ def create_app_without_total() -> Litestar:
     # The service reads the function from the repository module at each call.
     repository.page_of_followups = page_without_total
     return create_app()
+
+
+def create_least_app() -> Any:
+    """The least a Python app can do to serve Relance's page: a bare ASGI callable running
+    Relance's own query through Relance's own pool and shaping and encoding its rows as
+    Relance does, with no framework, no token, no rate limit and no parameters (the `status`
+    page of the biggest company, always). What Relance can at best approach."""
+    settings = get_settings()
+    state: dict[str, Any] = {}
+    filters = FollowupFilters(status=FollowupStatus.DELIVERED)
+    page = PageRequest(1, 50)
+    start = {
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-type", b"application/json")],
+    }
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(state, settings, receive, send)
+            return
+        runtime: Runtime = state["runtime"]
+        media = MediaLinks(runtime.media, "http://127.0.0.1/", 3600, time.time())
+        data, total = await service.list_followups(runtime, _BIGGEST, filters, page, media)
+        body = encode_json({"error": False, "data": data, "pagination": page.envelope(total)})
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+_BIGGEST = Principal(client_id="least", company_id=1, scopes=frozenset())
+
+
+async def _lifespan(state: dict[str, Any], settings: Settings, receive: Any, send: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            state["runtime"] = await open_runtime(settings)
+            await send({"type": "lifespan.startup.complete"})
+        else:
+            await state["runtime"].close()
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -71,6 +71,15 @@ class Settings(BaseSettings):
     # The address clients reach Relance at, for the local store's URLs (default: the address
     # each request came to; set it behind a proxy that rewrites the host).
     public_url: str | None = None
+    # Operations: logs on standard output, one JSON object per line ("text" reads better in a
+    # terminal); one line per request unless access_log is off.
+    log_format: Literal["json", "text"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    access_log: bool = True
+    # GET /metrics on a port of its own (same address as the API) instead of the API port.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # On SIGTERM, how long requests in flight may take to finish before they are cut.
+    shutdown_timeout_seconds: int = Field(default=30, ge=1, le=3600)
 
     @field_validator("secret_key")
     @classmethod

@@ -15,6 +15,7 @@ import socket
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -60,7 +61,17 @@ class Database(Connection, Protocol):
     dialect: Dialect
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
+    def usage(self) -> PoolUsage: ...
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class PoolUsage:
+    """The connections a pool holds, has lent out, and may hold at most (for /metrics)."""
+
+    open: int
+    in_use: int
+    most: int
 
 
 async def connect(target: DatabaseTarget, pool_size: int) -> Database:
@@ -101,6 +112,11 @@ class PostgresDatabase:
     async def transaction(self) -> AsyncIterator[Connection]:
         async with self._pool.acquire() as conn, conn.transaction():
             yield conn
+
+    def usage(self) -> PoolUsage:
+        pool = self._pool
+        size = pool.get_size()
+        return PoolUsage(size, size - pool.get_idle_size(), pool.get_max_size())
 
     async def close(self) -> None:
         await self._pool.close()
@@ -178,6 +194,10 @@ class SqliteDatabase(_SqliteCalls):
                 await _in_thread(conn, "COMMIT", (), "none")
             finally:
                 self._idle.put_nowait(conn)
+
+    def usage(self) -> PoolUsage:
+        size = len(self._all)
+        return PoolUsage(size, size - self._idle.qsize(), size)
 
     async def close(self) -> None:
         # Each connection is closed once it is back, never under a thread still using it.

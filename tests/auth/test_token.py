@@ -6,11 +6,13 @@ import base64
 from typing import Any
 
 import jwt
+import orjson
 import pytest
 
 from relance.auth.scopes import ALL_SCOPES, DEBTS_READ, FOLLOWUPS_READ
 from relance.auth.service import NewClient
 from relance.config import Settings
+from relance.observability.logs import JsonFormatter
 from relance.runtime import Runtime
 from tests.factories import Client, bearer, create_client, create_company
 
@@ -207,15 +209,16 @@ class TestAudit:
         await client.post("/token", data={"grant_type": "client_credentials"})
 
         records = [r for r in caplog.records if r.name == "relance.audit"]
-        lines = [r.getMessage() for r in records]
-        assert len(lines) == 3, lines
-        assert lines[0].startswith("token issued")
-        assert credentials.client_id in lines[0]
-        assert "address=" in lines[0]
-        assert lines[1].startswith("token refused")
-        assert credentials.client_id in lines[1]
-        assert "error=invalid_client" in lines[1]
-        assert "error=invalid_request" in lines[2]
+        lines = [JsonFormatter().format(r) for r in records]
+        events = [orjson.loads(line) for line in lines]
+        assert [e["message"] for e in events] == ["token issued", "token refused", "token refused"]
+        assert events[0]["client_id"] == credentials.client_id
+        assert events[0]["address"]
+        assert (events[1]["client_id"], events[1]["error"]) == (
+            credentials.client_id,
+            "invalid_client",
+        )
+        assert events[2]["error"] == "invalid_request"
         token = issued.json()["access_token"]
         for line in lines:
             assert credentials.client_secret not in line
@@ -225,10 +228,12 @@ class TestAudit:
         self, client: Client, credentials: NewClient, caplog: pytest.LogCaptureFixture
     ) -> None:
         caplog.set_level("INFO", logger="relance.audit")
-        forged = "x\ntoken issued client_id='admin'"
+        forged = 'x\n{"message": "token issued", "client_id": "admin"}'
         await client.post("/token", data=grant(credentials, client_id=forged))
-        [line] = [r.getMessage() for r in caplog.records if r.name == "relance.audit"]
+        [record] = [r for r in caplog.records if r.name == "relance.audit"]
+        line = JsonFormatter().format(record)
         assert "\n" not in line
+        assert orjson.loads(line)["client_id"] == forged
 
 
 class TestThrottle:

@@ -12,6 +12,9 @@ from relance.auth.tokens import Principal
 from relance.ratelimit.service import charge
 from relance.runtime import Runtime
 
+# Where the caller is left in the request's scope state, for the request's log line.
+PRINCIPAL = "relance.principal"
+
 
 def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
     runtime: Runtime = request.app.state.runtime
@@ -26,6 +29,7 @@ def Authenticator(scope: str) -> Provide:  # noqa: N802 - reads as a declaration
     async def principal(request: Request[Any, Any, Any]) -> Principal:
         runtime = runtime_of(request)
         found = await authenticate(runtime, request.headers.get("authorization"))
+        request.scope.setdefault("state", {})[PRINCIPAL] = found
         await charge(runtime, request, found)
         require_scope(found, scope)
         return found

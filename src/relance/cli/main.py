@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import os
 import socket
+import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -375,17 +379,45 @@ def ensure_port_free(host: str, port: int) -> None:
 def run_server(host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from relance.observability.logs import logging_config
+
+    config = settings()
     ensure_port_free(host, port)
-    err.print(f"Relance listening on http://{host}:{port} ({workers} worker(s)); Ctrl+C stops it")
-    uvicorn.run(
-        "relance.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-    )
+    if config.metrics_port is not None:
+        ensure_port_free(host, config.metrics_port)
+    with _metrics_shared_by(workers):
+        if config.metrics_port is not None:
+            from relance.observability.exposition import serve_metrics_port
+
+            serve_metrics_port(host, config.metrics_port)
+        err.print(
+            f"Relance listening on http://{host}:{port} ({workers} worker(s)); Ctrl+C stops it"
+        )
+        uvicorn.run(
+            "relance.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_config=logging_config(config.log_format, config.log_level),
+            timeout_graceful_shutdown=config.shutdown_timeout_seconds,
+        )
+
+
+@contextlib.contextmanager
+def _metrics_shared_by(workers: int) -> Iterator[None]:
+    """With several workers, a fresh directory where each counts its metrics (prometheus-client's
+    multiprocess mode), read by whichever process answers a scrape. Set before any worker
+    starts: the workers import prometheus-client knowing it."""
+    if workers == 1:
+        yield
+        return
+    from relance.observability.exposition import MULTIPROC_DIR
+
+    with tempfile.TemporaryDirectory(prefix="relance-metrics-") as directory:
+        os.environ[MULTIPROC_DIR] = directory
+        yield
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""What operators see of a running Relance: Prometheus metrics, JSON logs, request IDs."""

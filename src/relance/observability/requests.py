@@ -1,0 +1,87 @@
+"""Around every HTTP request: its ID (the caller's X-Request-ID when well-formed, else a new
+one) on the answer and on every log line written meanwhile, then one count in the metrics and
+one line in the log.
+
+An ASGI wrapper around the whole app rather than a Litestar middleware: Litestar runs its
+middleware only for requests that match a route, and 404s and 405s must be seen too."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from time import perf_counter
+from typing import Any
+
+from litestar.types import ASGIApp, Message, Receive, Send
+
+from relance.auth.dependencies import PRINCIPAL
+from relance.auth.tokens import Principal
+from relance.kit.ids import Resource
+from relance.observability.logs import request_id
+from relance.observability.metrics import RequestMetrics
+
+HEADER = b"x-request-id"
+_WELL_FORMED = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}")
+
+log = logging.getLogger("relance.requests")
+
+
+def observed(app: ASGIApp, access_log: bool) -> ASGIApp:
+    metrics = RequestMetrics()
+
+    async def observe(scope: Any, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        started = perf_counter()
+        rid = _given_id(scope["headers"]) or os.urandom(16).hex().encode()
+        header = (HEADER, rid)
+        shown = request_id.set(rid.decode())
+        status = 0  # stays 0 when the client left before any answer
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            seconds = perf_counter() - started
+            route = scope.get("path_template") or "unmatched"
+            method = scope["method"]
+            metrics.record(route, method, status, seconds)
+            if access_log:
+                fields = _request_fields(scope, route, method, status, seconds)
+                fields["request_id"] = rid.decode()
+                log.info("request", extra={"fields": fields})
+            request_id.reset(shown)
+
+    return observe
+
+
+def _given_id(headers: Any) -> bytes | None:
+    for name, value in headers:
+        if name == HEADER:
+            return value if _WELL_FORMED.fullmatch(value) else None
+    return None
+
+
+def _request_fields(
+    scope: Any, route: str, method: str, status: int, seconds: float
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "method": method,
+        "route": route,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 3),
+    }
+    principal: Principal | None = scope.get("state", {}).get(PRINCIPAL)
+    if principal is not None:
+        fields["client_id"] = principal.client_id
+        ids = scope["app"].state.runtime.ids
+        fields["company_id"] = ids.encode(Resource.COMPANY, principal.company_id)
+    return fields
