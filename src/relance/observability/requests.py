@@ -51,7 +51,7 @@ def observed(app: ASGIApp, access_log: bool) -> ASGIApp:
             await app(scope, receive, send_with_id)
         finally:
             seconds = perf_counter() - started
-            route = scope.get("path_template") or "unmatched"
+            route = _route_of(scope)
             method = scope["method"]
             metrics.record(route, method, status, seconds)
             if access_log:
@@ -61,6 +61,16 @@ def observed(app: ASGIApp, access_log: bool) -> ASGIApp:
             request_id.reset(shown)
 
     return observe
+
+
+def _route_of(scope: Any) -> str:
+    template: str | None = scope.get("path_template")
+    if template:
+        return template
+    handler = scope.get("route_handler")
+    if handler is not None:  # a mount (/media) reports no template of its own
+        return min(handler.paths)  # type: ignore[no-any-return]
+    return "unmatched"
 
 
 def _given_id(headers: Any) -> bytes | None:
