@@ -92,7 +92,9 @@ def followup_view(
 ) -> FollowupView:
     """A stored row (FOLLOWUP_FIELDS, in order) as the API shows it. bool() because SQLite
     hands booleans back as 0 and 1."""
-    audio_url, pdf_url, media_expire_at = media.shown(row[9], row[10])
+    audio_url, pdf_url, media_expire_at = row[9], row[10], None
+    if audio_url is not None or pdf_url is not None:  # most followups carry no media
+        audio_url, pdf_url, media_expire_at = media.shown(audio_url, pdf_url)
     return FollowupView(
         followup_id(row[0]),
         debt_id(row[1]),

@@ -50,18 +50,9 @@ class IdCodec:
         return self._encoders[resource]
 
     def _cached_encoder(self, resource: Resource) -> Callable[[int], str]:
-        # Pages repeat IDs (a debt's followups, the newest rows): remember recent ones.
-        known: dict[int, str] = {}
-
-        def encode(key: int) -> str:
-            public = known.get(key)
-            if public is None:
-                if len(known) >= _REMEMBERED_IDS:
-                    known.clear()
-                public = known[key] = self._encrypt(resource, key)
-            return public
-
-        return encode
+        # Pages repeat IDs (a debt's followups, the newest rows): remember recent ones. A hit is
+        # the dict's own C lookup, with no Python call at all.
+        return _Remembered(lambda key: self._encrypt(resource, key)).__getitem__
 
     def _encrypt(self, resource: Resource, key: int) -> str:
         if not 0 < key <= _MAX_KEY:
@@ -89,6 +80,20 @@ class IdCodec:
         if key == 0:
             raise MalformedId(public_id)
         return key
+
+
+class _Remembered(dict[int, str]):
+    """Public IDs by internal key, computed on first use; emptied when it grows too big."""
+
+    def __init__(self, compute: Callable[[int], str]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, key: int) -> str:
+        if len(self) >= _REMEMBERED_IDS:
+            self.clear()
+        public = self[key] = self._compute(key)
+        return public
 
 
 def _to_base62(number: int) -> str:

@@ -7,6 +7,7 @@ never a token, a secret, a signed URL or a debtor's personal data.
 
 from __future__ import annotations
 
+import functools
 import logging
 import logging.config
 import sys
@@ -91,8 +92,13 @@ class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 def _utc(created: float) -> str:
     seconds = int(created)
-    millis = int((created - seconds) * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+    return f"{_second(seconds)}.{int((created - seconds) * 1000):03d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _second(seconds: int) -> str:
+    """Lines come many to a second: the second is formatted once."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def logging_config(log_format: LogFormat, level: str) -> dict[str, Any]:
