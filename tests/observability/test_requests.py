@@ -66,6 +66,39 @@ class TestRequestId:
         assert "x-request-id" in refused.headers
 
 
+class TestHeaders:
+    async def test_every_answer_forbids_sniffing_framing_and_storing(
+        self, runtime: Runtime, client: Client
+    ) -> None:
+        _, headers = await new_tenant_headers(runtime, client)
+        answers = [
+            await client.get("/external-api/v1/followups", headers=headers),
+            await client.get("/external-api/v1/followups"),
+            await client.get("/nowhere"),
+            await client.get("/healthz"),
+        ]
+        assert [a.status_code for a in answers] == [200, 401, 404, 200]
+        for answer in answers:
+            assert answer.headers["x-content-type-options"] == "nosniff"
+            assert answer.headers["x-frame-options"] == "DENY"
+            assert answer.headers["referrer-policy"] == "no-referrer"
+            assert "default-src 'none'" in answer.headers["content-security-policy"]
+            assert answer.headers.get_list("cache-control") == ["no-store"]
+
+    async def test_a_handlers_own_cache_control_is_not_doubled(
+        self, runtime: Runtime, client: Client
+    ) -> None:
+        credentials = await create_client(runtime, await create_company(runtime))
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": credentials.client_id,
+            "client_secret": credentials.client_secret,
+        }
+        answer = await client.post("/token", data=form)
+        assert answer.headers.get_list("cache-control") == ["no-store"]
+        assert answer.headers["pragma"] == "no-cache"
+
+
 class TestMetrics:
     async def test_a_request_is_counted_under_its_route_template(
         self, runtime: Runtime, client: Client

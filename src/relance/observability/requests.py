@@ -1,6 +1,6 @@
 """Around every HTTP request: its ID (the caller's X-Request-ID when well-formed, else a new
-one) on the answer and on every log line written meanwhile, then one count in the metrics and
-one line in the log.
+one) on the answer and on every log line written meanwhile, the headers every answer carries,
+then one count in the metrics and one line in the log.
 
 An ASGI wrapper around the whole app rather than a Litestar middleware: Litestar runs its
 middleware only for requests that match a route, and 404s and 405s must be seen too."""
@@ -22,6 +22,16 @@ from relance.observability.logs import request_id
 from relance.observability.metrics import RequestMetrics
 
 HEADER = b"x-request-id"
+# No answer is a page to frame, sniff or refer from, and answers hold debtors' personal data:
+# no cache may keep one unless its handler says otherwise.
+_ALWAYS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+)
+_CACHE_CONTROL = b"cache-control"
+_NO_STORE = (_CACHE_CONTROL, b"no-store")
 _WELL_FORMED = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}")
 
 log = logging.getLogger("relance.requests")
@@ -36,7 +46,7 @@ def observed(app: ASGIApp, access_log: bool) -> ASGIApp:
             return
         started = perf_counter()
         rid = _given_id(scope["headers"]) or os.urandom(16).hex().encode()
-        header = (HEADER, rid)
+        stamped = [(HEADER, rid), *_ALWAYS]
         shown = request_id.set(rid.decode())
         status = 0  # stays 0 when the client left before any answer
 
@@ -44,7 +54,10 @@ def observed(app: ASGIApp, access_log: bool) -> ASGIApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
+                headers = [*message.get("headers", ()), *stamped]
+                if not any(name.lower() == _CACHE_CONTROL for name, _ in headers):
+                    headers.append(_NO_STORE)
+                message["headers"] = headers
             await send(message)
 
         try:
