@@ -342,6 +342,26 @@ def test_an_unsupported_database_url_is_named_without_a_traceback(tmp_path: Path
     assert "RELANCE_DATABASE_URL" in flat(result.stderr), report(result)
 
 
+def test_serve_names_every_bad_setting_and_echoes_no_secret(tmp_path: Path) -> None:
+    refused_secret = "too-short-but-secret"
+    env = {
+        "RELANCE_SECRET_KEY": refused_secret,
+        "RELANCE_LOG_FORMAT": "xml",
+        "RELANCE_METRICS_PORT": "99999",
+        "RELANCE_DATABASE_URL": "mysql://user:db-password@host/db",
+    }
+    result = relance("serve", "--port", str(free_port()), data_dir=tmp_path, env=env)
+
+    assert result.returncode == 2, report(result)
+    shown = flat(result.stderr)
+    assert "Traceback" not in shown
+    for name in env:
+        assert name in shown, report(result)
+    assert "(got 'xml')" in shown
+    assert refused_secret not in shown
+    assert "db-password" not in shown
+
+
 def test_a_damaged_secret_key_file_is_named_without_a_traceback(tmp_path: Path) -> None:
     (tmp_path / "secret.key").write_text("not base64 at all!\n")
 

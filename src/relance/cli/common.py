@@ -6,9 +6,11 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, NoReturn, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import typer
+from pydantic import SecretStr, ValidationError
 from rich.console import Console
 
 from relance.config import ConfigError, Settings, get_settings
@@ -29,8 +31,40 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def settings() -> Settings:
     try:
         return get_settings()
+    except ValidationError as exc:
+        fail("configuration:\n" + "\n".join(_setting_problems(exc)), 2)
     except (ConfigError, ValueError) as exc:
         fail(f"configuration: {exc}", 2)
+
+
+def _setting_problems(exc: ValidationError) -> list[str]:
+    """One line per bad setting, named as the operator sets it (RELANCE_...)."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        name = "RELANCE_" + "_".join(str(part) for part in error["loc"]).upper()
+        field = Settings.model_fields.get(str(error["loc"][0])) if error["loc"] else None
+        given = error.get("input")
+        if field is not None and "SecretStr" in str(field.annotation):
+            given = MASK  # the secret as sent is never echoed, even when it is refused
+        shown = f" (got {shown_setting(given)!r})" if isinstance(given, str | int | float) else ""
+        problems.append(f"  {name}: {error['msg']}{shown}")
+    return problems
+
+
+MASK = "***"
+
+
+def shown_setting(value: Any) -> Any:
+    """A setting as printed: secrets masked, a URL's password too."""
+    if isinstance(value, SecretStr):
+        return MASK
+    text = str(value) if value is not None else None
+    if text and "://" in text:
+        parts = urlsplit(text)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", f":{MASK}@")
+            return urlunsplit(parts._replace(netloc=netloc))
+    return value if isinstance(value, bool | int | float) or value is None else text
 
 
 def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:

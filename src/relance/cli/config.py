@@ -3,18 +3,20 @@ database (and Redis, when configured) answer with it."""
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-
 import typer
-from pydantic import SecretStr
 
-from relance.cli.common import JsonFlag, fail, out, print_json, settings, with_runtime
+from relance.cli.common import (
+    JsonFlag,
+    fail,
+    out,
+    print_json,
+    settings,
+    shown_setting,
+    with_runtime,
+)
 from relance.runtime import Runtime
 
 config_app = typer.Typer(no_args_is_help=True, help="The configuration.")
-
-MASK = "***"
 
 
 @config_app.command("check")
@@ -24,7 +26,7 @@ def check(as_json: JsonFlag = False) -> None:
     from relance.health.service import readiness
 
     config = settings()  # an invalid setting stops here, with what to fix
-    shown = {f"RELANCE_{name.upper()}": _shown(value) for name, value in config}
+    shown = {f"RELANCE_{name.upper()}": shown_setting(value) for name, value in config}
     if config.database_url is None:
         shown["RELANCE_DATABASE_URL"] = f"(embedded) {config.database.sqlalchemy_url}"
 
@@ -43,16 +45,3 @@ def check(as_json: JsonFlag = False) -> None:
             out.print(f"{name}: {problem or 'ok'}", highlight=False)
     if problems:
         fail("; ".join(f"{name} {problem}" for name, problem in problems.items()))
-
-
-def _shown(value: Any) -> Any:
-    """A setting as printed: secrets masked, a URL's password too."""
-    if isinstance(value, SecretStr):
-        return MASK
-    text = str(value) if value is not None else None
-    if text and "://" in text:
-        parts = urlsplit(text)
-        if parts.password:
-            netloc = parts.netloc.replace(f":{parts.password}@", f":{MASK}@")
-            return urlunsplit(parts._replace(netloc=netloc))
-    return value if isinstance(value, bool | int | float) or value is None else text
