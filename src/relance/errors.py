@@ -90,6 +90,10 @@ class PayloadTooLarge(AppError):
     message = "Request body too large"
 
 
+class QueryTooLong(AppError):
+    status = 414
+
+
 class Conflict(AppError):
     status = 409
     message = "Conflict"

@@ -380,6 +380,7 @@ def run_server(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from relance.observability.logs import logging_config
+    from relance.serving import PROTOCOL
 
     config = settings()
     ensure_port_free(host, port)
@@ -400,6 +401,7 @@ def run_server(host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             access_log=False,
+            http=PROTOCOL,
             log_config=logging_config(config.log_format, config.log_level),
             timeout_graceful_shutdown=config.shutdown_timeout_seconds,
         )

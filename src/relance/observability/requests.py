@@ -17,11 +17,16 @@ from litestar.types import ASGIApp, Message, Receive, Send
 
 from relance.auth.dependencies import PRINCIPAL
 from relance.auth.tokens import Principal
+from relance.errors import AppError, QueryTooLong
 from relance.kit.ids import Resource
+from relance.kit.responses import JsonAnswer
 from relance.observability.logs import request_id
 from relance.observability.metrics import RequestMetrics
 
 HEADER = b"x-request-id"
+# Far more than any list query needs; answered before any parsing.
+MAX_QUERY_BYTES = 8192
+TOO_LONG = f"The query string is too long: at most {MAX_QUERY_BYTES} bytes"
 # No answer is a page to frame, sniff or refer from, and answers hold debtors' personal data:
 # no cache may keep one unless its handler says otherwise.
 _ALWAYS = (
@@ -61,7 +66,10 @@ def observed(app: ASGIApp, access_log: bool) -> ASGIApp:
             await send(message)
 
         try:
-            await app(scope, receive, send_with_id)
+            if len(scope["query_string"]) > MAX_QUERY_BYTES:
+                await _refuse(QueryTooLong(TOO_LONG), scope, receive, send_with_id)
+            else:
+                await app(scope, receive, send_with_id)
         finally:
             seconds = perf_counter() - started
             route = _route_of(scope)
@@ -74,6 +82,10 @@ def observed(app: ASGIApp, access_log: bool) -> ASGIApp:
             request_id.reset(shown)
 
     return observe
+
+
+async def _refuse(error: AppError, scope: Any, receive: Receive, send: Send) -> None:
+    await JsonAnswer(error.body(), error.status, error.headers)(scope, receive, send)
 
 
 def _route_of(scope: Any) -> str:
