@@ -1,0 +1,135 @@
+"""Tenant isolation, as a property: for random books of several companies, every read and write
+endpoint, called with each company's token and every other company's IDs, returns and changes
+nothing of theirs, and answers exactly as it does for an ID that never existed."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from litestar.testing import AsyncTestClient
+
+from relance.app import create_app
+from relance.config import Settings
+from relance.kit.ids import Resource
+from relance.runtime import Runtime, open_runtime
+from tests.conftest import clear
+from tests.factories import (
+    Client,
+    bearer,
+    create_client,
+    create_company,
+    create_debt,
+    create_followup,
+    public_id,
+    token_for,
+)
+
+API = "/external-api/v1"
+# For each company: how many followups each of its debts has.
+books = st.lists(st.lists(st.integers(0, 3), max_size=3), min_size=2, max_size=4)
+
+
+@dataclass
+class Tenant:
+    headers: dict[str, str]
+    debts: list[str] = field(default_factory=list)
+    followups: list[str] = field(default_factory=list)
+
+
+async def build(runtime: Runtime, client: Client, book: list[list[int]]) -> list[Tenant]:
+    tenants = []
+    for debts in book:
+        company_id = await create_company(runtime)
+        credentials = await create_client(runtime, company_id)
+        tenant = Tenant(bearer(await token_for(client, credentials)))
+        for count in debts:
+            debt_id = await create_debt(runtime, company_id)
+            tenant.debts.append(public_id(runtime, Resource.DEBT, debt_id))
+            for _ in range(count):
+                key = await create_followup(runtime, company_id, debt_id)
+                tenant.followups.append(public_id(runtime, Resource.FOLLOWUP, key))
+        tenants.append(tenant)
+    return tenants
+
+
+def shown(answer: httpx.Response) -> tuple[int, Any]:
+    """What a caller can tell from an answer (the request ID aside)."""
+    return answer.status_code, answer.json()
+
+
+async def requests_about(
+    client: Client, headers: dict[str, str], debt: str, followup: str
+) -> list[tuple[int, Any]]:
+    """Every endpoint that takes an ID, called with these IDs."""
+    change = {"notes": "changed by another company", "status": "failed"}
+    create = {"debt_id": debt, "type": "email"}
+    return [
+        shown(await client.get(f"{API}/followups/{followup}", headers=headers)),
+        shown(await client.put(f"{API}/followups/{followup}", json=change, headers=headers)),
+        shown(await client.get(f"{API}/followups/debt/{debt}", headers=headers)),
+        shown(await client.get(f"{API}/followups?debt_id={debt}", headers=headers)),
+        shown(await client.post(f"{API}/followups", json=create, headers=headers)),
+        shown(await client.get(f"{API}/debts/{debt}", headers=headers)),
+    ]
+
+
+async def everything_of(client: Client, tenant: Tenant) -> Any:
+    """A company's whole book, as its own token reads it."""
+    followups = await client.get(f"{API}/followups?limit=100", headers=tenant.headers)
+    debts = await client.get(f"{API}/debts?limit=100", headers=tenant.headers)
+    return followups.json(), debts.json()
+
+
+async def check_isolation(settings_: Settings, book: list[list[int]]) -> None:
+    runtime = await open_runtime(settings_)
+    try:
+        await clear(runtime)
+        async with AsyncTestClient(app=create_app(settings_)) as client:
+            tenants = await build(runtime, client, book)
+            before = [await everything_of(client, tenant) for tenant in tenants]
+            for tenant, book_of in zip(tenants, before, strict=True):
+                listed = {row["id"] for row in book_of[0]["data"]}
+                assert listed == set(tenant.followups)  # its own, all of them, nothing else
+                assert {row["id"] for row in book_of[1]["data"]} == set(tenant.debts)
+            never_debt = public_id(runtime, Resource.DEBT, 10**12)
+            never_followup = public_id(runtime, Resource.FOLLOWUP, 10**12)
+            for caller in tenants:
+                unknown = await requests_about(client, caller.headers, never_debt, never_followup)
+                assert all(status >= 400 for status, _ in unknown[:3] + unknown[4:])
+                for owner in tenants:
+                    if owner is caller:
+                        continue
+                    for debt, followup in _pairs(owner, never_followup):
+                        answers = await requests_about(client, caller.headers, debt, followup)
+                        assert answers == unknown, "another company's ID must look unknown"
+            after = [await everything_of(client, tenant) for tenant in tenants]
+            assert after == before, "nothing of any company changed"
+    finally:
+        await runtime.close()
+
+
+def _pairs(owner: Tenant, never_followup: str) -> list[tuple[str, str]]:
+    """Every debt and every followup of the owner, each in at least one pair."""
+    if not owner.debts:
+        return []
+    followups = owner.followups or [never_followup]
+    count = max(len(followups), len(owner.debts))
+    debts = owner.debts
+    return [(debts[i % len(debts)], followups[i % len(followups)]) for i in range(count)]
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(book=books)
+def test_no_company_sees_or_changes_another_companys_data(
+    settings: Settings, book: list[list[int]]
+) -> None:
+    asyncio.run(check_isolation(settings, book))
