@@ -109,3 +109,45 @@ def serving(
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait(timeout=10)
+
+
+@contextmanager
+def served(
+    home: Path, env: dict[str, str], log: Path, workers: int = 1
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`relance serve` whose process the test may signal itself."""
+    port = free_port()
+    with log.open("wb") as output:
+        process = subprocess.Popen(  # noqa: S603
+            [*COMMAND, "serve", "--port", str(port), "--workers", str(workers)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=cli_env(home, env),
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.get(f"{base}/readyz", timeout=1)
+                    break
+                except httpx.TransportError:
+                    assert process.poll() is None, log.read_text()
+                    assert time.monotonic() < deadline, log.read_text()
+                    time.sleep(0.2)
+            yield process, base
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=30)
+
+
+def demo_on(home: Path, env: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The demo book, on PostgreSQL when `env` names it (migrated first, as operators do)."""
+    if env and "RELANCE_DATABASE_URL" in env:
+        migrated = relance("db", "upgrade", data_dir=home, env=env)
+        assert migrated.returncode == 0, migrated.stderr
+    companies: list[dict[str, Any]] = ok_json(
+        relance("demo", "--no-serve", "--json", data_dir=home, env=env)
+    )["companies"]
+    return companies

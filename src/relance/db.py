@@ -38,6 +38,11 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
+    # A session ended by the server (shutdown, restart) fails its statement with an operator
+    # intervention, and its connection, until the pool notices it is closed, with an internal
+    # "another operation is in progress".
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InternalClientError,
 )
 # SQLite reports a locked or unopenable file with the same class as a bad statement.
 _SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "unable to open database")

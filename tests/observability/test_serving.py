@@ -7,11 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import subprocess
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,7 +17,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.commands import COMMAND, cli_env, free_port, ok_json, relance, serving
+from tests.commands import demo_on, free_port, served, serving
 from tests.postgres import scratch_database
 from tests.redis_server import private_redis
 
@@ -51,17 +47,6 @@ def counted(metrics_text: str, name: str, **labels: str) -> float:
         for sample in family.samples
         if sample.name == name and labels.items() <= sample.labels.items()
     )
-
-
-def demo_on(home: Path, env: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """The demo book, on PostgreSQL when `env` names it (migrated first, as operators do)."""
-    if env and "RELANCE_DATABASE_URL" in env:
-        migrated = relance("db", "upgrade", data_dir=home, env=env)
-        assert migrated.returncode == 0, migrated.stderr
-    companies: list[dict[str, Any]] = ok_json(
-        relance("demo", "--no-serve", "--json", data_dir=home, env=env)
-    )["companies"]
-    return companies
 
 
 def test_the_log_holds_no_token_secret_or_signature(tmp_path: Path) -> None:
@@ -96,37 +81,6 @@ def test_the_log_holds_no_token_secret_or_signature(tmp_path: Path) -> None:
     phones = {f["phone_number_used"] for f in page if f["phone_number_used"]}
     assert phones
     assert not any(phone in log for phone in phones)
-
-
-@contextmanager
-def served(
-    home: Path, env: dict[str, str], log: Path, workers: int = 1
-) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`relance serve` whose process the test may signal itself."""
-    port = free_port()
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603
-            [*COMMAND, "serve", "--port", str(port), "--workers", str(workers)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=cli_env(home, env),
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"{base}/readyz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    assert process.poll() is None, log.read_text()
-                    assert time.monotonic() < deadline, log.read_text()
-                    time.sleep(0.2)
-            yield process, base
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=30)
 
 
 async def _until_waiting_on_a_lock(url: str) -> None:
