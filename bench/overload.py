@@ -1,0 +1,216 @@
+"""Overload: Relance driven far past its capacity for a bounded time, then at a normal load
+again. Every answer under overload must be a 200, or a 429/503 in the envelope; latency must
+come back; the servers' memory must not grow.
+
+    python bench/overload.py [--seconds S] [--connections N] [--record]
+
+Serves the demo book (embedded SQLite, `relance serve --workers 2`, in a temporary directory),
+measures its capacity at 4 connections, then drives it with N connections (default 64: 16 times
+the concurrency at which it was measured) for S seconds, and measures again. The test suite runs
+the same in a short form (tests/load/test_overload.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Counts answers by status in every wrk thread, and prints the sums when wrk is done.
+STATUS_COUNTER = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) counts = {} end
+function response(status, headers, body) counts[status] = (counts[status] or 0) + 1 end
+function done(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("counts")) do total[status] = (total[status] or 0) + n end
+  end
+  for status, n in pairs(total) do io.write(string.format("status %d %d\\n", status, n)) end
+end
+"""
+NORMAL_CONNECTIONS = 4
+# Reads per client, worker and window: more than a normal load spends. The overloading client
+# gets a budget of its own that it does spend, so that refusals are part of the overload.
+READS = 100_000
+HEAVY_READS = 1000
+
+
+@dataclass(frozen=True)
+class Drive:
+    connections: int
+    seconds: int
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    statuses: dict[int, int]
+    socket_errors: int
+
+
+@dataclass(frozen=True)
+class Overload:
+    before: Drive
+    during: Drive
+    after: Drive
+    rss_before_mb: float
+    rss_after_mb: float
+
+
+def drive(url: str, token: str, connections: int, seconds: int, script: Path) -> Drive:
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    command += ["-H", f"Authorization: Bearer {token}", "-s", str(script), url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    statuses = {int(s): int(n) for s, n in re.findall(r"^status (\d+) (\d+)$", output, re.M)}
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    return Drive(
+        connections,
+        seconds,
+        float(_find(r"Requests/sec:\s+([\d.]+)", output)),
+        _ms(_find(r"\s50%\s+([\d.]+\w+)", output)),
+        _ms(_find(r"\s99%\s+([\d.]+\w+)", output)),
+        statuses,
+        errors,
+    )
+
+
+def overload(
+    url: str, tokens: tuple[str, str], server_pid: int, connections: int, seconds: int
+) -> Overload:
+    """Normal load, overload, normal load again, with the servers' memory around it. The
+    overload comes from the second token's client, whose budget it may spend; the normal load
+    from the first's."""
+    normal, heavy = tokens
+    with tempfile.TemporaryDirectory() as scratch:
+        script = Path(scratch) / "statuses.lua"
+        script.write_text(STATUS_COUNTER)
+        drive(url, normal, NORMAL_CONNECTIONS, 1, script)  # warm: pools and caches filled
+        before = drive(url, normal, NORMAL_CONNECTIONS, max(2, seconds // 2), script)
+        rss_before = tree_rss_mb(server_pid)
+        during = drive(url, heavy, connections, seconds, script)
+        after = drive(url, normal, NORMAL_CONNECTIONS, max(2, seconds // 2), script)
+        rss_after = tree_rss_mb(server_pid)
+    return Overload(before, during, after, rss_before, rss_after)
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (the serve process and workers)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, grew = {pid}, True
+    while grew:
+        found = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grew = bool(found)
+    total_kb = 0
+    for member in tree:
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        total_kb += int(match.group(1)) if match else 0
+    return total_kb / 1024
+
+
+def _find(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    if match is None:
+        raise RuntimeError(f"unexpected wrk output: {text}")
+    return match.group(1)
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def table(result: Overload) -> list[str]:
+    lines = [
+        "| phase | conns | seconds | req/s | p50 ms | p99 ms | answers by status | socket errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, run in (
+        ("before", result.before),
+        ("overload", result.during),
+        ("after", result.after),
+    ):
+        shown = ", ".join(f"{s}: {n:,}" for s, n in sorted(run.statuses.items()))
+        lines.append(
+            f"| {name} | {run.connections} | {run.seconds} | {run.requests_per_second:,.0f} |"
+            f" {run.p50_ms:.2f} | {run.p99_ms:.2f} | {shown} | {run.socket_errors} |"
+        )
+    lines.append("")
+    lines.append(
+        f"Memory of the server processes: {result.rss_before_mb:.0f} MB before the overload,"
+        f" {result.rss_after_mb:.0f} MB after."
+    )
+    return lines
+
+
+def main() -> None:
+    from bench.run import provenance, publish
+    from tests.commands import demo_on, relance, served
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--record", action="store_true", help="append the table to RESULTS.md")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as home:
+        data = Path(home)
+        window = {"RELANCE_RATE_LIMIT_WINDOW_SECONDS": "600"}
+        env = {"RELANCE_RATE_LIMIT_READS": str(READS), **window}
+        companies = demo_on(data, env)
+        limited = relance(
+            "clients",
+            "set-limits",
+            companies[1]["client_id"],
+            "--read-limit",
+            str(HEAVY_READS),
+            data_dir=data,
+            env=env,
+        )
+        if limited.returncode != 0:
+            sys.exit(limited.stderr)
+        with served(data, env, data / "serve.log", workers=2) as (process, base):
+            tokens = (_token(base, companies[0]), _token(base, companies[1]))
+            url = f"{base}/external-api/v1/followups?limit=50"
+            result = overload(url, tokens, process.pid, args.connections, args.seconds)
+    header = [
+        "### Overload: embedded SQLite, demo book, 2 workers",
+        "",
+        provenance("overload.py") + ".",
+        "",
+    ]
+    publish(header + table(result), args.record)
+
+
+def _token(base: str, company: dict[str, str]) -> str:
+    import httpx
+
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": company["client_id"],
+        "client_secret": company["client_secret"],
+    }
+    token: str = httpx.post(f"{base}/token", data=form).json()["access_token"]
+    return token
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""The overload of bench/overload.py in a short form: far past capacity for a few seconds,
+every answer is a 200 or a refusal (429, 503) and none is lost to a socket error; afterwards
+the normal load is served normally again and the servers' memory has not grown. (Latency is
+measured by the benchmark, never asserted here.)"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bench.overload import HEAVY_READS, READS, overload
+from tests.commands import demo_on, relance, served
+
+LIST = "/external-api/v1/followups"
+
+
+def token_of(base: str, company: dict[str, str]) -> str:
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": company["client_id"],
+        "client_secret": company["client_secret"],
+    }
+    token: str = httpx.post(f"{base}/token", data=form).json()["access_token"]
+    return token
+
+
+def test_an_overload_is_refused_cleanly_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    if shutil.which("wrk") is None:
+        pytest.fail("wrk is missing: install Debian's package with `apt-get install -y wrk`")
+    env = {"RELANCE_RATE_LIMIT_READS": str(READS), "RELANCE_RATE_LIMIT_WINDOW_SECONDS": "600"}
+    companies = demo_on(tmp_path, env)
+    # A small budget of its own, so that the overloading client is refused part of the way.
+    limited = relance(
+        "clients",
+        "set-limits",
+        companies[1]["client_id"],
+        "--read-limit",
+        str(HEAVY_READS),
+        data_dir=tmp_path,
+        env=env,
+    )
+    assert limited.returncode == 0, limited.stderr
+    with served(tmp_path, env, tmp_path / "serve.log", workers=2) as (process, base):
+        normal, heavy = token_of(base, companies[0]), token_of(base, companies[1])
+        result = overload(f"{base}{LIST}?limit=50", (normal, heavy), process.pid, 64, 4)
+        refused = httpx.get(f"{base}{LIST}", headers={"Authorization": f"Bearer {heavy}"})
+        assert process.poll() is None
+
+    during = result.during
+    assert set(during.statuses) <= {200, 429, 503}, during.statuses
+    assert during.statuses.get(429, 0) > 0, "the overloading client's budget ran out"
+    assert during.statuses.get(200, 0) > 0
+    assert during.socket_errors == 0
+    assert (refused.status_code, refused.json()["code"]) == (429, 429)
+    assert int(refused.headers["retry-after"]) > 0
+
+    for normal_run in (result.before, result.after):
+        assert set(normal_run.statuses) == {200}, normal_run.statuses
+        assert normal_run.socket_errors == 0
+    assert result.rss_after_mb <= result.rss_before_mb * 1.5 + 20, (
+        result.rss_before_mb,
+        result.rss_after_mb,
+    )
