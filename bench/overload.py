@@ -164,7 +164,7 @@ def table(result: Overload) -> list[str]:
 
 def main() -> None:
     from bench.run import provenance, publish
-    from tests.commands import demo_on, relance, served
+    from tests.commands import demo_on, relance, served, token_of
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=20)
@@ -188,7 +188,7 @@ def main() -> None:
         if limited.returncode != 0:
             sys.exit(limited.stderr)
         with served(data, env, data / "serve.log", workers=2) as (process, base):
-            tokens = (_token(base, companies[0]), _token(base, companies[1]))
+            tokens = (token_of(base, companies[0]), token_of(base, companies[1]))
             url = f"{base}/external-api/v1/followups?limit=50"
             result = overload(url, tokens, process.pid, args.connections, args.seconds)
     header = [
@@ -198,18 +198,6 @@ def main() -> None:
         "",
     ]
     publish(header + table(result), args.record)
-
-
-def _token(base: str, company: dict[str, str]) -> str:
-    import httpx
-
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": company["client_id"],
-        "client_secret": company["client_secret"],
-    }
-    token: str = httpx.post(f"{base}/token", data=form).json()["access_token"]
-    return token
 
 
 if __name__ == "__main__":

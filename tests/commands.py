@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -25,7 +26,7 @@ COMMAND = (
 )
 PUBLIC_ID = re.compile(r"[0-9A-Za-z]{22}")
 TIMEOUT = 120  # seconds for one command; a hang fails the test instead of blocking the run
-SERVER_START_TIMEOUT = 20
+SERVER_START_TIMEOUT = 30
 
 
 def cli_env(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -78,45 +79,22 @@ def free_port() -> int:
 def serving(
     data_dir: Path, tmp_path: Path, env: dict[str, str] | None = None, workers: int = 1
 ) -> Iterator[str]:
-    """`relance serve` on a free port until the block ends; yields its base URL."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / f"serve-{port}.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(  # noqa: S603
-            [*COMMAND, "serve", "--port", str(port), "--workers", str(workers)],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=cli_env(data_dir, env),
-        )
-        try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT
-            while True:
-                if server.poll() is not None:
-                    pytest.fail(f"relance serve exited {server.returncode}: {log.read_text()}")
-                try:
-                    httpx.get(f"{base}/external-api/v1/followups", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"relance serve did not answer in time: {log.read_text()}")
-                    time.sleep(0.2)
-            yield base
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
+    """`relance serve` on a free port until the block ends; yields its base URL. Its output
+    goes to a `serve-*.log` in `tmp_path`."""
+    log = tmp_path / f"serve-{secrets.token_hex(4)}.log"
+    with served(data_dir, env or {}, log, workers) as (_, base):
+        yield base
 
 
 @contextmanager
 def served(
     home: Path, env: dict[str, str], log: Path, workers: int = 1
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`relance serve` whose process the test may signal itself."""
+    """`relance serve` on a free port until the block ends, then stopped as a supervisor stops
+    it (SIGTERM: its log is flushed); yields the process, which a test may signal itself, and
+    its base URL."""
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603
             [*COMMAND, "serve", "--port", str(port), "--workers", str(workers)],
@@ -124,22 +102,44 @@ def served(
             stderr=subprocess.STDOUT,
             env=cli_env(home, env),
         )
-        base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"{base}/readyz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    assert process.poll() is None, log.read_text()
-                    assert time.monotonic() < deadline, log.read_text()
-                    time.sleep(0.2)
+            _until_up(process, base, log)
             yield process, base
         finally:
             if process.poll() is None:
+                process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
                 process.kill()
-            process.wait(timeout=30)
+                process.wait(timeout=10)
+
+
+def _until_up(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"relance serve exited {process.returncode}: {log.read_text()}")
+        try:
+            httpx.get(f"{base}/readyz", timeout=1)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"relance serve did not answer in time: {log.read_text()}")
+            time.sleep(0.2)
+
+
+def token_of(base: str, company: dict[str, Any]) -> str:
+    """An access token for a client whose credentials `relance demo --json` printed."""
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": company["client_id"],
+        "client_secret": company["client_secret"],
+    }
+    answer = httpx.post(f"{base}/token", data=form)
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["access_token"]
+    return token
 
 
 def demo_on(home: Path, env: dict[str, str] | None = None) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tests.commands import demo_on, served
+from tests.commands import demo_on, served, token_of
 from tests.postgres_server import private_postgres
 
 LIST = "/external-api/v1/followups"
@@ -81,8 +81,7 @@ def test_postgresql_stopped_under_load(tmp_path: Path) -> None:
         env = {"RELANCE_DATABASE_URL": database.url, "RELANCE_RATE_LIMIT_ENABLED": "false"}
         company = demo_on(tmp_path, env)[0]
         with served(tmp_path, env, tmp_path / "serve.log") as (process, base):
-            form = {"grant_type": "client_credentials", **_credentials(company)}
-            token = httpx.post(f"{base}/token", data=form).json()["access_token"]
+            token = token_of(base, company)
             auth = {"Authorization": f"Bearer {token}"}
             debt_id = httpx.get(f"{base}{LIST}", headers=auth).json()["data"][0]["debt_id"]
 
@@ -113,10 +112,6 @@ def test_postgresql_stopped_under_load(tmp_path: Path) -> None:
                 kept = httpx.get(f"{base}{LIST}/{followup_id}", headers=auth)
                 assert kept.status_code == 200, f"acknowledged write {followup_id} was lost"
                 assert kept.json()["data"]["notes"] == notes
-
-
-def _credentials(company: dict[str, Any]) -> dict[str, str]:
-    return {"client_id": company["client_id"], "client_secret": company["client_secret"]}
 
 
 def _until_answered(base: str, auth: dict[str, str]) -> float:

@@ -12,19 +12,9 @@ import httpx
 import pytest
 
 from bench.overload import HEAVY_READS, READS, overload
-from tests.commands import demo_on, relance, served
+from tests.commands import demo_on, relance, served, token_of
 
 LIST = "/external-api/v1/followups"
-
-
-def token_of(base: str, company: dict[str, str]) -> str:
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": company["client_id"],
-        "client_secret": company["client_secret"],
-    }
-    token: str = httpx.post(f"{base}/token", data=form).json()["access_token"]
-    return token
 
 
 def test_an_overload_is_refused_cleanly_and_leaves_nothing_behind(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ import json
 import signal
 import threading
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
@@ -17,23 +16,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.commands import demo_on, free_port, served, serving
+from tests.commands import demo_on, free_port, served, serving, token_of
 from tests.postgres import scratch_database
 from tests.redis_server import private_redis
 
 LIST = "/external-api/v1/followups"
-
-
-def token_of(base: str, company: dict[str, Any]) -> str:
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": company["client_id"],
-        "client_secret": company["client_secret"],
-    }
-    answer = httpx.post(f"{base}/token", data=form)
-    assert answer.status_code == 200, answer.text
-    token: str = answer.json()["access_token"]
-    return token
 
 
 def bearer(token: str) -> dict[str, str]:

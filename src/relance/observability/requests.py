@@ -52,7 +52,8 @@ def observed(app: ASGIApp, access_log: bool) -> ASGIApp:
         started = perf_counter()
         rid = _given_id(scope["headers"]) or os.urandom(16).hex().encode()
         stamped = [(HEADER, rid), *_ALWAYS]
-        shown = request_id.set(rid.decode())
+        rid_text = rid.decode()
+        shown = request_id.set(rid_text)
         status = 0  # stays 0 when the client left before any answer
 
         async def send_with_id(message: Message) -> None:
@@ -77,7 +78,7 @@ def observed(app: ASGIApp, access_log: bool) -> ASGIApp:
             metrics.record(route, method, status, seconds)
             if access_log:
                 fields = _request_fields(scope, route, method, status, seconds)
-                fields["request_id"] = rid.decode()
+                fields["request_id"] = rid_text
                 log.info("request", extra={"fields": fields})
             request_id.reset(shown)
 
