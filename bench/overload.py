@@ -170,6 +170,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--record", action="store_true", help="append the table to RESULTS.md")
+    parser.add_argument(
+        "--log",
+        type=Path,
+        default=Path(os.devnull),
+        help="where the servers' log goes (default: nowhere, as to a log shipper's pipe; a file"
+        " on this machine's disk slows the phase after the overload while the kernel writes the"
+        " overload's lines out)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         data = Path(home)
@@ -187,7 +195,7 @@ def main() -> None:
         )
         if limited.returncode != 0:
             sys.exit(limited.stderr)
-        with served(data, env, data / "serve.log", workers=2) as (process, base):
+        with served(data, env, args.log, workers=2) as (process, base):
             tokens = (token_of(base, companies[0]), token_of(base, companies[1]))
             url = f"{base}/external-api/v1/followups?limit=50"
             result = overload(url, tokens, process.pid, args.connections, args.seconds)
