@@ -9,6 +9,7 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -417,7 +418,11 @@ def _metrics_shared_by(workers: int) -> Iterator[None]:
         return
     from relance.observability.exposition import MULTIPROC_DIR
 
-    with tempfile.TemporaryDirectory(prefix="relance-metrics-") as directory:
+    # In memory where the system offers it: every request writes to these mapped files, and on a
+    # disk the kernel's writeback of them stalled requests.
+    shared_memory = Path("/dev/shm")  # noqa: S108 - a private directory (0700) is made in it
+    where = str(shared_memory) if os.access(shared_memory, os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="relance-metrics-", dir=where) as directory:
         os.environ[MULTIPROC_DIR] = directory
         yield
 
