@@ -418,8 +418,8 @@ def _metrics_shared_by(workers: int) -> Iterator[None]:
         return
     from relance.observability.exposition import MULTIPROC_DIR
 
-    # In memory where the system offers it: every request writes to these mapped files, and on a
-    # disk the kernel's writeback of them stalled requests.
+    # In memory where the system offers it, as prometheus-client advises: every request writes to
+    # these mapped files.
     shared_memory = Path("/dev/shm")  # noqa: S108 - a private directory (0700) is made in it
     where = str(shared_memory) if os.access(shared_memory, os.W_OK) else None
     with tempfile.TemporaryDirectory(prefix="relance-metrics-", dir=where) as directory:
