@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import logging.config
 import sys
 import threading
 import time
@@ -122,7 +121,3 @@ def logging_config(log_format: LogFormat, level: str) -> dict[str, Any]:
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
         },
     }
-
-
-def configure_logging(log_format: LogFormat, level: str) -> None:
-    logging.config.dictConfig(logging_config(log_format, level))
