@@ -13,11 +13,13 @@ the same in a short form (tests/load/test_overload.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +41,7 @@ function done(summary, latency, requests)
 end
 """
 NORMAL_CONNECTIONS = 4
+Tokens = tuple[str, str]  # a normal client's, then the overloading client's
 # Reads per client, worker and window: more than a normal load spends. The overloading client
 # gets a budget of its own that it does spend, so that refusals are part of the overload.
 READS = 100_000
@@ -82,9 +85,7 @@ def drive(url: str, token: str, connections: int, seconds: int, script: Path) ->
     )
 
 
-def overload(
-    url: str, tokens: tuple[str, str], server_pid: int, connections: int, seconds: int
-) -> Overload:
+def overload(url: str, tokens: Tokens, server_pid: int, connections: int, seconds: int) -> Overload:
     """Normal load, overload, normal load again, with the servers' memory around it. The
     overload comes from the second token's client, whose budget it may spend; the normal load
     from the first's."""
@@ -99,6 +100,24 @@ def overload(
         after = drive(url, normal, NORMAL_CONNECTIONS, max(2, seconds // 2), script)
         rss_after = tree_rss_mb(server_pid)
     return Overload(before, during, after, rss_before, rss_after)
+
+
+@contextlib.contextmanager
+def demo_server(home: Path, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, Tokens]]:
+    """`relance serve --workers 2` on the demo book in `home`; yields the process, its base URL
+    and the tokens of a normal client and of one whose own budget an overload spends."""
+    from tests.commands import demo_on, relance, served, token_of
+
+    env = {"RELANCE_RATE_LIMIT_READS": str(READS), "RELANCE_RATE_LIMIT_WINDOW_SECONDS": "600"}
+    companies = demo_on(home, env)
+    heavy = companies[1]["client_id"]
+    limited = relance(
+        "clients", "set-limits", heavy, "--read-limit", str(HEAVY_READS), data_dir=home, env=env
+    )
+    if limited.returncode != 0:
+        raise RuntimeError(f"relance clients set-limits failed: {limited.stderr}")
+    with served(home, env, log, workers=2) as (process, base):
+        yield process, base, (token_of(base, companies[0]), token_of(base, companies[1]))
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -164,7 +183,6 @@ def table(result: Overload) -> list[str]:
 
 def main() -> None:
     from bench.run import provenance, publish
-    from tests.commands import demo_on, relance, served, token_of
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=20)
@@ -179,26 +197,10 @@ def main() -> None:
         " overload's lines out)",
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as home:
-        data = Path(home)
-        window = {"RELANCE_RATE_LIMIT_WINDOW_SECONDS": "600"}
-        env = {"RELANCE_RATE_LIMIT_READS": str(READS), **window}
-        companies = demo_on(data, env)
-        limited = relance(
-            "clients",
-            "set-limits",
-            companies[1]["client_id"],
-            "--read-limit",
-            str(HEAVY_READS),
-            data_dir=data,
-            env=env,
-        )
-        if limited.returncode != 0:
-            sys.exit(limited.stderr)
-        with served(data, env, args.log, workers=2) as (process, base):
-            tokens = (token_of(base, companies[0]), token_of(base, companies[1]))
-            url = f"{base}/external-api/v1/followups?limit=50"
-            result = overload(url, tokens, process.pid, args.connections, args.seconds)
+    with tempfile.TemporaryDirectory() as home, demo_server(Path(home), args.log) as served:
+        process, base, tokens = served
+        url = f"{base}/external-api/v1/followups?limit=50"
+        result = overload(url, tokens, process.pid, args.connections, args.seconds)
     header = [
         "### Overload: embedded SQLite, demo book, 2 workers",
         "",

@@ -11,8 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.overload import HEAVY_READS, READS, overload
-from tests.commands import demo_on, relance, served, token_of
+from bench.overload import demo_server, overload
 
 LIST = "/external-api/v1/followups"
 
@@ -20,22 +19,9 @@ LIST = "/external-api/v1/followups"
 def test_an_overload_is_refused_cleanly_and_leaves_nothing_behind(tmp_path: Path) -> None:
     if shutil.which("wrk") is None:
         pytest.fail("wrk is missing: install Debian's package with `apt-get install -y wrk`")
-    env = {"RELANCE_RATE_LIMIT_READS": str(READS), "RELANCE_RATE_LIMIT_WINDOW_SECONDS": "600"}
-    companies = demo_on(tmp_path, env)
-    # A small budget of its own, so that the overloading client is refused part of the way.
-    limited = relance(
-        "clients",
-        "set-limits",
-        companies[1]["client_id"],
-        "--read-limit",
-        str(HEAVY_READS),
-        data_dir=tmp_path,
-        env=env,
-    )
-    assert limited.returncode == 0, limited.stderr
-    with served(tmp_path, env, tmp_path / "serve.log", workers=2) as (process, base):
-        normal, heavy = token_of(base, companies[0]), token_of(base, companies[1])
-        result = overload(f"{base}{LIST}?limit=50", (normal, heavy), process.pid, 64, 4)
+    with demo_server(tmp_path, tmp_path / "serve.log") as (process, base, tokens):
+        result = overload(f"{base}{LIST}?limit=50", tokens, process.pid, 64, 4)
+        heavy = tokens[1]
         refused = httpx.get(f"{base}{LIST}", headers={"Authorization": f"Bearer {heavy}"})
         assert process.poll() is None
 
