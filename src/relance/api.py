@@ -10,6 +10,7 @@ from relance.debts.endpoints import ROUTES as DEBT_ROUTES
 from relance.followups.endpoints import ROUTES as FOLLOWUP_ROUTES
 from relance.health.endpoints import ROUTES as HEALTH_ROUTES
 from relance.media.endpoints import serve_media
+from relance.openapi.endpoints import ROUTES as OPENAPI_ROUTES
 from relance.ratelimit.headers import rate_limit_headers
 
 API_PREFIX = "/external-api/v1"
@@ -20,10 +21,11 @@ external_api = Router(
     middleware=[rate_limit_headers],
 )
 # GetBill serves the token endpoint at the root, outside the versioned prefix; media URLs carry
-# their own signature instead of a token; the probes need none.
+# their own signature instead of a token; the probes and the docs need none.
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     issue_token,
     external_api,
     serve_media,
     *HEALTH_ROUTES,
+    *OPENAPI_ROUTES,
 ]

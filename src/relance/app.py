@@ -8,15 +8,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.routes import HTTPRoute
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from relance.api import ROUTE_HANDLERS
 from relance.auth.dependencies import RuntimeDep
 from relance.config import Settings, get_settings
 from relance.handler import EXCEPTION_HANDLERS
 from relance.kit.bodies import MAX_BODY_BYTES
+from relance.kit.responses import encode_json
 from relance.observability.endpoints import metrics
 from relance.observability.metrics import process_ended, sample_pool
 from relance.observability.requests import observed
+from relance.openapi.document import build_document
 from relance.runtime import open_runtime
 from relance.schema import ensure_current
 
@@ -54,6 +58,35 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    app.state.openapi = encode_json(build_document(settings))
     # Around Litestar's whole handler, so that requests no route matches are observed too.
-    app.asgi_handler = observed(app.asgi_handler, settings.access_log)
+    app.asgi_handler = observed(_allowing_every_method(app), settings.access_log)
     return app
+
+
+def _allowing_every_method(app: Litestar) -> ASGIApp:
+    """Litestar's automatic answer to OPTIONS names only the methods of the first handler
+    registered on a path (its `Allow` on /followups says GET, not POST): the answer gets the
+    `Allow` of the whole route instead."""
+    allowed = {
+        route.path_format: ", ".join(sorted(route.methods)).encode()
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+    }
+    handler = app.asgi_handler
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") != "OPTIONS":
+            await handler(scope, receive, send)
+            return
+
+        async def send_allow(message: Message) -> None:
+            methods = allowed.get(scope.get("path_template", ""))
+            if message["type"] == "http.response.start" and methods is not None:
+                headers = [h for h in message.get("headers", ()) if h[0].lower() != b"allow"]
+                message["headers"] = [*headers, (b"allow", methods)]
+            await send(message)
+
+        await handler(scope, receive, send_allow)
+
+    return answer

@@ -9,17 +9,20 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
+import msgspec
 import orjson
+from msgspec import Meta
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from relance.errors import ValidationFailed
 from relance.kit.bodies import checked
-from relance.kit.codes import CURRENCIES, is_country, is_iban
+from relance.kit.codes import CURRENCIES, IBAN_PATTERN, is_country, is_iban
 from relance.kit.fields import Label, Long, Name, NoNul, Phone, Short, WebUrl
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, PageRequest
 from relance.kit.query import QueryParams, QueryReader
+from relance.kit.views import Count, Day, Moment, PublicId
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAIL = re.compile(r"[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+")
 MAX_METADATA_BYTES = 16 * 1024
 
 
@@ -40,32 +43,69 @@ class DebtStatus(StrEnum):
 Email = Annotated[
     str,
     StringConstraints(max_length=254),
-    checked(lambda v: _EMAIL.fullmatch(v) is not None, "must be an email address"),
+    checked(
+        lambda v: _EMAIL.fullmatch(v) is not None,
+        "must be an email address",
+        {"format": "email", "pattern": f"^{_EMAIL.pattern}$"},
+    ),
 ]
 Currency = Annotated[
-    str, checked(lambda v: v in CURRENCIES, "must be an ISO 4217 code in capitals, such as EUR")
+    str,
+    checked(
+        lambda v: v in CURRENCIES,
+        "must be an ISO 4217 code in capitals, such as EUR",
+        {"enum": sorted(CURRENCIES)},
+    ),
 ]
 Country = Annotated[
-    str, checked(is_country, "must be an ISO 3166-1 alpha-2 code in capitals, such as FR")
+    str,
+    checked(
+        is_country,
+        "must be an ISO 3166-1 alpha-2 code in capitals, such as FR",
+        {"pattern": "^[A-Z]{2}$"},
+    ),
 ]
-Iban = Annotated[str, StringConstraints(max_length=42), checked(is_iban, "must be a valid IBAN")]
+Iban = Annotated[
+    str,
+    StringConstraints(max_length=42),
+    checked(
+        is_iban,
+        "must be a valid IBAN",
+        {"pattern": IBAN_PATTERN, "description": "An IBAN whose check digits hold; spaces allowed"},
+    ),
+]
 Metadata = Annotated[
     dict[str, Any],
     checked(
         lambda v: len(orjson.dumps(v)) <= MAX_METADATA_BYTES,
         f"must be a JSON object of at most {MAX_METADATA_BYTES} bytes",
+        {"description": f"Any JSON object of at most {MAX_METADATA_BYTES} bytes, kept as given"},
     ),
+]
+# A positive amount with at most 12 digits before the point and 2 after, as a JSON number or
+# a string.
+_AMOUNT: list[Any] = [
+    {"type": "number", "exclusiveMinimum": 0, "maximum": 999_999_999_999.99, "multipleOf": 0.01},
+    {"type": "string", "pattern": r"^(?=.*[1-9])[0-9]{1,12}(\.[0-9]{1,2})?$"},
 ]
 Text200 = Annotated[str, StringConstraints(max_length=200), NoNul]
 Text20 = Annotated[str, StringConstraints(max_length=20), NoNul]
 
 
+# A debt needs a way to reach the debtor (for_create checks it).
+_REACHABLE: list[Any] = [
+    {"required": [name], "properties": {name: {"type": "string"}}} for name in ("phone", "email")
+]
+
+
 class DebtBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"anyOf": _REACHABLE})
 
     firstname: Name
     lastname: Name
-    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+    amount: Decimal = Field(
+        gt=0, max_digits=14, decimal_places=2, json_schema_extra={"anyOf": _AMOUNT}
+    )
     currency: Currency
     civility: Text20 | None = None
     phone: Phone | None = None
@@ -163,29 +203,74 @@ DEBT_FIELDS: tuple[str, ...] = (
 )
 
 
-def debt_json(row: Sequence[Any], encode_id: Callable[[int], str]) -> dict[str, Any]:
-    """A stored row (DEBT_FIELDS, in order) as the API shows it, with GetBill's derived fields."""
+class DebtView(msgspec.Struct, frozen=True):
+    """A debt as the API shows it, with GetBill's derived fields (`amount_text`, `company`,
+    `import_date`, `contacts`). Dates hold what the database hands back, which encodes as
+    YYYY-MM-DD."""
+
+    id: PublicId
+    civility: str | None
+    firstname: str
+    lastname: str
+    phone: str | None
+    email: str | None
+    birthdate: Day | None
+    amount: float
+    amount_text: Annotated[str, Meta(pattern=r"^[0-9]+\.[0-9]{2}$", examples=["1250.00"])]
+    currency: str
+    object: str | None
+    internal_id: str | None
+    invoice_reference: str | None
+    debtor_reference: str | None
+    invoice_date: Day | None
+    due_date: Day | None
+    address: str | None
+    street_address: str | None
+    street_number: str | None
+    postal_code: str | None
+    city: str | None
+    country: str | None
+    status: DebtStatus
+    timeline_id: str | None
+    nb_reminders: Count
+    nb_answered: Count
+    summary: str | None
+    iban: str | None
+    followups_count: Count
+    company: str | None
+    debtor_company: str | None
+    payment_link: str | None
+    import_date: Moment
+    last_timeline_restart: Moment | None
+    payment_plan_active: bool
+    plan_start_date: Day | None
+    contacts: list[dict[str, Any]]
+    metadata: dict[str, Any] | None
+
+
+def debt_view(row: Sequence[Any], encode_id: Callable[[int], str]) -> DebtView:
+    """A stored row (DEBT_FIELDS, in order) as the API shows it."""
     shown = dict(zip(DEBT_FIELDS, row, strict=True))
-    metadata = shown["metadata_json"]
+    metadata, restarted = shown["metadata_json"], shown["last_timeline_restart"]
     amount = Decimal(str(shown["amount"])).quantize(Decimal("0.01"))
-    return {
-        "id": encode_id(shown["id"]),
+    return DebtView(
+        id=encode_id(shown["id"]),
         **{name: shown[name] for name in DEBT_FIELDS[1:7]},
-        "amount": float(amount),
-        "amount_text": str(amount),
+        amount=float(amount),
+        amount_text=str(amount),
         **{name: shown[name] for name in DEBT_FIELDS[8:28]},
-        "company": shown["company_name"],
-        "debtor_company": shown["debtor_company"],
-        "payment_link": shown["payment_link"],
-        "import_date": _iso(shown["created_at"]),
-        "last_timeline_restart": _iso(shown["last_timeline_restart"]),
-        "payment_plan_active": bool(shown["payment_plan_active"]),
-        "plan_start_date": shown["plan_start_date"],
-        "contacts": [],
-        "metadata": None if metadata is None else orjson.loads(metadata),
-    }
+        company=shown["company_name"],
+        debtor_company=shown["debtor_company"],
+        payment_link=shown["payment_link"],
+        import_date=_iso(shown["created_at"]),
+        last_timeline_restart=restarted and _iso(restarted),
+        payment_plan_active=bool(shown["payment_plan_active"]),
+        plan_start_date=shown["plan_start_date"],
+        contacts=[],
+        metadata=None if metadata is None else orjson.loads(metadata),
+    )
 
 
-def _iso(moment: datetime | str | None) -> str | None:
+def _iso(moment: datetime | str) -> str:
     """PostgreSQL hands back datetimes, SQLite the stored text: both shown as SPEC.md §1 says."""
     return moment.isoformat() if isinstance(moment, datetime) else moment

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from relance.auth.tokens import Principal
 from relance.db import Connection
 from relance.debts import repository
-from relance.debts.schemas import DebtBody, DebtStatus, debt_json, for_create
+from relance.debts.schemas import DebtBody, DebtStatus, DebtView, debt_view, for_create
 from relance.errors import NotFound
 from relance.kit.ids import Resource
 from relance.kit.pagination import PageRequest
@@ -27,22 +25,20 @@ def debt_key(runtime: Runtime, public_id: str) -> int:
     return key
 
 
-async def get_debt(runtime: Runtime, principal: Principal, public_id: str) -> dict[str, Any]:
+async def get_debt(runtime: Runtime, principal: Principal, public_id: str) -> DebtView:
     return await shown_debt(runtime.db, runtime, principal.company_id, debt_key(runtime, public_id))
 
 
-async def shown_debt(
-    conn: Connection, runtime: Runtime, company_id: int, debt_id: int
-) -> dict[str, Any]:
+async def shown_debt(conn: Connection, runtime: Runtime, company_id: int, debt_id: int) -> DebtView:
     row = await repository.debt_row(conn, company_id, debt_id)
     if row is None:
         raise DebtNotFound()
-    return debt_json(row, runtime.ids.encoder(Resource.DEBT))
+    return debt_view(row, runtime.ids.encoder(Resource.DEBT))
 
 
 async def list_debts(
     runtime: Runtime, principal: Principal, status: DebtStatus | None, page: PageRequest
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[DebtView], int]:
     total, rows = await repository.page_of_debts(
         runtime.db,
         principal.company_id,
@@ -51,12 +47,12 @@ async def list_debts(
         page.offset,
     )
     encode = runtime.ids.encoder(Resource.DEBT)
-    return [debt_json(row, encode) for row in rows], total
+    return [debt_view(row, encode) for row in rows], total
 
 
 async def create_debt(
     conn: Connection, runtime: Runtime, principal: Principal, body: DebtBody
-) -> dict[str, Any]:
+) -> DebtView:
     """A new debt of the caller's company, pending, with no followup yet; within the caller's
     transaction, so that an idempotency key is recorded with it or not at all."""
     debt_id = await repository.insert_debt(conn, principal.company_id, for_create(body), utc_now())

@@ -12,15 +12,25 @@ from enum import Enum
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.json_schema import JsonSchemaValue
 
 from relance.errors import ValidationFailed
 from relance.followups.enums import Direction, FollowupStatus, FollowupType
 from relance.kit.bodies import checked
-from relance.kit.fields import Count, Label, Long, Phone, Short, WebUrl
+from relance.kit.fields import Count, Label, Long, Phone, Short, WebUrl, WholeNumber
 
 T = TypeVar("T")
+
+
+def _without_null(schema: JsonSchemaValue) -> JsonSchemaValue:
+    kept = [branch for branch in schema.pop("anyOf") if branch.get("type") != "null"]
+    return {**schema, **kept[0]}
+
+
 # A field that may be left out but never sent as null.
-NotNull = Annotated[T | None, checked(lambda value: value is not None, "must not be null")]
+NotNull = Annotated[
+    T | None, checked(lambda value: value is not None, "must not be null", _without_null)
+]
 
 
 class FollowupBody(BaseModel):
@@ -36,7 +46,7 @@ class FollowupBody(BaseModel):
     call_id: Label | None = None
     audio_url: WebUrl | None = None
     pdf_url: WebUrl | None = None
-    duration_ms: int | None = Field(default=None, ge=0, le=2**53)
+    duration_ms: Annotated[int, Field(ge=0, le=2**53), WholeNumber] | None = None
     disconnection_reason: Label | None = None
     direction: Direction | None = None
     phone_number_used: Phone | None = None

@@ -10,10 +10,11 @@ from typing import Any
 import msgspec
 
 from relance.errors import ValidationFailed
-from relance.followups.enums import FollowupStatus, FollowupType
+from relance.followups.enums import Direction, FollowupStatus, FollowupType
 from relance.kit.ids import IdCodec, Resource
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, PageRequest
 from relance.kit.query import QueryParams, QueryReader
+from relance.kit.views import Count, Moment, PublicId
 from relance.media.links import MediaLinks
 
 # The stored fields, in the order GetBill's document shows them; the repository selects these.
@@ -59,32 +60,34 @@ class FollowupFilters:
 class FollowupView(msgspec.Struct, frozen=True):
     """A followup as the API shows it, fields in the order of GetBill's document. A struct
     rather than a dict: built by one C call and encoded from its precomputed keys, it halves
-    the cost of shaping and encoding a page (bench/RESULTS.md)."""
+    the cost of shaping and encoding a page (bench/RESULTS.md). The fields hold the stored
+    values as they come (text where an enum is named); their types are what the OpenAPI
+    document shows."""
 
-    id: str
-    debt_id: str
-    status: str
-    type: str
-    call_date: str | None
-    scheduled_at: str | None
+    id: PublicId
+    debt_id: PublicId
+    status: FollowupStatus
+    type: FollowupType
+    call_date: Moment | None
+    scheduled_at: Moment | None
     summary: str | None
     notes: str | None
     call_id: str | None
     audio_url: str | None
     pdf_url: str | None
-    duration_ms: int | None
+    duration_ms: Count | None
     disconnection_reason: str | None
-    direction: str | None
+    direction: Direction | None
     phone_number_used: str | None
     is_retry: bool
-    processed_at: str | None
+    processed_at: Moment | None
     triggered_payment: bool
     email_opened: bool
-    email_open_count: int
-    email_first_opened_at: str | None
+    email_open_count: Count
+    email_first_opened_at: Moment | None
     email_clicked: bool
-    email_click_count: int
-    media_urls_expire_at: str | None
+    email_click_count: Count
+    media_urls_expire_at: Moment | None
 
 
 def followup_view(

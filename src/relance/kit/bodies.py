@@ -4,11 +4,13 @@ pydantic model in one pass, and every problem reported at once, by field, in the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import BaseModel, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import ErrorDetails, core_schema
 
 from relance.errors import UnsupportedMediaType, ValidationFailed
 
@@ -85,12 +87,40 @@ _BOUNDS = {
 }
 
 
-def checked(rule: Callable[[Any], bool], problem: str) -> AfterValidator:
-    """A validator that refuses a value failing `rule` with `problem` as the message."""
+JsonSchemaHint = Mapping[str, Any] | Callable[[JsonSchemaValue], JsonSchemaValue]
 
-    def check(value: Any) -> Any:
-        if not rule(value):
-            raise ValueError(problem)
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """A pydantic annotation that refuses a value failing `rule` with `problem` as the message,
+    and tells the OpenAPI document what the rule means, which it cannot see by itself."""
+
+    rule: Callable[[Any], bool]
+    problem: str
+    # Left out of the hash, which typing needs to build unions of annotated types.
+    hint: JsonSchemaHint = field(compare=False)
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        shown = handler(schema)
+        if callable(self.hint):
+            return self.hint(shown)
+        return {**shown, **self.hint}
+
+    def _check(self, value: Any) -> Any:
+        if not self.rule(value):
+            raise ValueError(self.problem)
         return value
 
-    return AfterValidator(check)
+
+def checked(rule: Callable[[Any], bool], problem: str, hint: JsonSchemaHint) -> Any:
+    """An annotation that refuses a value failing `rule` with `problem` as the message; `hint`
+    is what the rule adds to the field's JSON schema (a pattern, an enum), or a function that
+    rewrites that schema."""
+    return _Checked(rule, problem, hint)

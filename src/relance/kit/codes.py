@@ -19,6 +19,8 @@ CURRENCIES = frozenset(
 
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
+# The shape of an IBAN as a caller may write it, for the OpenAPI document.
+IBAN_PATTERN = "^[A-Za-z]{2}[0-9]{2}[A-Za-z0-9 ]{11,38}$"
 
 
 def is_country(code: str) -> bool:

@@ -4,10 +4,9 @@ absolute web URLs and bounded counts, each refused with a message that says what
 from __future__ import annotations
 
 import re
-from typing import Annotated
-from urllib.parse import urlsplit
+from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import BeforeValidator, Field, StringConstraints
 
 from relance.kit.bodies import checked
 
@@ -19,15 +18,32 @@ def _no_nul(value: str) -> bool:
     return "\x00" not in value
 
 
-def _web_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+# An absolute http(s) URL as storage services sign them: a host name or IPv4 address, an
+# optional port, then only the characters RFC 3986 allows (escapes written with %).
+_WEB_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]*)?"
+)
 
 
-NoNul = checked(_no_nul, "must not contain a NUL character")
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type: 3.0 is the integer 3, as JSON Schema reads it; 3.5 is not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), NoNul]
+# JSON Schema patterns are not anchored unless they say so.
+NO_NUL = "^[^\\u0000]*$"
+NoNul = checked(_no_nul, "must not contain a NUL character", {"pattern": NO_NUL})
+
+
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100, strip_whitespace=True),
+    checked(
+        _no_nul, "must not contain a NUL character", {"pattern": "^[^\\u0000]*\\S[^\\u0000]*$"}
+    ),
+]
 Short = Annotated[str, StringConstraints(max_length=100), NoNul]
 Label = Annotated[str, StringConstraints(max_length=255), NoNul]
 Long = Annotated[str, StringConstraints(max_length=10_000), NoNul]
@@ -36,11 +52,18 @@ Phone = Annotated[
     checked(
         lambda v: _E164.fullmatch(v) is not None,
         "must be an E.164 phone number: + and 7 to 15 digits, such as +33612345678",
+        {"pattern": f"^{_E164.pattern}$"},
     ),
 ]
 WebUrl = Annotated[
     str,
     StringConstraints(max_length=2000),
-    checked(_web_url, "must be an absolute http or https URL"),
+    checked(
+        lambda v: _WEB_URL.fullmatch(v) is not None,
+        "must be an absolute http or https URL, with no space or character outside RFC 3986",
+        {"pattern": f"^{_WEB_URL.pattern}$"},
+    ),
 ]
-Count = Annotated[int, Field(ge=0, le=2_147_483_647)]
+# After the bounds, so that they stay bounds of the integer in the JSON schema.
+WholeNumber = BeforeValidator(_whole_number)
+Count = Annotated[int, Field(ge=0, le=2_147_483_647), WholeNumber]

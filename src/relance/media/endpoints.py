@@ -58,7 +58,8 @@ async def serve_media(scope: Scope, receive: Receive, send: Send) -> None:
     key = unquote(scope["path"]).removeprefix(MEDIA_PATH).strip("/")
     if not isinstance(store, LocalStore):
         raise NotFound("Media are served by the bucket they are stored in")
-    expires = _checked(store, key, parse_qs(scope["query_string"].decode()))
+    # latin-1 takes any bytes: a query that is not UTF-8 is a bad signature, not a crash.
+    expires = _checked(store, key, parse_qs(scope["query_string"].decode("latin-1")))
     path = store.path_of(key)
     if path is None:
         raise NotFound("No such media")
@@ -94,7 +95,7 @@ def _checked(store: LocalStore, key: str, query: dict[str, list[str]]) -> int:
     if not expires_text.isdigit() or not signature:
         raise Forbidden("This media URL is not signed: ask the API for the followup again")
     expires = int(expires_text)
-    if not hmac.compare_digest(signature, store.signature(key, expires)):
+    if not hmac.compare_digest(signature.encode(), store.signature(key, expires).encode()):
         raise Forbidden("This media URL is not valid: its signature does not match")
     if expires < time.time():
         raise Forbidden("This media URL has expired: ask the API for the followup again")

@@ -28,15 +28,16 @@ HEADER = b"x-request-id"
 MAX_QUERY_BYTES = 8192
 TOO_LONG = f"The query string is too long: at most {MAX_QUERY_BYTES} bytes"
 # No answer is a page to frame, sniff or refer from, and answers hold debtors' personal data:
-# no cache may keep one unless its handler says otherwise.
+# no cache may keep one, nor a browser run anything in it, unless its handler says otherwise.
 _ALWAYS = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
+)
+_DEFAULTS = (
+    (b"cache-control", b"no-store"),
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 )
-_CACHE_CONTROL = b"cache-control"
-_NO_STORE = (_CACHE_CONTROL, b"no-store")
 _WELL_FORMED = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}")
 
 log = logging.getLogger("relance.requests")
@@ -61,8 +62,8 @@ def observed(app: ASGIApp, access_log: bool) -> ASGIApp:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = [*message.get("headers", ()), *stamped]
-                if not any(name.lower() == _CACHE_CONTROL for name, _ in headers):
-                    headers.append(_NO_STORE)
+                given = {name.lower() for name, _ in headers}
+                headers += [default for default in _DEFAULTS if default[0] not in given]
                 message["headers"] = headers
             await send(message)
 
