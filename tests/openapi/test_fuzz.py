@@ -76,7 +76,7 @@ def run_schemathesis(base: str, token: str, tmp_path: Path) -> dict[str, Any]:
     report_path = tmp_path / "schemathesis.json"
     command = [
         str(SCHEMATHESIS), "--config-file", str(config), "run", f"{base}/openapi.json",
-        "--checks", "all", "--phases", "examples,coverage,fuzzing",
+        "--checks", "all", "--phases", "examples,coverage,fuzzing,stateful",
         "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--workers", "2",
         "--report", "json", "--report-json-path", str(report_path), "--no-color",
     ]  # fmt: skip

@@ -509,7 +509,8 @@ def _body_schemas() -> Schema:
     schemas: Schema = {**followup.pop("$defs", {}), **debt.pop("$defs", {}), "DebtBody": debt}
     update = {**followup, "properties": dict(followup["properties"])}
     del update["properties"]["debt_id"]
-    schemas["FollowupCreate"] = {**followup, "required": ["debt_id", "type"]}
+    create = {**followup, "properties": {**followup["properties"], "debt_id": _ref("Id")}}
+    schemas["FollowupCreate"] = {**create, "required": ["debt_id", "type"]}
     schemas["FollowupUpdate"] = update
     return schemas
 
