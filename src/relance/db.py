@@ -179,6 +179,12 @@ class SqliteDatabase(_SqliteCalls):
     async def _run(self, sql: str, args: Sequence[Any], how: str) -> Any:
         conn = await self._idle.get()
         try:
+            if _reads_only(sql):
+                # Readers never wait for a lock under WAL, and a page takes well under a
+                # millisecond: run on the event loop. The hop to a worker thread costs more,
+                # and its wait for the GIL behind a busy loop cut a worker's throughput 2 to 3
+                # times under concurrent requests (bench/RESULTS.md, "SQLite reads").
+                return _sqlite_call(conn, sql, args, how)
             return await _in_thread(conn, sql, args, how)
         finally:
             self._idle.put_nowait(conn)
@@ -228,6 +234,17 @@ async def _in_thread(conn: sqlite3.Connection, sql: str, args: Sequence[Any], ho
     except asyncio.CancelledError:
         await asyncio.wait([work])
         raise
+
+
+_WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|PRAGMA|VACUUM)\b", re.I)
+
+
+@lru_cache(maxsize=1024)
+def _reads_only(sql: str) -> bool:
+    """A SELECT (a WITH may also write): the statements are the repositories' own text, few
+    and fixed, so the answer is kept."""
+    first = sql.lstrip()[:4].upper()
+    return first in ("SELE", "WITH") and _WRITES.search(sql) is None
 
 
 def create_private_file(path: Path) -> None:
