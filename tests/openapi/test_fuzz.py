@@ -86,6 +86,9 @@ def run_schemathesis(base: str, token: str, tmp_path: Path) -> dict[str, Any]:
     if not report_path.exists():
         pytest.fail(f"schemathesis wrote no report:\n{finished.stdout[-4000:]}{finished.stderr}")
     report: dict[str, Any] = json.loads(report_path.read_text())
+    # The figures of the README's "Reliability" section (`pytest -s` shows them).
+    print(f"schemathesis: {report['operations']['tested']} operations, "
+          f"{report['test_cases']['generated']} cases, seed {SEED}")  # fmt: skip
     if finished.returncode != 0:
         print(finished.stdout[-20000:])  # pytest shows it with the failure
     return report
