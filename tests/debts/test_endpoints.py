@@ -181,7 +181,11 @@ class TestCreate:
             ("firstname", "", None),
             ("firstname", "x" * 101, "must be at most 100 characters"),
             ("lastname", "Du\x00rand", "must not contain a NUL character"),
-            ("payment_link", "javascript:alert(1)", "must be an absolute http or https URL"),
+            (
+                "payment_link",
+                "javascript:alert(1)",
+                "must be an absolute http or https URL with special characters percent-encoded",
+            ),
             ("metadata", ["not", "an", "object"], "must be a JSON object"),
             ("status", "status.default.paid", "is not a field of this request"),
             ("colour", "blue", "is not a field of this request"),

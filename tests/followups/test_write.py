@@ -179,7 +179,16 @@ class TestCreate:
             ("status", None, "must not be null"),
             ("summary", "x" * 10_001, "must be at most 10000 characters"),
             ("notes", "a\x00b", "must not contain a NUL character"),
-            ("audio_url", "ftp://x/y.mp3", "must be an absolute http or https URL"),
+            (
+                "audio_url",
+                "ftp://x/y.mp3",
+                "must be an absolute http or https URL with special characters percent-encoded",
+            ),
+            (
+                "pdf_url",
+                "https://x.example/a b.pdf",
+                "must be an absolute http or https URL with special characters percent-encoded",
+            ),
             ("email_open_count", -3, "must be at least 0"),
             ("processed_at", "2024-01-22T10:30:00Z", "is not a field of this request"),
             ("id", "abc", "is not a field of this request"),

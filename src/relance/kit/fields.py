@@ -60,7 +60,7 @@ WebUrl = Annotated[
     StringConstraints(max_length=2000),
     checked(
         lambda v: _WEB_URL.fullmatch(v) is not None,
-        "must be an absolute http or https URL, with no space or character outside RFC 3986",
+        "must be an absolute http or https URL with special characters percent-encoded",
         {"pattern": f"^{_WEB_URL.pattern}$"},
     ),
 ]
