@@ -80,8 +80,9 @@ def run_schemathesis(base: str, token: str, tmp_path: Path) -> dict[str, Any]:
         "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--workers", "2",
         "--report", "json", "--report-json-path", str(report_path), "--no-color",
     ]  # fmt: skip
+    # In tmp_path, where it keeps its cache too.
     finished = subprocess.run(  # noqa: S603
-        command, capture_output=True, text=True, timeout=900, check=False
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=900, check=False
     )
     if not report_path.exists():
         pytest.fail(f"schemathesis wrote no report:\n{finished.stdout[-4000:]}{finished.stderr}")
