@@ -33,10 +33,8 @@ def _whole_number(value: Any) -> Any:
 
 
 # JSON Schema patterns are not anchored unless they say so.
-NO_NUL = "^[^\\u0000]*$"
-NoNul = checked(_no_nul, "must not contain a NUL character", {"pattern": NO_NUL})
-
-
+NoNul = checked(_no_nul, "must not contain a NUL character", {"pattern": "^[^\\u0000]*$"})
+# Not blank once stripped, so its pattern asks for one character that is not a space.
 Name = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100, strip_whitespace=True),

@@ -75,7 +75,9 @@ def _paths(settings: Settings) -> Schema:
             "get": api.read(
                 "List Followups",
                 "A page of the company's followups, newest activity first. The dates filter on "
-                "the activity time: `call_date`, else `scheduled_at`, else `processed_at`.",
+                "the activity time: `call_date`, else `scheduled_at`, else `processed_at`. "
+                "Beyond what the parameters' schemas say, a `date_from` after `date_to` and a "
+                "`debt_id` that is not an ID this deployment made are 400s.",
                 FOLLOWUPS_READ,
                 _list_parameters(with_debt_id=True),
                 "FollowupList",
@@ -112,7 +114,8 @@ def _paths(settings: Settings) -> Schema:
         f"{API_PREFIX}/followups/debt/{{debtId}}": {
             "get": api.read(
                 "Get Followups by Debt",
-                "A page of one debt's followups, with the list's filters except `debt_id`.",
+                "A page of one debt's followups, with the list's filters except `debt_id`; a "
+                "`date_from` after `date_to` is a 400.",
                 FOLLOWUPS_READ,
                 [_path_id("debtId", "The debt's ID"), *_list_parameters(with_debt_id=False)],
                 "FollowupList",
@@ -129,7 +132,8 @@ def _paths(settings: Settings) -> Schema:
             ),
             "post": api.write(
                 "Create Debt",
-                "Register a debt of the company, pending. It needs a `phone` or an `email`.",
+                "Register a debt of the company, pending. It needs a `phone` or an `email`; an "
+                "`iban` whose check digits do not hold is a 400.",
                 DEBTS_WRITE,
                 "DebtBody",
                 "DebtAnswer",
@@ -147,14 +151,21 @@ def _paths(settings: Settings) -> Schema:
             ),
         },
         f"{MEDIA_PATH}/{{key}}": _media_operations(),
-        "/healthz": {"get": _service("Liveness", "The process answers.", "Health")},
+        "/healthz": {"get": _service("Liveness", "The process answers.", _json(_ref("Health")))},
         "/readyz": {"get": _readiness()},
-        "/openapi.json": {"get": _openapi_operation()},
-        "/docs": {"get": _docs_operation()},
+        "/openapi.json": {
+            "get": _service("OpenAPI document", "This document.", _json({"type": "object"}))
+        },
+        "/docs": {
+            "get": _service(
+                "API docs", "This document, rendered; needs no network.", _text("text/html")
+            )
+        },
         "/docs/{name}": {"get": _asset_operation()},
     }
     if settings.metrics_port is None:  # else the metrics have a port of their own
-        paths["/metrics"] = {"get": _metrics_operation()}
+        metrics = _service("Metrics", "Prometheus metrics of every worker.", _text("text/plain"))
+        paths["/metrics"] = {"get": metrics}
     return paths
 
 
@@ -378,7 +389,8 @@ def _media_operations() -> Schema:
     return {"get": operation("GET"), "head": operation("HEAD")}
 
 
-def _service(summary: str, description: str, answer: str) -> Schema:
+def _service(summary: str, description: str, content: Schema) -> Schema:
+    """An operation that needs no token: a probe, the metrics, the docs."""
     return {
         "tags": ["Service"],
         "summary": summary,
@@ -386,10 +398,14 @@ def _service(summary: str, description: str, answer: str) -> Schema:
         "operationId": summary[0].lower() + summary[1:].replace(" ", ""),
         "security": [],
         "responses": {
-            "200": {"description": summary, "content": _json(_ref(answer))},
+            "200": {"description": summary, "content": content},
             "414": {"$ref": "#/components/responses/UriTooLong"},
         },
     }
+
+
+def _text(media_type: str) -> Schema:
+    return {media_type: {"schema": {"type": "string"}}}
 
 
 def _readiness() -> Schema:
@@ -397,37 +413,18 @@ def _readiness() -> Schema:
         "Readiness",
         "The database, and Redis when configured, answer within 2 s; else a 503 naming what "
         "is down in `details`.",
-        "Readiness",
+        _json(_ref("Readiness")),
     )
     operation["responses"]["503"] = {"$ref": "#/components/responses/ServiceUnavailable"}
     return operation
 
 
-def _metrics_operation() -> Schema:
-    operation = _service("Metrics", "Prometheus metrics of every process.", "Health")
-    text = {"text/plain": {"schema": {"type": "string"}}}
-    operation["responses"]["200"] = {"description": "Prometheus text format", "content": text}
-    return operation
-
-
-def _openapi_operation() -> Schema:
-    operation = _service("OpenAPI document", "This document.", "Health")
-    operation["responses"]["200"] = {
-        "description": "OpenAPI 3.1",
-        "content": _json({"type": "object"}),
-    }
-    return operation
-
-
-def _docs_operation() -> Schema:
-    operation = _service("API docs", "This document, rendered; needs no network.", "Health")
-    html = {"text/html": {"schema": {"type": "string"}}}
-    operation["responses"]["200"] = {"description": "An HTML page", "content": html}
-    return operation
-
-
 def _asset_operation() -> Schema:
-    operation = _service("API docs asset", "A script or style sheet of the docs page.", "Health")
+    operation = _service(
+        "API docs asset",
+        "A script or style sheet of the docs page.",
+        {**_text("text/javascript"), **_text("text/css")},
+    )
     operation["parameters"] = [
         {
             "name": "name",
@@ -436,8 +433,6 @@ def _asset_operation() -> Schema:
             "schema": {"type": "string", "enum": list(ASSET_NAMES)},
         }
     ]
-    content = {kind: {"schema": {"type": "string"}} for kind in ("text/javascript", "text/css")}
-    operation["responses"]["200"] = {"description": "The file", "content": content}
     operation["responses"]["404"] = {"$ref": "#/components/responses/NotFound"}
     return operation
 
