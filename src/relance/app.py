@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from litestar import Litestar
 from litestar.routes import HTTPRoute
@@ -16,11 +17,10 @@ from relance.auth.dependencies import RuntimeDep
 from relance.config import Settings, get_settings
 from relance.handler import EXCEPTION_HANDLERS
 from relance.kit.bodies import MAX_BODY_BYTES
-from relance.kit.responses import encode_json
 from relance.observability.endpoints import metrics
 from relance.observability.metrics import process_ended, sample_pool
 from relance.observability.requests import observed
-from relance.openapi.document import build_document
+from relance.openapi.document import encoded_document
 from relance.runtime import open_runtime
 from relance.schema import ensure_current
 
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
-    app.state.openapi = encode_json(build_document(settings))
+    app.state.openapi_document = partial(encoded_document, settings)
     # Around Litestar's whole handler, so that requests no route matches are observed too.
     app.asgi_handler = observed(_allowing_every_method(app), settings.access_log)
     return app

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import orjson
 import pytest
 from litestar import Litestar
 from litestar.routes import ASGIRoute, HTTPRoute
@@ -16,6 +15,7 @@ from openapi_spec_validator import validate
 from relance.app import create_app
 from relance.config import Settings
 from relance.media.endpoints import MEDIA_PATH
+from relance.openapi.document import build_document
 from relance.runtime import Runtime
 from tests.factories import new_tenant_headers
 
@@ -108,8 +108,8 @@ def test_the_document_follows_the_deployment(
     settings: Settings, overrides: dict[str, Any], metrics: bool, rate_headers: bool
 ) -> None:
     """Metrics on a port of their own, or rate limits turned off: the document says so."""
-    app = create_app(settings.model_copy(update=overrides))
-    document = orjson.loads(app.state.openapi)
+    shape = settings.model_copy(update=overrides)
+    app, document = create_app(shape), build_document(shape)
     assert ("/metrics" in document["paths"]) is metrics
     answer = document["paths"]["/external-api/v1/followups"]["get"]["responses"]["200"]
     assert ("X-RateLimit-Remaining" in answer.get("headers", {})) is rate_headers

@@ -24,6 +24,7 @@ from relance.followups.schemas import FollowupView
 from relance.idempotency.service import HEADER as IDEMPOTENCY_HEADER
 from relance.kit.bodies import MAX_BODY_BYTES
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE
+from relance.kit.responses import encode_json
 from relance.media.endpoints import MEDIA_PATH
 from relance.observability.requests import MAX_QUERY_BYTES
 from relance.openapi.assets import ASSET_NAMES
@@ -42,6 +43,20 @@ answers errors as RFC 6749 says. Query strings are limited to {MAX_QUERY_BYTES} 
 bodies to {MAX_BODY_BYTES} bytes (413); a parameter given twice is a 400; unknown query
 parameters are ignored. Every path also answers `OPTIONS` with the methods it allows.
 """
+
+
+# What the settings change in the document, and the document each such deployment serves.
+_ENCODED: dict[tuple[str | None, bool, bool], bytes] = {}
+
+
+def encoded_document(settings: Settings) -> bytes:
+    """The document as served: built on the first request for it rather than at start-up (it
+    takes some 20 ms), then kept."""
+    key = (settings.public_url, settings.metrics_port is None, settings.rate_limit_enabled)
+    encoded = _ENCODED.get(key)
+    if encoded is None:
+        encoded = _ENCODED[key] = encode_json(build_document(settings))
+    return encoded
 
 
 def build_document(settings: Settings) -> Schema:

@@ -25,7 +25,9 @@ _REVALIDATE = {"Cache-Control": "no-cache"}
 
 @get("/openapi.json", summary="OpenAPI document")
 async def openapi_document(request: Request[Any, Any, Any]) -> JsonAnswer:
-    return JsonAnswer.encoded(request.app.state.openapi, 200, _REVALIDATE)
+    # The app's factory left the way to this deployment's document (relance.app).
+    document: bytes = request.app.state.openapi_document()
+    return JsonAnswer.encoded(document, 200, _REVALIDATE)
 
 
 @get("/docs", summary="API docs", sync_to_thread=False)
