@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
+from functools import cache, partial
 
 from litestar import Litestar
 from litestar.routes import HTTPRoute
@@ -58,7 +58,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
-    app.state.openapi_document = partial(encoded_document, settings)
+    # Built on the first request for it, then kept: it takes some 20 ms, which neither a
+    # worker's start nor a test's app should pay.
+    app.state.openapi_document = cache(partial(encoded_document, settings))
     # Around Litestar's whole handler, so that requests no route matches are observed too.
     app.asgi_handler = observed(_allowing_every_method(app), settings.access_log)
     return app

@@ -20,7 +20,7 @@ from relance.kit.codes import CURRENCIES, IBAN_PATTERN, is_country, is_iban
 from relance.kit.fields import Label, Long, Name, NoNul, Phone, Short, WebUrl
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, PageRequest
 from relance.kit.query import QueryParams, QueryReader
-from relance.kit.views import Count, Day, Moment, PublicId
+from relance.kit.views import Day, Moment, NonNegative, PublicId
 
 _EMAIL = re.compile(r"[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+")
 MAX_METADATA_BYTES = 16 * 1024
@@ -232,11 +232,11 @@ class DebtView(msgspec.Struct, frozen=True):
     country: str | None
     status: DebtStatus
     timeline_id: str | None
-    nb_reminders: Count
-    nb_answered: Count
+    nb_reminders: NonNegative
+    nb_answered: NonNegative
     summary: str | None
     iban: str | None
-    followups_count: Count
+    followups_count: NonNegative
     company: str | None
     debtor_company: str | None
     payment_link: str | None

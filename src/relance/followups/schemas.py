@@ -14,7 +14,7 @@ from relance.followups.enums import Direction, FollowupStatus, FollowupType
 from relance.kit.ids import IdCodec, Resource
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, PageRequest
 from relance.kit.query import QueryParams, QueryReader
-from relance.kit.views import Count, Moment, PublicId
+from relance.kit.views import Moment, NonNegative, PublicId
 from relance.media.links import MediaLinks
 
 # The stored fields, in the order GetBill's document shows them; the repository selects these.
@@ -75,7 +75,7 @@ class FollowupView(msgspec.Struct, frozen=True):
     call_id: str | None
     audio_url: str | None
     pdf_url: str | None
-    duration_ms: Count | None
+    duration_ms: NonNegative | None
     disconnection_reason: str | None
     direction: Direction | None
     phone_number_used: str | None
@@ -83,10 +83,10 @@ class FollowupView(msgspec.Struct, frozen=True):
     processed_at: Moment | None
     triggered_payment: bool
     email_opened: bool
-    email_open_count: Count
+    email_open_count: NonNegative
     email_first_opened_at: Moment | None
     email_clicked: bool
-    email_click_count: Count
+    email_click_count: NonNegative
     media_urls_expire_at: Moment | None
 
 

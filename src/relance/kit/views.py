@@ -26,4 +26,4 @@ Moment = Annotated[
     ),
 ]
 Day = Annotated[str, Meta(extra_json_schema={"format": "date"}, examples=["2024-01-22"])]
-Count = Annotated[int, Meta(ge=0)]
+NonNegative = Annotated[int, Meta(ge=0)]

@@ -12,7 +12,6 @@ ASSETS = {
     "swagger-ui.css": "text/css; charset=utf-8",
     "docs.js": "text/javascript; charset=utf-8",
 }
-ASSET_NAMES = tuple(ASSETS)
 
 
 @cache

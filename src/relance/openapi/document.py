@@ -25,9 +25,10 @@ from relance.idempotency.service import HEADER as IDEMPOTENCY_HEADER
 from relance.kit.bodies import MAX_BODY_BYTES
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE
 from relance.kit.responses import encode_json
+from relance.kit.views import PublicId
 from relance.media.endpoints import MEDIA_PATH
 from relance.observability.requests import MAX_QUERY_BYTES
-from relance.openapi.assets import ASSET_NAMES
+from relance.openapi.assets import ASSETS
 
 Schema = dict[str, Any]
 REF = "#/components/schemas/{name}"
@@ -45,18 +46,8 @@ parameters are ignored. Every path also answers `OPTIONS` with the methods it al
 """
 
 
-# What the settings change in the document, and the document each such deployment serves.
-_ENCODED: dict[tuple[str | None, bool, bool], bytes] = {}
-
-
 def encoded_document(settings: Settings) -> bytes:
-    """The document as served: built on the first request for it rather than at start-up (it
-    takes some 20 ms), then kept."""
-    key = (settings.public_url, settings.metrics_port is None, settings.rate_limit_enabled)
-    encoded = _ENCODED.get(key)
-    if encoded is None:
-        encoded = _ENCODED[key] = encode_json(build_document(settings))
-    return encoded
+    return encode_json(build_document(settings))
 
 
 def build_document(settings: Settings) -> Schema:
@@ -261,8 +252,9 @@ class _ApiOperations:
 
 
 def _operation_id(summary: str) -> str:
-    first, *rest = summary.replace("by", "By").split()
-    return first.lower() + "".join(rest)
+    """ "Get Followups by Debt" -> "getFollowupsByDebt"."""
+    first, *rest = summary.split()
+    return first.lower() + "".join(word[:1].upper() + word[1:] for word in rest)
 
 
 def _list_parameters(*, with_debt_id: bool) -> list[Schema]:
@@ -346,7 +338,7 @@ def _token_operation() -> Schema:
             ("429", "temporarily_unavailable: too many failed authentications; see Retry-After"),
         )
     }
-    oauth_errors["429"]["headers"] = {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}}
+    oauth_errors["429"]["headers"] = {"Retry-After": _header_ref("Retry-After")}
     return {
         "tags": ["Authentication"],
         "summary": "Exchange client credentials for an access token",
@@ -410,7 +402,7 @@ def _service(summary: str, description: str, content: Schema) -> Schema:
         "tags": ["Service"],
         "summary": summary,
         "description": description,
-        "operationId": summary[0].lower() + summary[1:].replace(" ", ""),
+        "operationId": _operation_id(summary),
         "security": [],
         "responses": {
             "200": {"description": summary, "content": content},
@@ -445,7 +437,7 @@ def _asset_operation() -> Schema:
             "name": "name",
             "in": "path",
             "required": True,
-            "schema": {"type": "string", "enum": list(ASSET_NAMES)},
+            "schema": {"type": "string", "enum": list(ASSETS)},
         }
     ]
     operation["responses"]["404"] = {"$ref": "#/components/responses/NotFound"}
@@ -465,11 +457,7 @@ def _schemas() -> Schema:
         views[view]["additionalProperties"] = False
     schemas: Schema = {
         **views,
-        "Id": {
-            "type": "string",
-            "pattern": "^[0-9A-Za-z]{22}$",
-            "description": "An encrypted ID: 22 letters and digits",
-        },
+        "Id": msgspec.json.schema(PublicId),
         **_body_schemas(),
         "Pagination": _object(
             {
@@ -628,7 +616,7 @@ def _security_schemes() -> Schema:
 _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "400": ("BadRequest", "Validation failed: `details` names each problem", ()),
     "401": ("Unauthorized", "The token is missing, malformed, expired or revoked",
-            ("WWWAuthenticate",)),
+            ("WWW-Authenticate",)),
     "403": ("Forbidden", "The token lacks the scope, or the media URL is not valid", ()),
     "404": ("NotFound", "No such resource for this company", ()),
     "409": ("Conflict", f"The {IDEMPOTENCY_HEADER} was used with another body, or its first "
@@ -637,11 +625,11 @@ _ERRORS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "414": ("UriTooLong", f"The query string is longer than {MAX_QUERY_BYTES} bytes", ()),
     "415": ("UnsupportedMediaType", "The body is not sent as application/json", ()),
     "416": ("RangeNotSatisfiable", "The Range starts beyond the end of the file",
-            ("ContentRange",)),
+            ("Content-Range",)),
     "429": ("TooManyRequests", "The client's rate limit is spent; retry after `Retry-After`",
-            ("RetryAfter",)),
+            ("Retry-After",)),
     "503": ("ServiceUnavailable", "The database is unreachable; retry after `Retry-After`",
-            ("RetryAfter",)),
+            ("Retry-After",)),
 }  # fmt: skip
 _ERROR_NAMES = {status: name for status, (name, _, _) in _ERRORS.items()}
 
@@ -651,32 +639,27 @@ def _error_responses() -> Schema:
     for name, description, headers in _ERRORS.values():
         response: Schema = {"description": description, "content": _json(_ref("Error"))}
         if headers:
-            response["headers"] = {
-                _HEADER_NAMES[header]: {"$ref": f"#/components/headers/{header}"}
-                for header in headers
-            }
+            response["headers"] = {header: _header_ref(header) for header in headers}
         responses[name] = response
     return responses
 
 
-_HEADER_NAMES = {
-    "WWWAuthenticate": "WWW-Authenticate",
-    "ContentRange": "Content-Range",
-    "RetryAfter": "Retry-After",
-}
-
-
 def _headers() -> Schema:
+    """The headers the answers carry, each under its own name."""
     integer = {"type": "integer", "minimum": 0}
     return {
-        "WWWAuthenticate": _header("The Bearer challenge", {"type": "string"}),
-        "ContentRange": _header("bytes */<size>", {"type": "string"}),
-        "RetryAfter": _header("Seconds to wait before retrying", integer),
-        "RateLimitLimit": _header("Requests the client may make in the window", integer),
-        "RateLimitRemaining": _header("Requests left in the window", integer),
-        "RateLimitReset": _header("Unix time at which the window frees a request", integer),
-        "RateLimitWindow": _header("The window, in seconds", integer),
+        "WWW-Authenticate": _header("The Bearer challenge", {"type": "string"}),
+        "Content-Range": _header("bytes */<size>", {"type": "string"}),
+        "Retry-After": _header("Seconds to wait before retrying", integer),
+        "X-RateLimit-Limit": _header("Requests the client may make in the window", integer),
+        "X-RateLimit-Remaining": _header("Requests left in the window", integer),
+        "X-RateLimit-Reset": _header("Unix time at which the window frees a request", integer),
+        "X-RateLimit-Window": _header("The window, in seconds", integer),
     }
+
+
+def _header_ref(name: str) -> Schema:
+    return {"$ref": f"#/components/headers/{name}"}
 
 
 def _header(description: str, schema: Schema) -> Schema:
@@ -684,10 +667,13 @@ def _header(description: str, schema: Schema) -> Schema:
 
 
 def _rate_limit_headers() -> Schema:
-    return {
-        f"X-RateLimit-{part}": {"$ref": f"#/components/headers/RateLimit{part}"}
-        for part in ("Limit", "Remaining", "Reset", "Window")
-    }
+    names = (
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+        "X-RateLimit-Window",
+    )
+    return {name: _header_ref(name) for name in names}
 
 
 def _replayed_header() -> Schema:
