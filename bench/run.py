@@ -1,8 +1,9 @@
 """The List Followups benchmark: Relance served as a user would (`relance serve`, several
 workers), driven by wrk from this machine over a fixed set of scenarios, beside the same app with
 the total left out, the least app that can serve the `status` page from the same database
-(bench/variants.py: no framework, token or rate limit) and the floor (bench/floor.py, no database
-at all), all on the same worker count.
+(bench/variants.py: no framework, token or rate limit), the statement alone (the page's statement
+run on each request, its rows ignored, a page held in memory answered) and the floor
+(bench/floor.py, no database at all), all on the same worker count.
 
     python bench/run.py [--rows N] [--database postgresql|sqlite] [--seconds S] [--json]
     python bench/run.py --limiter-cost [--redis-url URL]
@@ -39,6 +40,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.floor import PAGE_FILE  # noqa: E402
 from bench.generate import COMPANIES, default_url, load  # noqa: E402
 from relance.auth.scopes import ALL_SCOPES  # noqa: E402
 from relance.auth.service import create_client  # noqa: E402
@@ -185,11 +187,14 @@ def run_all(
     variant = [*uvicorn, "--log-config", str(logging), "bench.variants:create_app_without_total"]
     with server(variant, env, "--port") as base:
         measures += drive("no total", base, chosen, connections, tokens, fixtures, args)
+    floor_env = {**env, PAGE_FILE: str(home / "page.json")}
     status = [s for s in chosen if s.name == "status"]
     if status:
         with server([*uvicorn, "bench.variants:create_least_app"], env, "--port") as base:
             measures += drive("least", base, status, connections, tokens, fixtures, args)
-    floor_env = {**env, "RELANCE_BENCH_FLOOR_PAGE": str(home / "page.json")}
+        statement = [*uvicorn, "bench.variants:create_statement_app"]
+        with server(statement, floor_env, "--port") as base:
+            measures += drive("statement", base, status, connections, tokens, fixtures, args)
     with server([*uvicorn, "bench.floor:create_app"], floor_env, "--port") as base:
         floor = Scenario("floor", "biggest", "limit=50")
         measures += drive("floor", base, [floor], connections, tokens, fixtures, args)

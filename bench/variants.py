@@ -1,13 +1,17 @@
 """Variants of Relance for benchmarks only: the same app with the total left out, so that the cost
-of an exact total can be measured against it, and the least app that can serve the same page."""
+of an exact total can be measured against it, the least app that can serve the same page, and the
+statement alone: the ceiling of anything that asks PostgreSQL for the page on each request."""
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
 
+from bench.floor import PAGE_FILE
 from relance.app import create_app
 from relance.auth.tokens import Principal
 from relance.config import Dialect, Settings, get_settings
@@ -73,6 +77,38 @@ def create_least_app() -> Any:
         body = encode_json({"error": False, "data": data, "pagination": page.envelope(total)})
         await send(start)
         await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def create_statement_app() -> Any:
+    """Less than any server of the page can do: each request runs Relance's page statement (the
+    `status` page of the biggest company, with its total) through Relance's own repository and
+    pool, then ignores the rows and answers the floor's page, held in memory as bytes. No
+    shaping, no encoding, no framework: its throughput bounds every app that reads the page
+    from the database on each request, Relance and the least app included."""
+    settings = get_settings()
+    state: dict[str, Any] = {}
+    filters = FollowupFilters(status=FollowupStatus.DELIVERED)
+    body = Path(os.environ[PAGE_FILE]).read_bytes()
+    start = {
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-type", b"application/json")],
+    }
+    answer = {"type": "http.response.body", "body": body}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(state, settings, receive, send)
+            return
+        runtime: Runtime = state["runtime"]
+        deep = runtime.settings.seek_from_offset
+        await repository.page_of_followups(
+            runtime.db, runtime.db.dialect, _BIGGEST.company_id, filters, 50, 0, deep
+        )
+        await send(start)
+        await send(answer)
 
     return app
 
