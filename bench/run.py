@@ -93,6 +93,7 @@ def main() -> None:
     args = parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: install Debian's package with `apt-get install -y wrk`")
+    warn_of_autogroup()
     url = args.url or default_url(args.database, args.rows)
     settings = Settings(database_url=url, secret_key=SECRET)
     asyncio.run(load(settings.database, args.rows, args.seed))
@@ -108,6 +109,23 @@ def main() -> None:
                 args, limiter_env(env, args.limiter, args.redis_url), fixtures, Path(home)
             )
     report(args, measures)
+
+
+AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
+
+
+def warn_of_autogroup() -> None:
+    """Linux's autogroup schedules each session's processes as one group. PostgreSQL runs in a
+    session of its own, and with both cores busy one of its backends was seen waiting seconds
+    for a core: every server that queries the database then shows p99s of hundreds of
+    milliseconds (bench/RESULTS.md, "the statement is the ceiling")."""
+    with contextlib.suppress(OSError):
+        if AUTOGROUP.read_text().strip() == "1":
+            print(
+                "note: kernel.sched_autogroup_enabled is 1; p99 latencies will reflect the"
+                " scheduler (`sysctl kernel.sched_autogroup_enabled=0` for the runs)",
+                file=sys.stderr,
+            )
 
 
 def limiter_env(env: dict[str, str], limiter: str, redis_url: str) -> dict[str, str]:
