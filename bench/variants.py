@@ -59,13 +59,7 @@ def create_least_app() -> Any:
     page of the biggest company, always). What Relance can at best approach."""
     settings = get_settings()
     state: dict[str, Any] = {}
-    filters = FollowupFilters(status=FollowupStatus.DELIVERED)
     page = PageRequest(1, 50)
-    start = {
-        "type": "http.response.start",
-        "status": 200,
-        "headers": [(b"content-type", b"application/json")],
-    }
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -73,9 +67,9 @@ def create_least_app() -> Any:
             return
         runtime: Runtime = state["runtime"]
         media = MediaLinks(runtime.media, "http://127.0.0.1/", 3600, time.time())
-        data, total = await service.list_followups(runtime, _BIGGEST, filters, page, media)
+        data, total = await service.list_followups(runtime, _BIGGEST, _STATUS, page, media)
         body = encode_json({"error": False, "data": data, "pagination": page.envelope(total)})
-        await send(start)
+        await send(_START)
         await send({"type": "http.response.body", "body": body})
 
     return app
@@ -89,14 +83,7 @@ def create_statement_app() -> Any:
     from the database on each request, Relance and the least app included."""
     settings = get_settings()
     state: dict[str, Any] = {}
-    filters = FollowupFilters(status=FollowupStatus.DELIVERED)
-    body = Path(os.environ[PAGE_FILE]).read_bytes()
-    start = {
-        "type": "http.response.start",
-        "status": 200,
-        "headers": [(b"content-type", b"application/json")],
-    }
-    answer = {"type": "http.response.body", "body": body}
+    answer = {"type": "http.response.body", "body": Path(os.environ[PAGE_FILE]).read_bytes()}
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -105,15 +92,21 @@ def create_statement_app() -> Any:
         runtime: Runtime = state["runtime"]
         deep = runtime.settings.seek_from_offset
         await repository.page_of_followups(
-            runtime.db, runtime.db.dialect, _BIGGEST.company_id, filters, 50, 0, deep
+            runtime.db, runtime.db.dialect, _BIGGEST.company_id, _STATUS, 50, 0, deep
         )
-        await send(start)
+        await send(_START)
         await send(answer)
 
     return app
 
 
 _BIGGEST = Principal(client_id="least", company_id=1, scopes=frozenset())
+_STATUS = FollowupFilters(status=FollowupStatus.DELIVERED)
+_START = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [(b"content-type", b"application/json")],
+}
 
 
 async def _lifespan(state: dict[str, Any], settings: Settings, receive: Any, send: Any) -> None:
