@@ -1,6 +1,6 @@
 """Variants of Relance for benchmarks only: the same app with the total left out, so that the cost
 of an exact total can be measured against it, the least app that can serve the same page, and the
-statement alone: the ceiling of anything that asks PostgreSQL for the page on each request."""
+statement alone: the ceiling of anything that runs Relance's page statement on each request."""
 
 from __future__ import annotations
 
@@ -79,8 +79,8 @@ def create_statement_app() -> Any:
     """Less than any server of the page can do: each request runs Relance's page statement (the
     `status` page of the biggest company, with its total) through Relance's own repository and
     pool, then ignores the rows and answers the floor's page, held in memory as bytes. No
-    shaping, no encoding, no framework: its throughput bounds every app that reads the page
-    from the database on each request, Relance and the least app included."""
+    shaping, no encoding, no framework: its throughput bounds every app that runs this
+    statement on each request, Relance and the least app included."""
     settings = get_settings()
     state: dict[str, Any] = {}
     answer = {"type": "http.response.body", "body": Path(os.environ[PAGE_FILE]).read_bytes()}
