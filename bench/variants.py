@@ -59,7 +59,6 @@ def create_least_app() -> Any:
     page of the biggest company, always). What Relance can at best approach."""
     settings = get_settings()
     state: dict[str, Any] = {}
-    page = PageRequest(1, 50)
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -67,8 +66,8 @@ def create_least_app() -> Any:
             return
         runtime: Runtime = state["runtime"]
         media = MediaLinks(runtime.media, "http://127.0.0.1/", 3600, time.time())
-        data, total = await service.list_followups(runtime, _BIGGEST, _STATUS, page, media)
-        body = encode_json({"error": False, "data": data, "pagination": page.envelope(total)})
+        data, total = await service.list_followups(runtime, _BIGGEST, _STATUS, _PAGE, media)
+        body = encode_json({"error": False, "data": data, "pagination": _PAGE.envelope(total)})
         await send(_START)
         await send({"type": "http.response.body", "body": body})
 
@@ -90,9 +89,9 @@ def create_statement_app() -> Any:
             await _lifespan(state, settings, receive, send)
             return
         runtime: Runtime = state["runtime"]
-        deep = runtime.settings.seek_from_offset
+        db, deep = runtime.db, runtime.settings.seek_from_offset
         await repository.page_of_followups(
-            runtime.db, runtime.db.dialect, _BIGGEST.company_id, _STATUS, 50, 0, deep
+            db, db.dialect, _BIGGEST.company_id, _STATUS, _PAGE.limit, _PAGE.offset, deep
         )
         await send(_START)
         await send(answer)
@@ -102,6 +101,7 @@ def create_statement_app() -> Any:
 
 _BIGGEST = Principal(client_id="least", company_id=1, scopes=frozenset())
 _STATUS = FollowupFilters(status=FollowupStatus.DELIVERED)
+_PAGE = PageRequest(1, 50)
 _START = {
     "type": "http.response.start",
     "status": 200,

@@ -5,21 +5,17 @@ figures are read in bench/RESULTS.md, never checked by a test."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import orjson
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ("status", "debt_id")
 
 
 def test_the_benchmark_runs_every_server_and_reports_json(tmp_path: Path) -> None:
-    if shutil.which("wrk") is None:
-        pytest.fail("wrk is missing: install Debian's package with `apt-get install -y wrk`")
     command = [sys.executable, str(ROOT / "bench" / "run.py"), "--database", "sqlite"]
     command += ["--url", f"sqlite:///{tmp_path / 'book.sqlite3'}", "--rows", "3000"]
     command += ["--seconds", "1", "--connections", "2", "--scenarios", ",".join(SCENARIOS)]
