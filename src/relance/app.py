@@ -14,7 +14,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from relance.api import ROUTE_HANDLERS
 from relance.auth.dependencies import RuntimeDep
-from relance.config import Settings, get_settings
+from relance.config import Settings, get_settings, proxy_list
 from relance.handler import EXCEPTION_HANDLERS
 from relance.kit.bodies import MAX_BODY_BYTES
 from relance.observability.endpoints import metrics
@@ -62,8 +62,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # worker's start nor a test's app should pay.
     app.state.openapi_document = cache(partial(encoded_document, settings))
     # Around Litestar's whole handler, so that requests no route matches are observed too.
-    app.asgi_handler = observed(_allowing_every_method(app), settings.access_log)
+    app.asgi_handler = observed(
+        _behind_trusted_proxies(_allowing_every_method(app), settings), settings.access_log
+    )
     return app
+
+
+def _behind_trusted_proxies(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """The caller's address and scheme, from X-Forwarded-For and X-Forwarded-Proto only when
+    the connection comes from a proxy the operator named: anyone else could claim any address
+    in the audit log and step around the per-address throttle. Here rather than in the server,
+    so that every way of serving the app believes the same peers."""
+    proxies = proxy_list(settings.trusted_proxies)
+    if not proxies:
+        return app
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    return ProxyHeadersMiddleware(app, trusted_hosts=proxies)  # type: ignore[arg-type, return-value]
 
 
 def _allowing_every_method(app: Litestar) -> ASGIApp:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -80,6 +81,19 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # On SIGTERM, how long requests in flight may take to finish before they are cut.
     shutdown_timeout_seconds: int = Field(default=30, ge=1, le=3600)
+    # The HTTP edge, enforced by Relance's protocol before any request reaches the app: the
+    # request line and header block together, and the count of header lines (431 beyond, 414 for
+    # the request line alone); how long a client may take to send its whole head, and the
+    # slowest body it may trickle after a grace period (408 and the connection closed); open
+    # connections per worker process beyond which new ones are refused (503).
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    max_headers: int = Field(default=100, ge=8, le=10_000)
+    header_timeout_seconds: float = Field(default=10, gt=0, le=600)
+    body_min_bytes_per_second: int = Field(default=1024, ge=1)
+    max_connections_per_worker: int = Field(default=1000, ge=1, le=1_000_000)
+    # Addresses or networks (CIDR) of the proxies whose X-Forwarded-For / X-Forwarded-Proto are
+    # believed, comma-separated; none by default, so a caller's own address is what counts.
+    trusted_proxies: str = ""
 
     @field_validator("secret_key")
     @classmethod
@@ -106,6 +120,19 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for item in proxy_list(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ConfigError(
+                    f"RELANCE_TRUSTED_PROXIES: {item!r} is not an IP address or network; "
+                    "use e.g. 10.0.0.5,10.1.0.0/16"
+                ) from None
+        return value
+
     @model_validator(mode="after")
     def _s3_named(self) -> Settings:
         if self.media_backend == "s3" and not self.s3_bucket:
@@ -118,6 +145,11 @@ class Settings(BaseSettings):
             path = self.data_dir / "relance.sqlite3"
             return DatabaseTarget("sqlite", str(path), f"sqlite:///{path}")
         return parse_database_url(self.database_url)
+
+
+def proxy_list(value: str) -> list[str]:
+    """The trusted proxies setting as its items."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def parse_database_url(url: str) -> DatabaseTarget:
