@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from typing import Any
 
@@ -109,3 +110,42 @@ async def test_an_rs256_token_is_refused(
         serialization.NoEncryption(),
     )
     await assert_refused(client, jwt.encode(claims, pem, algorithm="RS256"))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"sv": "x"},
+        {"sv": {"n": 1}},
+        {"sv": [1]},
+        {"sv": True},
+        {"sv": 2**70},
+        {"sv": 1.5},
+        {"scope": ["debts:read"]},
+        {"scope": 7},
+        {"company_id": 3},
+        {"company_id": ["x"]},
+        {"sub": ["rlc_x"]},
+        {"sub": 12},
+        {"exp": 10**30},
+        {"exp": "soon"},
+        {"exp": {"at": 1}},
+        {"iat": "x"},
+        {"iat": [1]},
+        {"nbf": {"n": 1}},
+        {"jti": 5},
+        {"iss": ["relance"]},
+    ],
+    ids=lambda c: f"{next(iter(c))}={next(iter(c.values()))!r}",
+)
+async def test_a_validly_signed_token_with_a_malformed_claim_is_a_401(
+    runtime: Runtime, client: Client, genuine: tuple[str, dict[str, Any]], changes: dict[str, Any]
+) -> None:
+    # Only the deployment's key can sign these, but a bad claim must still read as a bad token,
+    # never as a server error. Signed as raw JWS: PyJWT's encoder refuses some of these claims.
+    token, claims = genuine
+    header = {"kid": jwt.get_unverified_header(token)["kid"]}
+    payload = json.dumps({**claims, **changes}).encode()  # orjson stops at 64-bit integers
+    key = runtime.keys.token_signing(1)
+    forged = jwt.api_jws.PyJWS().encode(payload, key, algorithm="HS256", headers=header)
+    await assert_refused(client, forged)

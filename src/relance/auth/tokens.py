@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import jwt
 
@@ -21,6 +22,10 @@ def _kid(key: bytes) -> str:
 
 
 VERIFIED_TOKENS_KEPT = 10_000
+# The newest expiry a datetime can hold (9999-12-31T23:59:59Z), and the largest secret version
+# the database stores (a 64-bit integer).
+_LAST_SECOND = 253_402_300_799
+_MAX_SV = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +118,33 @@ class TokenService:
                 issuer=self._issuer,
                 options={"require": ["iss", "sub", "exp", "iat", "nbf", "jti", "sv"]},
             )
-            company_id = self._ids.decode(Resource.COMPANY, str(claims["company_id"]))
-            scopes = frozenset(str(claims["scope"]).split())
-            principal = Principal(str(claims["sub"]), company_id, scopes, int(claims["sv"]))
-            return principal, int(claims["exp"])
-        except (jwt.PyJWTError, MalformedId, KeyError) as exc:
+        except jwt.PyJWTError as exc:
             raise InvalidToken from exc
+        _whole(claims, "iat", _LAST_SECOND)
+        _whole(claims, "nbf", _LAST_SECOND)
+        return self._principal_of(claims), _whole(claims, "exp", _LAST_SECOND)
+
+    def _principal_of(self, claims: dict[str, Any]) -> Principal:
+        """Only tokens signed here get this far, but their claims are still checked for type:
+        a claim of the wrong shape is a bad token (401), never a server error."""
+        try:
+            company_id = self._ids.decode(Resource.COMPANY, _text(claims, "company_id"))
+        except MalformedId:
+            raise InvalidToken from None
+        scopes = frozenset(_text(claims, "scope").split())
+        return Principal(_text(claims, "sub"), company_id, scopes, _whole(claims, "sv", _MAX_SV))
+
+
+def _text(claims: dict[str, Any], name: str) -> str:
+    value = claims.get(name)
+    if not isinstance(value, str):
+        raise InvalidToken(f"claim {name} is not a string")
+    return value
+
+
+def _whole(claims: dict[str, Any], name: str, highest: int) -> int:
+    value = claims.get(name)
+    # bool is an int subclass, and PyJWT's own checks accept floats and numeric strings.
+    if type(value) is not int or not 0 < value <= highest:
+        raise InvalidToken(f"claim {name} is not a whole number from 1 to {highest}")
+    return value
