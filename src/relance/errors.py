@@ -94,6 +94,32 @@ class QueryTooLong(AppError):
     status = 414
 
 
+class RequestLineTooLong(AppError):
+    status = 414
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request line is too long: at most {limit} bytes")
+
+
+class HeadTooLarge(AppError):
+    status = 431
+
+    def __init__(self, limit: int, lines: int) -> None:
+        super().__init__(
+            f"The request's headers are too large: at most {limit} bytes in all, "
+            f"in at most {lines} header lines"
+        )
+
+
+class RequestTimeout(AppError):
+    status = 408
+
+
+class MalformedRequest(AppError):
+    status = 400
+    message = "Malformed HTTP request: it could not be parsed"
+
+
 class Conflict(AppError):
     status = 409
     message = "Conflict"
@@ -119,8 +145,8 @@ class ServiceUnavailable(AppError):
     status = 503
     message = "Service temporarily unavailable, please retry shortly"
 
-    def __init__(self, retry_after: int = 5) -> None:
-        super().__init__(headers={"Retry-After": str(retry_after)})
+    def __init__(self, retry_after: int = 5, message: str | None = None) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
 
 
 class OAuthError(AppError):

@@ -403,6 +403,8 @@ def run_server(host: str, port: int, workers: int) -> None:
             workers=workers,
             access_log=False,
             http=PROTOCOL,
+            ws="none",
+            server_header=False,
             # The app reads forwarded headers itself, from RELANCE_TRUSTED_PROXIES only.
             proxy_headers=False,
             log_config=logging_config(config.log_format, config.log_level),
