@@ -112,15 +112,23 @@ def test_a_huge_header_is_refused_without_being_buffered(server: tuple[int, str]
     before = peak_memory_kib(pid)
     with socket.create_connection(("127.0.0.1", port_of(base)), timeout=30) as conn:
         conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
-        sent = 0
-        chunk = b"a" * 65536
-        with pytest.raises(OSError):  # the server stops reading, then closes: a reset
-            while sent < 128 * 1024 * 1024:
-                conn.sendall(chunk)
-                sent += len(chunk)
+        sent = send_until_cut(conn, 128 * 1024 * 1024)
     assert sent < 128 * 1024 * 1024
     assert peak_memory_kib(pid) - before < 16 * 1024
     assert httpx.get(f"{base}/healthz").status_code == 200
+
+
+def send_until_cut(conn: socket.socket, size: int) -> int:
+    """Bytes of `size` sent before the server stopped reading and closed (a reset)."""
+    sent = 0
+    chunk = b"a" * 65536
+    try:
+        while sent < size:
+            conn.sendall(chunk)
+            sent += len(chunk)
+    except (ConnectionResetError, BrokenPipeError):
+        return sent
+    return sent
 
 
 def test_a_head_sent_too_slowly_is_408(base: str) -> None:
@@ -168,10 +176,9 @@ def test_a_body_over_the_limit_is_a_413_that_every_client_reads(base: str, size_
     closing = requests.post(url, data=body, headers={**headers, "Connection": "close"}, timeout=30)
     assert closing.status_code == 413
 
+    request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310 - loopback
     with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(  # noqa: S310 - a loopback URL of the test's own server
-            urllib.request.Request(url, data=body, headers=headers), timeout=30
-        )
+        urllib.request.urlopen(request, timeout=30)  # noqa: S310
     assert refused.value.code == 413
     assert b"at most 262144 bytes" in refused.value.read()
 
