@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import msgspec
 import orjson
 from msgspec import Meta
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from relance.errors import ValidationFailed
 from relance.kit.bodies import checked
@@ -74,8 +74,25 @@ Iban = Annotated[
         {"pattern": IBAN_PATTERN, "description": "An IBAN whose check digits hold; spaces allowed"},
     ),
 ]
+
+
+def _storable(metadata: dict[str, Any]) -> bool:
+    """orjson writes integers of 64 bits at most; the body's numbers are named one by one by
+    `parse_body`, but a row of an import comes here without that."""
+    try:
+        orjson.dumps(metadata)
+    except orjson.JSONEncodeError:
+        return False
+    return True
+
+
 Metadata = Annotated[
     dict[str, Any],
+    checked(
+        _storable,
+        "must hold only integers from -2**63 to 2**64-1 and finite numbers",
+        {},
+    ),
     checked(
         lambda v: len(orjson.dumps(v)) <= MAX_METADATA_BYTES,
         f"must be a JSON object of at most {MAX_METADATA_BYTES} bytes",
@@ -88,6 +105,23 @@ _AMOUNT: list[Any] = [
     {"type": "number", "exclusiveMinimum": 0, "maximum": 999_999_999_999.99, "multipleOf": 0.01},
     {"type": "string", "pattern": r"^(?=.*[1-9])[0-9]{1,12}(\.[0-9]{1,2})?$"},
 ]
+_AMOUNT_TEXT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+
+
+def _ascii_amount(value: Any) -> Any:
+    """Decimal() reads digits of any script, `_` between them and spaces around: an amount sent
+    as a string must be written as the document says, in ASCII digits. Once read here, the
+    number is handed on as the Decimal that strict validation takes."""
+    if isinstance(value, str):
+        if _AMOUNT_TEXT.fullmatch(value) is None:
+            raise ValueError('must be a number, or a string of ASCII digits such as "1250.00"')
+        return Decimal(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # repr: the float's shortest text, which parse_body has checked is the number sent.
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return value
+
+
 Text200 = Annotated[str, StringConstraints(max_length=200), NoNul]
 Text20 = Annotated[str, StringConstraints(max_length=20), NoNul]
 
@@ -103,7 +137,7 @@ class DebtBody(BaseModel):
 
     firstname: Name
     lastname: Name
-    amount: Decimal = Field(
+    amount: Annotated[Decimal, BeforeValidator(_ascii_amount)] = Field(
         gt=0, max_digits=14, decimal_places=2, json_schema_extra={"anyOf": _AMOUNT}
     )
     currency: Currency

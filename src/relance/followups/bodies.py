@@ -11,13 +11,13 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import JsonSchemaValue
 
 from relance.errors import ValidationFailed
 from relance.followups.enums import Direction, FollowupStatus, FollowupType
 from relance.kit.bodies import checked
-from relance.kit.fields import Count, Label, Long, Phone, Short, WebUrl, WholeNumber
+from relance.kit.fields import Count, Label, Long, Phone, Short, UtcMoment, WebUrl, WholeNumber
 
 T = TypeVar("T")
 
@@ -39,8 +39,8 @@ class FollowupBody(BaseModel):
     debt_id: NotNull[Short] = None
     type: NotNull[FollowupType] = None
     status: NotNull[FollowupStatus] = None
-    call_date: AwareDatetime | None = None
-    scheduled_at: AwareDatetime | None = None
+    call_date: UtcMoment | None = None
+    scheduled_at: UtcMoment | None = None
     summary: Long | None = None
     notes: Long | None = None
     call_id: Label | None = None
@@ -56,7 +56,7 @@ class FollowupBody(BaseModel):
     email_clicked: NotNull[bool] = None
     email_open_count: NotNull[Count] = None
     email_click_count: NotNull[Count] = None
-    email_first_opened_at: AwareDatetime | None = None
+    email_first_opened_at: UtcMoment | None = None
 
 
 # What a followup holds when a create leaves it out; these can never be null.

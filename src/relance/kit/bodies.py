@@ -1,11 +1,18 @@
 """JSON request bodies: the content type checked, the JSON parsed and validated against a
-pydantic model in one pass, and every problem reported at once, by field, in the envelope."""
+pydantic model in one pass, and every problem reported at once, by field, in the envelope.
+
+A JSON number is kept only if it is stored as sent: parsers turn 1e400 into infinity, NaN into
+null and 1.00000000000000000001 into 1.0 without a word, so every number of a body is read
+again from its text and refused, by its path, when its stored form would differ."""
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
@@ -26,10 +33,83 @@ def parse_body(model: type[Model], content_type: str | None, body: bytes) -> Mod
         raise UnsupportedMediaType(
             "The request body must be JSON: send it with Content-Type: application/json"
         )
+    inexact = number_problems(body)
     try:
-        return model.model_validate_json(body)
+        parsed = model.model_validate_json(body)
     except ValidationError as exc:
-        raise ValidationFailed(details_of(exc)) from None
+        # The model's message is the more useful where both speak of one field (its bounds).
+        raise ValidationFailed(inexact | details_of(exc)) from None
+    if inexact:
+        raise ValidationFailed(inexact)
+    return parsed
+
+
+# The integers a stored JSON document keeps exactly (orjson writes them, PostgreSQL reads them).
+LOWEST_INTEGER, HIGHEST_INTEGER = -(2**63), 2**64 - 1
+_INTEGER_PROBLEM = f"must be an integer from {LOWEST_INTEGER} to {HIGHEST_INTEGER}"
+_FLOAT_PROBLEM = (
+    "cannot be stored exactly as a 64-bit floating-point number:"
+    " send at most 15 significant digits, with a magnitude from 1e-307 to 1e308"
+)
+_CONSTANT_PROBLEM = "must be a finite JSON number (NaN and Infinity are not JSON)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """A number read from the body that would not be stored as sent."""
+
+    problem: str
+
+
+def number_problems(document: bytes | str) -> dict[str, list[str]]:
+    """Every number of a JSON document that would not be stored as sent, by its path (such as
+    `metadata.a.0`). A document that is not JSON has none: its parser reports it."""
+    try:
+        parsed = json.loads(
+            document, parse_int=_integer, parse_float=_float, parse_constant=_constant
+        )
+    except (ValueError, RecursionError):
+        return {}
+    problems: dict[str, list[str]] = {}
+    # Walked without recursion: the parser's own depth limit is larger than what is left of the
+    # stack under a request handler.
+    stack: list[tuple[str, Any]] = [("", parsed)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _Refused):
+            problems.setdefault(path or "body", []).append(value.problem)
+        elif isinstance(value, dict):
+            stack.extend((_joined(path, key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((_joined(path, str(index)), item) for index, item in enumerate(value))
+    return problems
+
+
+def _joined(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _integer(text: str) -> int | _Refused:
+    # Checked by length first: int() refuses more than 4300 digits, and is slow before that.
+    if len(text.lstrip("-")) > len(str(HIGHEST_INTEGER)):
+        return _Refused(_INTEGER_PROBLEM)
+    value = int(text)
+    if not LOWEST_INTEGER <= value <= HIGHEST_INTEGER:
+        return _Refused(_INTEGER_PROBLEM)
+    return value
+
+
+def _float(text: str) -> float | _Refused:
+    value = float(text)
+    # The shortest text that reads back as this float, compared as decimals: 0.1 is kept,
+    # 1e400 (infinity), 1e-400 (zero) and 1.00000000000000000001 (1.0) are not.
+    if math.isinf(value) or Decimal(repr(value)) != Decimal(text):
+        return _Refused(_FLOAT_PROBLEM)
+    return value
+
+
+def _constant(_text: str) -> _Refused:
+    return _Refused(_CONSTANT_PROBLEM)
 
 
 def details_of(exc: ValidationError) -> dict[str, list[str]]:

@@ -1,12 +1,14 @@
 """Field types shared by the write bodies: bounded text with no NUL byte, E.164 phone numbers,
-absolute web URLs and bounded counts, each refused with a message that says what to send."""
+absolute web URLs, bounded counts and moments that exist in UTC, each refused with a message
+that says what to send."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, StringConstraints
+from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
 
 from relance.kit.bodies import checked
 
@@ -30,6 +32,16 @@ def _whole_number(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def _exists_in_utc(moment: datetime) -> bool:
+    """Every timestamp is stored in UTC, and a datetime holds years 1 to 9999 only: near either
+    end an offset can carry the moment out of them (0001-01-01T00:00:00+01:00 is year 0)."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
 
 
 # JSON Schema patterns are not anchored unless they say so.
@@ -65,3 +77,12 @@ WebUrl = Annotated[
 # After the bounds, so that they stay bounds of the integer in the JSON schema.
 WholeNumber = BeforeValidator(_whole_number)
 Count = Annotated[int, Field(ge=0, le=2_147_483_647), WholeNumber]
+# A moment with its offset, which must still be a moment of years 1 to 9999 once in UTC.
+UtcMoment = Annotated[
+    AwareDatetime,
+    checked(
+        _exists_in_utc,
+        "must fall within years 1 to 9999 once converted to UTC",
+        {"description": "With its UTC offset; within years 1 to 9999 once converted to UTC"},
+    ),
+]
