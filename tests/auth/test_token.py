@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Any
 
 import jwt
@@ -12,7 +13,7 @@ import pytest
 from relance.auth.scopes import ALL_SCOPES, DEBTS_READ, FOLLOWUPS_READ
 from relance.auth.service import NewClient
 from relance.config import Settings
-from relance.observability.logs import JsonFormatter
+from relance.observability.logs import JsonFormatter, TextFormatter
 from relance.runtime import Runtime
 from tests.factories import Client, bearer, create_client, create_company
 
@@ -224,16 +225,48 @@ class TestAudit:
             assert credentials.client_secret not in line
             assert token not in line
 
+    @pytest.mark.parametrize("formatter", [JsonFormatter, TextFormatter])
     async def test_a_client_id_cannot_forge_a_log_line(
-        self, client: Client, credentials: NewClient, caplog: pytest.LogCaptureFixture
+        self,
+        client: Client,
+        credentials: NewClient,
+        caplog: pytest.LogCaptureFixture,
+        formatter: type[logging.Formatter],
     ) -> None:
         caplog.set_level("INFO", logger="relance.audit")
-        forged = 'x\n{"message": "token issued", "client_id": "admin"}'
+        forged = 'x\n{"message": "token issued", "client_id": "admin"}\r\u2028admin'
         await client.post("/token", data=grant(credentials, client_id=forged))
         [record] = [r for r in caplog.records if r.name == "relance.audit"]
-        line = JsonFormatter().format(record)
-        assert "\n" not in line
-        assert orjson.loads(line)["client_id"] == forged
+        line = formatter().format(record)
+        assert len(line.splitlines()) == 1, line
+        assert "admin" not in line
+
+    @pytest.mark.parametrize("formatter", [JsonFormatter, TextFormatter])
+    @pytest.mark.parametrize("swapped", ["form", "basic"])
+    async def test_a_secret_sent_as_the_client_id_is_never_logged(
+        self,
+        client: Client,
+        credentials: NewClient,
+        caplog: pytest.LogCaptureFixture,
+        formatter: type[logging.Formatter],
+        swapped: str,
+    ) -> None:
+        caplog.set_level("INFO", logger="relance.audit")
+        secret, client_id = credentials.client_secret, credentials.client_id
+        if swapped == "form":
+            form = {"grant_type": "client_credentials", "client_id": secret}
+            response = await client.post("/token", data={**form, "client_secret": client_id})
+        else:
+            form = {"grant_type": "client_credentials"}
+            response = await client.post("/token", data=form, headers=basic(secret, client_id))
+        assert_oauth_error(response, 401, "invalid_client")
+        [record] = [r for r in caplog.records if r.name == "relance.audit"]
+        line = formatter().format(record)
+        assert "token refused" in line
+        # Not even a piece of the secret's random part.
+        random_part = secret.removeprefix("relance_sk_")
+        pieces = {random_part[i : i + 8] for i in range(len(random_part) - 7)}
+        assert not [piece for piece in pieces if piece in line], line
 
 
 class TestThrottle:
@@ -249,11 +282,32 @@ class TestThrottle:
         wrong = grant(credentials, client_secret="relance_sk_wrong")
         for _ in range(3):
             assert (await client.post("/token", data=wrong)).status_code == 401
-        throttled = await client.post("/token", data=grant(credentials))
+        throttled = await client.post("/token", data=wrong)
         assert throttled.status_code == 429
         assert throttled.json()["error"] == "temporarily_unavailable"
         assert 1 <= int(throttled.headers["retry-after"]) <= 60
         assert throttled.headers["cache-control"] == "no-store"
+
+    async def test_failures_on_others_never_refuse_a_correct_secret(
+        self, runtime: Runtime, client: Client, credentials: NewClient
+    ) -> None:
+        # Past both limits: the address (as all callers behind one proxy share it) and the
+        # client ID (which anyone may know) have failed far more than allowed.
+        other = await create_client(runtime, await create_company(runtime, "Other Co"))
+        wrong = grant(credentials, client_secret="relance_sk_wrong")
+        answers = [(await client.post("/token", data=wrong)).status_code for _ in range(60)]
+        assert answers == [401] * 3 + [429] * 57
+        assert (await client.post("/token", data=grant(credentials))).status_code == 200
+        as_basic = basic(credentials.client_id, credentials.client_secret)
+        by_basic = await client.post(
+            "/token", data={"grant_type": "client_credentials"}, headers=as_basic
+        )
+        assert by_basic.status_code == 200
+        assert (await client.post("/token", data=grant(other))).status_code == 200
+        # ...and the throttle still holds for failures.
+        assert (await client.post("/token", data=wrong)).status_code == 429
+        unknown = grant(credentials, client_id="rlc_" + "N" * 22)
+        assert (await client.post("/token", data=unknown)).status_code == 429
 
     async def test_successes_and_malformed_requests_do_not_count(
         self, runtime: Runtime, client: Client, credentials: NewClient

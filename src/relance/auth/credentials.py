@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 from relance.kit.ids import ALPHABET
@@ -12,10 +13,19 @@ CLIENT_ID_PREFIX = "rlc_"
 # A distinctive prefix lets secret scanners recognise a leaked secret.
 CLIENT_SECRET_PREFIX = "relance_sk_"  # noqa: S105 - a prefix, not a secret
 _SECRET_CHARS = 43  # 43 base62 characters carry more than 256 bits
+_ID_CHARS = 22
+# Every client ID Relance has made has this shape: anything else names no client.
+_CLIENT_ID_SHAPE = re.compile(rf"{CLIENT_ID_PREFIX}[0-9A-Za-z]{{{_ID_CHARS}}}")
 
 
 def new_client_id() -> str:
-    return CLIENT_ID_PREFIX + _random_text(22)
+    return CLIENT_ID_PREFIX + _random_text(_ID_CHARS)
+
+
+def looks_like_client_id(text: str) -> bool:
+    """Whether `text` could be a client ID made here: a secret sent in the client ID's place,
+    or a made-up ID of any length, could not."""
+    return _CLIENT_ID_SHAPE.fullmatch(text) is not None
 
 
 def new_client_secret() -> str:

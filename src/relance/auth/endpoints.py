@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, unquote
 from litestar import Request, post
 
 from relance.auth import audit
+from relance.auth.credentials import looks_like_client_id
 from relance.auth.dependencies import RuntimeParam
 from relance.auth.service import exchange_client_credentials
 from relance.auth.tokens import IssuedToken
@@ -30,14 +31,11 @@ async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) ->
         claimed = form.get("client_id")
         client_id, secret, basic = _client_credentials(request.headers.get("authorization"), form)
         claimed = client_id
-        _refuse_if_throttled(runtime, address, client_id)
         issued, scopes = await _grant(runtime, form, client_id, secret, basic)
     except OAuthError as refusal:
-        audit.token_refused(claimed, address, refusal.error)
-        if refusal.error == "invalid_client" and claimed is not None:
-            runtime.throttles.by_address.fail(address)
-            runtime.throttles.by_client.fail(claimed)
-        raise
+        answer = _counted(runtime, refusal, address, claimed)
+        audit.token_refused(claimed, address, answer.error)
+        raise answer from None
     audit.token_issued(client_id, address, scopes)
     body = {
         "access_token": issued.token,
@@ -48,16 +46,34 @@ async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) ->
     return JsonAnswer(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
-def _refuse_if_throttled(runtime: Runtime, address: str, client_id: str) -> None:
+def _counted(
+    runtime: Runtime, refusal: OAuthError, address: str, claimed: str | None
+) -> OAuthError:
+    """A failed client authentication, counted against its address and client ID; once either
+    has failed too often, the answer is 429 rather than 401.
+
+    Only failures are throttled, after the secret was checked: a correct secret is answered
+    whoever else failed, or a known client ID would let anyone lock its owner out, and 20
+    failures from a proxy's address would lock out every company behind it. The check costs a
+    keyed SHA-256 and a lookup by unique key, as any failure does."""
+    if refusal.error != "invalid_client" or claimed is None:
+        return refusal
     throttles = runtime.throttles
-    wait = throttles.by_address.retry_after(address) or throttles.by_client.retry_after(client_id)
-    if wait is not None:
-        raise OAuthError(
-            "temporarily_unavailable",
-            f"too many failed authentications; try again in {wait} s",
-            status=429,
-            headers={"Retry-After": str(wait)},
-        )
+    # Only a client ID of the shape Relance makes names a client; any other is not kept.
+    client_key = claimed if looks_like_client_id(claimed) else None
+    wait = throttles.by_address.retry_after(address)
+    if client_key is not None:
+        wait = wait or throttles.by_client.retry_after(client_key)
+        throttles.by_client.fail(client_key)
+    throttles.by_address.fail(address)
+    if wait is None:
+        return refusal
+    return OAuthError(
+        "temporarily_unavailable",
+        f"too many failed authentications; try again in {wait} s",
+        status=429,
+        headers={"Retry-After": str(wait)},
+    )
 
 
 async def _grant(

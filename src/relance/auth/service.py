@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from relance.auth import repository
 from relance.auth.credentials import (
     derived_client_secret,
     hash_secret,
+    looks_like_client_id,
     new_client_id,
     new_client_secret,
     secret_matches,
@@ -19,8 +19,6 @@ from relance.db import Connection
 from relance.errors import MissingScope, OAuthError, Unauthenticated
 from relance.kit.time import utc_now
 from relance.runtime import Runtime
-
-_CLIENT_ID = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +64,9 @@ async def create_client(
 async def exchange_client_credentials(
     runtime: Runtime, client_id: str, client_secret: str, scope: str | None, *, basic: bool
 ) -> tuple[IssuedToken, tuple[str, ...]]:
-    # Only a plausible client ID reaches the database (PostgreSQL refuses a NUL byte outright).
-    plausible = _CLIENT_ID.fullmatch(client_id) is not None
+    # Only a client ID of the shape Relance makes reaches the database: no other names a client
+    # (and PostgreSQL refuses a NUL byte outright).
+    plausible = looks_like_client_id(client_id)
     client = await repository.find_client(runtime.db, client_id) if plausible else None
     if client is not None and client.revoked:
         client = None

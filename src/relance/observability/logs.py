@@ -3,12 +3,19 @@
 Every line carries the time, level, logger and message, the request ID of the request it was
 written for, and the event's own fields. What goes in a line is chosen where it is written:
 never a token, a secret, a signed URL or a debtor's personal data.
+
+Values come from callers (a client ID, a path), so no value can start a line of its own: in
+JSON, control characters are escaped, and so are the characters some readers take for line
+ends (U+0085, U+2028, U+2029); in text, every control character and backslash is escaped, a
+value with a space, quote or `=` is quoted, and a traceback's lines are indented, so that every
+line that starts at its first column is a record of its own.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 import threading
 import time
@@ -39,18 +46,49 @@ class JsonFormatter(logging.Formatter):
             line.update(fields)
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
-        return encode_json(line).decode()
+        text = encode_json(line).decode()
+        # JSON leaves these unescaped, but str.splitlines and some log shippers end lines there.
+        return text if text.isascii() else text.translate(_JSON_LINE_ENDS)
 
 
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields = getattr(record, "fields", None) or {}
-        shown = " ".join(f"{name}={value}" for name, value in fields.items())
-        text = f"{_utc(record.created)} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        shown = " ".join(f"{name}={_text_value(value)}" for name, value in fields.items())
+        message = _escaped(record.getMessage())
+        text = f"{_utc(record.created)} {record.levelname:<7} {record.name}: {message}"
         text = f"{text} {shown}" if shown else text
         if record.exc_info:
-            text = f"{text}\n{self.formatException(record.exc_info)}"
+            lines = self.formatException(record.exc_info).splitlines()
+            text = "\n".join([text, *(f"    {_escaped(line)}" for line in lines)])
         return text
+
+
+_JSON_LINE_ENDS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+# C0 and C1 controls, DEL, Unicode's line and paragraph separators, and the escape character.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\\\\]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+_NEEDS_QUOTES = re.compile('[ "=]')
+
+
+def _escaped(text: str) -> str:
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _text_value(value: object) -> str:
+    text = _escaped(str(value))
+    if text and _NEEDS_QUOTES.search(text) is None:
+        return text
+    return '"' + text.replace('"', '\\"') + '"'
 
 
 class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
