@@ -16,6 +16,7 @@ import pytest
 
 from relance.config import Settings
 from relance.db import connect
+from relance.kit.rows import MAX_ROW_BYTES, TOO_LONG
 from tests.commands import ok_json, relance, report
 from tests.postgres import scratch_database
 
@@ -252,3 +253,122 @@ def test_the_file_format_must_be_known(home: Home, tmp_path: Path) -> None:
 
     assert result.returncode == 2, report(result)
     assert "--format" in result.stderr
+
+
+def test_rows_that_cannot_be_read_fail_alone_after_committed_batches(
+    books: Book, tmp_path: Path
+) -> None:
+    """One row per batch, so that the good rows before each bad one are already committed: a
+    moment with no UTC form, years 0 and 10000, a bare CR and a quote never closed are bad rows
+    named by their line, not a traceback that stops the import half-way."""
+    header = (EXAMPLES / "followups.csv").read_text().splitlines()[0]
+    rows = [
+        "FU-1,INV-2024-001,email,delivered,2024-02-02T09:00:00Z,,,,,,false",
+        "FU-2,INV-2024-001,email,delivered,9999-12-31T23:00:00-05:00,,,,,,false",
+        "FU-3,INV-2024-001,email,delivered,0001-01-01T00:30:00+01:00,,,,,,false",
+        "FU-4,INV-2024-001,email,delivered,10000-01-01T00:00:00Z,,,,,,false",
+        "FU-5,INV-2024-001,email,delivered,0000-01-01T00:00:00Z,,,,,,false",
+        "FU-6,INV-2024-002,sms,sent,,,,,,a bare\rCR,false",
+        'FU-7,INV-2024-002,sms,sent,,,,,,"quoted"then text,false',
+        'FU-8,INV-2024-002,sms,sent,,,,,,"a quoted\nline break",false',
+        'FU-9,INV-2024-003,sms,sent,,,,,,"never closed,false',
+        "FU-10,INV-2024-003,sms,sent,,,,,,swallowed by the quote,false",
+    ]
+    file = tmp_path / "odd.csv"
+    file.write_bytes(("\n".join([header, *rows]) + "\n").encode())
+
+    result = imported(books, "followups", file, "--batch-size", "1")
+
+    assert result.returncode == 1, report(result)
+    assert "Traceback" not in result.stderr
+    summary = summary_of(result)
+    by_line = {error["line"]: error["errors"] for error in summary["errors"]}
+    utc_range = ["must fall within years 1 to 9999 once converted to UTC"]
+    assert by_line[3] == by_line[4] == {"scheduled_at": utc_range}
+    assert list(by_line[5]) == list(by_line[6]) == ["scheduled_at"]
+    assert by_line[7] == {"row": [CR_OUTSIDE_QUOTES]}
+    assert by_line[8] == {"row": [TEXT_AFTER_QUOTE]}
+    # The quoted line break makes FU-8 two lines: FU-9 starts on line 11.
+    assert by_line[11] == {"row": ['has a quote (") that is never closed']}
+    assert (summary["created"], summary["failed"]) == (2, 7)
+    imported_ids = query(books, "SELECT external_id FROM followups ORDER BY external_id")
+    assert imported_ids == [("FU-1",), ("FU-8",)]
+    assert_derived_fields_exact(books)
+
+
+CR_OUTSIDE_QUOTES = (
+    "has a carriage return (CR) outside quotes: quote the cell, or end lines with LF"
+)
+TEXT_AFTER_QUOTE = 'has text after a quoted cell\'s closing quote: write "" for a quote inside it'
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_a_row_longer_than_the_limit_is_a_bad_row_and_the_next_is_read(
+    books: Book, tmp_path: Path, suffix: str
+) -> None:
+    csv_row = "FU-{n},INV-2024-001,sms,sent,,,,,,{summary},false"
+    jsonl_row = '{{"external_id": "FU-{n}", "debt_internal_id": "INV-2024-001", "type": "sms"}}'
+    if suffix == "csv":
+        header = (EXAMPLES / "followups.csv").read_text().splitlines()[0]
+        too_long = csv_row.format(n=2, summary="y" * MAX_ROW_BYTES)
+        lines = [header, csv_row.format(n=1, summary=""), too_long, csv_row.format(n=3, summary="")]
+    else:
+        too_long = jsonl_row.format(n=2) + " " * MAX_ROW_BYTES
+        lines = [jsonl_row.format(n=1), too_long, jsonl_row.format(n=3)]
+    file = tmp_path / f"long.{suffix}"
+    file.write_text("\n".join(lines) + "\n")
+
+    summary = summary_of(imported(books, "followups", file))
+
+    first = 2 if suffix == "csv" else 1
+    assert summary["errors"] == [{"line": first + 1, "errors": {"row": [TOO_LONG]}}]
+    assert (summary["created"], summary["failed"]) == (2, 1)
+    assert query(books, "SELECT external_id FROM followups ORDER BY external_id") == [
+        ("FU-1",),
+        ("FU-3",),
+    ]
+
+
+def test_metadata_is_kept_exactly_or_refused(books: Book, tmp_path: Path) -> None:
+    """A CSV cell's big integer stays an integer, and a number that would come back changed
+    (a float for an integer beyond 64 bits, Infinity for 1e400, null for NaN) is refused; so
+    is a JSON Line's NaN, and its integer beyond 64 bits fails that row alone."""
+    debt = "CRM-{n},Camille,Durand,Mme,,camille@example.fr,10.00,EUR,{meta}"
+    cells = [
+        '"{""big"": 18446744073709551615, ""small"": -9223372036854775808, ""x"": 0.1}"',
+        '"{""n"": 18446744073709551616}"',
+        '"{""n"": NaN}"',
+        '"{""n"": 1e400}"',
+        '"{""n"": 0.1000000000000000000001}"',
+        '"{""n"": ""\\u0000""}"',
+        '"' + "[" * 5000 + "]" * 5000 + '"',
+    ]
+    file = tmp_path / "debts.csv"
+    rows = [debt.format(n=n, meta=meta) for n, meta in enumerate(cells)]
+    header = "external_id,firstname,lastname,civility,phone,email,amount,currency,metadata"
+    file.write_text("\n".join([header, *rows]) + "\n")
+
+    summary = summary_of(imported(books, "debts", file))
+
+    assert (summary["created"], summary["failed"]) == (1, 6), summary
+    failed = {error["line"]: list(error["errors"]) for error in summary["errors"]}
+    assert failed == {line: ["metadata"] for line in range(3, 9)}
+    [(stored,)] = query(books, "SELECT metadata_json FROM debts WHERE external_id = 'CRM-0'")
+    assert json.loads(stored) == {"big": 2**64 - 1, "small": -(2**63), "x": 0.1}
+
+    lines = tmp_path / "debts.jsonl"
+    body = '{"external_id": "J-%d", "firstname": "A", "lastname": "B", "email": "a@b.fr",'
+    body += ' "amount": "5", "currency": "EUR", "metadata": {"n": %s}}'
+    values = ["1", "NaN", "Infinity", "18446744073709551616", "2"]
+    lines.write_text("\n".join(body % (n, value) for n, value in enumerate(values)) + "\n")
+
+    summary = summary_of(imported(books, "debts", lines, "--batch-size", "1"))
+
+    assert (summary["created"], summary["failed"]) == (2, 3), summary
+    assert [error["line"] for error in summary["errors"]] == [2, 3, 4]
+    assert query(
+        books, "SELECT external_id FROM debts WHERE external_id LIKE 'J-%' ORDER BY 1"
+    ) == [
+        ("J-0",),
+        ("J-4",),
+    ]

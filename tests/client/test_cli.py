@@ -80,6 +80,9 @@ def test_an_export_stopped_half_way_resumes_without_duplicates(demo: Demo, tmp_p
         "key": {
             "format": "csv",
             "filters": dict.fromkeys(("status", "type", "date_from", "date_to", "debt_id")),
+            "client_id": demo[1]["client_id"],
+            "raw": False,
+            "server": demo[0],
         },
         "next_page": 3,
         "written": 2 * PAGE_SIZE,

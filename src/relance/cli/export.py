@@ -5,9 +5,14 @@ its rows as JSON Lines and converts them, a thousand rows at a time, once they a
 
 The rows go to a hidden `.NAME.partial` file; after each page, the file is flushed to disk and
 a `.NAME.state` file records the next page and the partial file's length. Run again with the
-same arguments, the export cuts the partial file back to that length (dropping a page half
-written when it stopped) and goes on from that page; done, it renames the partial file to NAME,
-so NAME only ever appears complete."""
+same arguments, against the same server and as the same client, the export cuts the partial
+file back to that length (dropping a page half written when it stopped) and goes on from that
+page; anything else starts afresh, and says so. Done, it renames the partial file to NAME, so
+NAME only ever appears complete.
+
+A CSV cell that starts with =, +, -, @, a tab or a carriage return is written with a single
+quote before it, as OWASP advises against formula injection: opened in a spreadsheet, such a
+cell (a debtor's name, a call summary) would otherwise run as a formula. `raw` turns it off."""
 
 from __future__ import annotations
 
@@ -28,26 +33,41 @@ if TYPE_CHECKING:
     from relance.client import Relance
 
 PAGE_SIZE = 100
+# What a spreadsheet may read as the start of a formula (OWASP's list).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The columns of a CSV export, in order (a JSON Lines export has the same keys): the fields of
 # a followup as the client knows them.
 COLUMNS = tuple(Followup.model_fields)
 
 
 class Export:
-    def __init__(self, output: Path, export_format: str, filters: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        output: Path,
+        export_format: str,
+        filters: dict[str, Any],
+        *,
+        client_id: str,
+        raw: bool = False,
+    ) -> None:
         self.output = output
         self.format = export_format
         self.filters = filters
+        self.raw = raw
         self.partial = output.with_name(f".{output.name}.partial")
         self.state_file = output.with_name(f".{output.name}.state")
-        self._key = {
+        self._key: dict[str, Any] = {
             "format": export_format,
             "filters": {k: v.isoformat() if isinstance(v, date) else v for k, v in filters.items()},
+            "client_id": client_id,
+            "raw": raw,
         }
 
     def run(self, client: Relance, console: Console) -> int:
         """Write every page; the number of followups written."""
-        next_page, written = self._resume()
+        # Another server's followups, or another client's, must not be appended to these.
+        self._key["server"] = client.base_url
+        next_page, written = self._resume(console)
         with self.partial.open("ab") as sink, Progress(console=console) as bar:
             task = bar.add_task(f"exporting to {self.output.name}", total=None)
             while True:
@@ -72,19 +92,37 @@ class Export:
         self.state_file.unlink(missing_ok=True)
         return written
 
-    def _resume(self) -> tuple[int, int]:
+    def _resume(self, console: Console) -> tuple[int, int]:
         """Where to start: (page, followups already written)."""
-        try:
-            state = json.loads(self.state_file.read_text())
-        except (OSError, ValueError):
-            state = None
-        if state is None or state.get("key") != self._key or not self.partial.exists():
+        resumed = self._resumable()
+        if resumed is None:
+            if self.partial.exists():
+                console.print(
+                    f"{self.partial.name} is not a part of this export (another server, client,"
+                    " format or filters, or no record of what it holds): starting afresh",
+                    highlight=False,
+                )
             self.partial.unlink(missing_ok=True)
             self._save(1, 0, 0)
             return 1, 0
+        next_page, written, length = resumed
         with self.partial.open("r+b") as partial:
-            partial.truncate(int(state["bytes"]))
-        return int(state["next_page"]), int(state["written"])
+            partial.truncate(length)
+        return next_page, written
+
+    def _resumable(self) -> tuple[int, int, int] | None:
+        """(page, followups written, bytes kept) of a partial file that this very export
+        began, or None."""
+        try:
+            state = json.loads(self.state_file.read_text())
+            next_page, written, length = (int(state[k]) for k in ("next_page", "written", "bytes"))
+            size = self.partial.stat().st_size
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+        if state.get("key") != self._key or not 0 <= length <= size or next_page < 1:
+            # A partial file shorter than recorded would be extended with zeros by truncate.
+            return None
+        return next_page, written, length
 
     def _save(self, next_page: int, written: int, length: int) -> None:
         state = {"key": self._key, "next_page": next_page, "written": written, "bytes": length}
@@ -96,10 +134,20 @@ class Export:
         rows = [row_of(followup) for followup in followups]
         if self.format in ("jsonl", "parquet"):  # Parquet is written from JSON Lines at the end
             return b"".join(json.dumps(row).encode() + b"\n" for row in rows)
+        if not self.raw:
+            rows = [{name: neutralised(value) for name, value in row.items()} for row in rows]
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=list(COLUMNS))
         writer.writerows(rows)
         return text.getvalue().encode()
+
+
+def neutralised(value: Any) -> Any:
+    """A cell a spreadsheet cannot take for a formula: one starting as a formula may, so it
+    gets a single quote before it (which spreadsheets show as text)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _csv_header() -> bytes:

@@ -5,6 +5,7 @@ RELANCE_CLIENT_SECRET), against Relance or GetBill alike."""
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -115,10 +116,19 @@ def export(
     date_to: DateTo = None,
     debt_id: DebtId = None,
     base_url: BaseUrl = None,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="CSV: write cells as they are. By default a cell starting with =, +, -, @, a"
+            " tab or a carriage return gets a ' before it, so that a spreadsheet does not run"
+            " it as a formula.",
+        ),
+    ] = False,
 ) -> None:
     """Every followup matching the filters into a CSV, JSON Lines or Parquet file. The
     file appears only once complete; an export that stopped resumes where it was when run
-    again with the same arguments."""
+    again with the same arguments, server and client (otherwise it starts afresh)."""
     from relance.cli.export import Export
 
     if export_format is ExportFormat.PARQUET and importlib.util.find_spec("pyarrow") is None:
@@ -130,7 +140,9 @@ def export(
         "date_to": _day(date_to, "--date-to"),
         "debt_id": debt_id,
     }
-    job = Export(output, export_format.value, filters)
+    # The client the credentials name, as the client reads them (RELANCE_CLIENT_ID).
+    client_id = os.environ.get("RELANCE_CLIENT_ID", "")
+    job = Export(output, export_format.value, filters, client_id=client_id, raw=raw)
     with api_calls(base_url) as client:
         written = job.run(client, err)
     err.print(f"{written} followups written to {output}", highlight=False)

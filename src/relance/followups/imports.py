@@ -4,6 +4,7 @@ and the counts and the debts' tallies moved in each batch's transaction."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,26 @@ def checker(folder: Path, max_bytes: int) -> Callable[[SourceRow], CheckedFollow
     return check
 
 
+# The same for a file that is missing, outside the folder, or not a file, so that a row's
+# author cannot learn from the report what exists elsewhere on the machine.
+NO_SUCH_FILE = "must name a file inside the import file's folder, by a path relative to it"
+
+
+def file_inside(folder: Path, name: str) -> Path | None:
+    """The regular file `name` names inside `folder` (resolved), or None: an absolute path,
+    `..`, or a symbolic link leading out of the folder names nothing. `folder` is resolved."""
+    relative = Path(name)
+    if relative.is_absolute() or ".." in relative.parts:
+        return None
+    try:
+        found = (folder / relative).resolve()
+        if found.is_relative_to(folder) and found.is_file() and os.access(found, os.R_OK):
+            return found
+    except (OSError, RuntimeError):  # a loop of symbolic links; a name the system refuses
+        pass
+    return None
+
+
 def _media_files(
     sent: dict[str, Any], folder: Path, max_bytes: int, problems: Details
 ) -> list[tuple[str, CheckedFile]]:
@@ -92,7 +113,8 @@ def _media_files(
         name = sent.get(column)
         if name is None:
             continue
-        checked = check_file(folder / name, kind, max_bytes)
+        path = file_inside(folder, name)
+        checked = NO_SUCH_FILE if path is None else check_file(path, kind, max_bytes)
         if isinstance(checked, str):
             problems[column] = [checked]
         elif kind.column in sent:

@@ -166,6 +166,15 @@ class _ReadAhead(Generic[Row]):
         return asyncio.ensure_future(asyncio.to_thread(next, self._batches, None))
 
 
+def _checked(check: Callable[[SourceRow], Row | Details], row: SourceRow) -> Row | Details:
+    """The row checked; a value no check foresaw is still this row's fault, and fails it alone:
+    raised, it stopped the import with a traceback after earlier batches had been written."""
+    try:
+        return check(row)
+    except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:
+        return {"row": [f"cannot be imported: {exc}"]}
+
+
 def _batches(
     rows: Iterable[SourceRow],
     check: Callable[[SourceRow], Row | Details],
@@ -173,7 +182,7 @@ def _batches(
 ) -> Iterator[_Batch[Row]]:
     batch: _Batch[Row] = _Batch()
     for row in rows:
-        result = check(row)
+        result = _checked(check, row)
         if isinstance(result, dict):
             batch.bad.append((row.line, result))
         else:
