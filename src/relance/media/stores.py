@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from relance.config import ConfigError
 from relance.media.sigv4 import Credentials, Presigner
@@ -47,10 +47,12 @@ class LocalStore:
 
     def put(self, key: str, source: Path, content_type: str) -> None:
         target = self.root / key
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _private_folder(self.root)
+        _private_folder(target.parent)
         # Copied beside the target then renamed: a reader never sees half a file.
         partial = target.with_name(f".{target.name}.partial")
-        shutil.copyfile(source, partial)
+        with source.open("rb") as given, _private_file(partial) as copy:
+            shutil.copyfileobj(given, copy)
         os.replace(partial, target)
 
     def url(self, key: str, expires: int, ttl: int, base_url: str) -> str:
@@ -65,6 +67,27 @@ class LocalStore:
     def path_of(self, key: str) -> Path | None:
         path = self.root / key
         return path if valid_key(key) and path.is_file() else None
+
+
+# Recordings and letters are the debtors' personal data: readable by Relance's user alone,
+# whatever the data dir's mode or the umask (which can only take permissions away).
+_FILE_MODE, _FOLDER_MODE = 0o600, 0o700
+
+
+def _private_folder(path: Path) -> None:
+    path.mkdir(mode=_FOLDER_MODE, parents=True, exist_ok=True)
+    # Also for a folder made before, or by mkdir under a umask that took the owner's bits.
+    if path.stat().st_mode & 0o777 != _FOLDER_MODE:
+        path.chmod(_FOLDER_MODE)
+
+
+def _private_file(path: Path) -> BinaryIO:
+    """A new file at `path` that no one but its owner can read; one left by a copy that
+    stopped is replaced."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, _FILE_MODE)
+    os.fchmod(descriptor, _FILE_MODE)
+    return os.fdopen(descriptor, "wb")
 
 
 class S3Store:
