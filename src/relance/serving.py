@@ -39,6 +39,7 @@ from relance.errors import (
 )
 from relance.kit.bodies import MAX_BODY_BYTES
 from relance.kit.responses import encode_json
+from relance.observability.metrics import EDGE_REFUSALS
 
 if TYPE_CHECKING:
     from relance.config import Settings
@@ -267,6 +268,7 @@ class EdgeProtocol(HttpToolsProtocol):
     def _refuse(self, error: AppError, linger_seconds: float = LINGER_SECONDS) -> None:
         """Answer `error` in place of the app, unless the app has begun its answer, and close."""
         self._disarm()
+        EDGE_REFUSALS.labels(str(error.status)).inc()
         cycle = self.cycle
         answered = False
         if cycle is not None and not cycle.response_complete:

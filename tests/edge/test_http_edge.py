@@ -241,3 +241,16 @@ def test_limits_are_settings(tmp_path: Path) -> None:
         line, _, body = exchange(default_base, big)
     assert line.startswith(b"HTTP/1.1 200"), line
     assert body == {"status": "ok"}
+
+
+def test_refusals_are_counted_in_the_metrics(base: str) -> None:
+    def refused_431() -> float:
+        for line in httpx.get(f"{base}/metrics").text.splitlines():
+            if line.startswith('relance_http_edge_refusals_total{status="431"}'):
+                return float(line.split()[-1])
+        return 0.0
+
+    before = refused_431()
+    big = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 5000 + b"\r\n\r\n"
+    assert_refusal(exchange(base, big), 431)
+    assert refused_431() == before + 1

@@ -33,6 +33,11 @@ RATE_LIMITED = Counter(
     "Requests refused with 429 because a budget was spent, by route template.",
     ["route"],
 )
+EDGE_REFUSALS = Counter(
+    "relance_http_edge_refusals",
+    "Requests and connections refused by the HTTP edge before reaching the app, by status.",
+    ["status"],
+)
 TOKENS_ISSUED = Counter("relance_tokens_issued", "Access tokens issued at /token.")
 TOKENS_REFUSED = Counter(
     "relance_tokens_refused", "Token requests refused at /token, by OAuth error.", ["error"]
