@@ -31,7 +31,11 @@ from relance.runtime import Runtime
 
 MEDIA_PATH = "/media"
 _CHUNK = 64 * 1024
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+# ASCII digits only: \d and int() take the digits of every script.
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+_EXPIRES = re.compile(r"[0-9]{1,12}")
+# Larger than any file: a longer number is read as this, never handed to int().
+_HUGE = 10**18
 _END: HTTPResponseBodyEvent = {"type": "http.response.body", "body": b"", "more_body": False}
 
 
@@ -92,7 +96,7 @@ def _checked(store: LocalStore, key: str, query: dict[str, list[str]]) -> int:
     """The URL's expiry, once its signature is the deployment's and it has not passed."""
     expires_text = query.get("expires", [""])[0]
     signature = query.get("signature", [""])[0]
-    if not expires_text.isdigit() or not signature:
+    if _EXPIRES.fullmatch(expires_text) is None or not signature:
         raise Forbidden("This media URL is not signed: ask the API for the followup again")
     expires = int(expires_text)
     if not hmac.compare_digest(signature.encode(), store.signature(key, expires).encode()):
@@ -109,22 +113,36 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+class _NoBytesAsked(RangeNotSatisfiable):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.message = "The Range asked for the last 0 bytes: ask for at least one"
+
+
 def _range(header: str | None, size: int) -> tuple[int, int]:
     """The bytes [start, end) to send. One range is honoured; several, or a malformed header,
-    get the whole file, as RFC 9110 allows."""
+    get the whole file, as RFC 9110 allows. A range of no byte of the file (a suffix of 0, a
+    start at or past its end) is a 416 (RFC 9110 §14.1.1)."""
     match = _RANGE.fullmatch(header.strip()) if header else None
     if match is None or match.group(1) == match.group(2) == "":
         return 0, size
     first, last = match.groups()
     if first == "":  # the last N bytes
-        return max(0, size - int(last)), size
-    start = int(first)
+        suffix = _bounded(last)
+        if suffix == 0:
+            raise _NoBytesAsked(size)
+        return max(0, size - suffix), size
+    start = _bounded(first)
+    if last != "" and _bounded(last) < start:  # not a range at all: ignored
+        return 0, size
     if start >= size:
         raise RangeNotSatisfiable(size)
-    end = size if last == "" else min(int(last) + 1, size)
-    if end <= start:
-        return 0, size
+    end = size if last == "" else min(_bounded(last) + 1, size)
     return start, end
+
+
+def _bounded(digits: str) -> int:
+    return _HUGE if len(digits) > len(str(_HUGE)) else min(int(digits), _HUGE)
 
 
 async def _send_file(send: Send, path: Path, start: int, end: int) -> None:
