@@ -13,10 +13,11 @@ import os
 import re
 import socket
 import sqlite3
+import struct
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -106,6 +107,7 @@ class PostgresDatabase:
             timeout=10,
             command_timeout=30,
             reset=_keep_session,
+            init=_exact_dates,
             # Every statement is shaped for an index, so one generic plan per statement serves
             # all parameters; without this PostgreSQL may plan each execution again, which cost
             # more than executing the page query itself.
@@ -125,6 +127,50 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         await self._pool.close()
+
+
+# PostgreSQL's binary forms: days, and microseconds, since 2000-01-01 (UTC).
+_PG_EPOCH_DAY = date(2000, 1, 1).toordinal()
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_DATE, _MOMENT = struct.Struct("!i"), struct.Struct("!q")
+_INFINITE_DAYS = {2**31 - 1: date.max, -(2**31): date.min}
+_INFINITE_MOMENTS = {
+    2**63 - 1: datetime.max.replace(tzinfo=UTC),
+    -(2**63): datetime.min.replace(tzinfo=UTC),
+}
+
+
+async def _exact_dates(conn: asyncpg.Connection) -> None:
+    """Dates and timestamps as the values they are. asyncpg writes the first and last days
+    (0001-01-01, 9999-12-31) and the first moment as PostgreSQL's -infinity and infinity, which
+    compare, add and print as no date at all: a day count of 9999-12-31 fell out of every range,
+    and a followup dated 0001-01-01T00:00:00Z showed a null date."""
+    for name, encode, decode in (
+        ("date", _encode_date, _decode_date),
+        ("timestamptz", _encode_moment, _decode_moment),
+    ):
+        await conn.set_type_codec(
+            name, schema="pg_catalog", encoder=encode, decoder=decode, format="binary"
+        )
+
+
+def _encode_date(day: date) -> bytes:
+    return _DATE.pack(day.toordinal() - _PG_EPOCH_DAY)
+
+
+def _decode_date(data: bytes) -> date:
+    (days,) = _DATE.unpack(data)
+    return _INFINITE_DAYS.get(days) or date.fromordinal(days + _PG_EPOCH_DAY)
+
+
+def _encode_moment(moment: datetime) -> bytes:
+    since = moment.astimezone(UTC) - _PG_EPOCH
+    return _MOMENT.pack((since.days * 86_400 + since.seconds) * 1_000_000 + since.microseconds)
+
+
+def _decode_moment(data: bytes) -> datetime:
+    (micros,) = _MOMENT.unpack(data)
+    return _INFINITE_MOMENTS.get(micros) or _PG_EPOCH + timedelta(microseconds=micros)
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

@@ -31,15 +31,19 @@ _COLUMNS: dict[Dialect, str] = {
 }
 _PAGE_COLUMNS = ", ".join(f"p.{name}" for name in FOLLOWUP_FIELDS)
 _ORDER = "ORDER BY activity_at DESC, id DESC"
-# The start of the UTC day after a day count's day: where a deep page's rows stop.
-_DAY_AFTER = {
-    "postgresql": "(day + 1)::timestamp AT TIME ZONE 'UTC'",
-    "sqlite": "strftime('%Y-%m-%dT%H:%M:%S+00:00', day, '+1 day')",
+# The end of a day count's day, where a deep page's rows stop: the next day's start. SQLite's
+# date arithmetic has no day after 9999-12-31 (it answers NULL, and the last day's rows were
+# lost), so there the end is written as 24:00 of the day itself, which sorts after every moment
+# of that day in the stored text and before the next day's.
+_DAY_END = {
+    "postgresql": "activity_at < (SELECT (day + 1)::timestamp AT TIME ZONE 'UTC' FROM seek)",
+    "sqlite": "activity_at < (SELECT day || 'T24:00:00+00:00' FROM seek)",
 }
-# The first day of the month after a month count's month.
-_MONTH_AFTER = {
-    "postgresql": "(month + interval '1 month')::date",
-    "sqlite": "date(month, '+1 month')",
+# A day count's day within a month count's month; in SQLite as text, for the same reason: no
+# month follows 9999-12.
+_IN_MONTH = {
+    "postgresql": "day < (SELECT (month + interval '1 month')::date FROM m)",
+    "sqlite": "day <= (SELECT substr(month, 1, 8) || '31' FROM m)",
 }
 
 
@@ -186,7 +190,7 @@ async def _sought_page(
         if dated
         else _month_then_day_seek(dialect, counts_where, deep)
     )
-    where = f"{rows_where} AND activity_at < (SELECT {_DAY_AFTER[dialect]} FROM seek)"
+    where = f"{rows_where} AND {_DAY_END[dialect]}"
     skip = f"CAST({deep} - newer AS BIGINT)"
     window = f"LIMIT {limit_param} OFFSET coalesce((SELECT {skip} FROM seek), 0)"
     return await _joined(conn, dialect, f"({total}) AS t", where, window, params.values, seek)
@@ -212,7 +216,7 @@ def _month_then_day_seek(dialect: Dialect, counts_where: str, deep: str) -> str:
         " seek AS (SELECT day, through - n AS newer FROM (SELECT day, n,"
         " (SELECT newer FROM m) + sum(n) OVER (ORDER BY day DESC) AS through"
         f" FROM followup_day_counts WHERE {counts_where} AND day >= (SELECT month FROM m)"
-        f" AND day < (SELECT {_MONTH_AFTER[dialect]} FROM m)) AS d"
+        f" AND {_IN_MONTH[dialect]}) AS d"
         f" WHERE through > {deep} ORDER BY day DESC LIMIT 1) "
     )
 
