@@ -25,7 +25,10 @@ if TYPE_CHECKING:
     from relance.kit.imports import ImportReport
 
 import_app = typer.Typer(
-    no_args_is_help=True, help="Load debts or followups from a CSV or JSON Lines file."
+    no_args_is_help=True,
+    help="Load debts or followups from a CSV or JSON Lines file. A row that cannot be read (a"
+    " JSON Line or CSV record longer than 1 MiB, a carriage return outside quotes, a quote never"
+    " closed) is a bad row named by its line; the rows around it are imported.",
 )
 
 ImportFile = Annotated[
@@ -72,7 +75,9 @@ def import_followups(
     as_json: JsonFlag = False,
 ) -> None:
     """Import followups, each naming its debt by debt_id or debt_internal_id; a row with an
-    external_id imported before updates its followup."""
+    external_id imported before updates its followup. An audio_file or pdf_file column names a
+    file inside the import file's folder, by a path relative to it (no absolute path, no ..,
+    no link leading out)."""
     from relance.followups.imports import COLUMNS, FollowupBatch, checker
 
     check = checker(file.resolve().parent, settings().media_max_bytes)
