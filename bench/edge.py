@@ -3,7 +3,9 @@ protocol, relance/serving.py) beside the same app on the servers it could have u
 each with 2 workers and the usual file limit of 1,024 descriptors a process:
 
 - uvicorn with its stock httptools protocol (what `relance serve` ran before), and with h11;
-- hypercorn (h11, its defaults); granian (Rust, its defaults).
+- uvicorn with Relance's protocol but none of `relance serve`'s own settings (what the protocol
+  alone costs);
+- hypercorn (h11, its defaults); granian (Rust), with its defaults and with a 10 s head deadline.
 
 For each server it measures the list page's throughput (wrk, 8 connections, like bench/run.py),
 then two attacks, each while a prober asks for /healthz on a fresh connection every 50 ms:
@@ -13,7 +15,7 @@ then two attacks, each while a prober asks for /healthz on a fresh connection ev
   every 2 s (slowloris).
 
 It prints, per server and attack, the prober's answers (failures, p50, p99, max), what the
-attacker got, and the servers' peak memory.
+attacker got, and the peak memory of the server's processes, summed.
 
     python bench/edge.py [--seconds S] [--slow-clients N] [--servers a,b,...] [--json] [--record]
 
@@ -60,6 +62,8 @@ SERVERS: dict[str, Callable[[int], list[str]]] = {
         "--http",
         "httptools",
     ],
+    # The same protocol as `relance serve`, under plain uvicorn: what the protocol alone costs.
+    "uvicorn-edge": lambda port: [*_uvicorn(port), "--http", "relance.serving:EdgeProtocol"],
     "uvicorn-h11": lambda port: [*_uvicorn(port), "--http", "h11"],
     "hypercorn": lambda port: [
         str(BIN / "hypercorn"),
@@ -80,6 +84,13 @@ SERVERS: dict[str, Callable[[int], list[str]]] = {
         "127.0.0.1",
         "--port",
         str(port),
+        APP,
+    ],
+    # granian with a head deadline as short as Relance's (its default is 30 s).
+    "granian-10s": lambda port: [
+        *SERVERS["granian"](port)[:-1],
+        "--http1-header-read-timeout",
+        "10000",
         APP,
     ],
 }
@@ -173,7 +184,7 @@ def measure(name: str, env: dict[str, str], credentials: str, args: argparse.Nam
         outcome.slow_clients = during(
             port, lambda: slow_clients(port, args.slow_clients, args.seconds), args.seconds
         )
-        outcome.peak_rss_mb = tree_rss_mb(process.pid)
+        outcome.peak_rss_mb = tree_rss_mb(process.pid, "VmHWM")
     return outcome
 
 

@@ -159,8 +159,9 @@ def demo_server(home: Path, log: Path) -> Iterator[tuple[subprocess.Popen[bytes]
         yield process, base, (token_of(base, companies[0]), token_of(base, companies[1]))
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants (the serve process and workers)."""
+def tree_rss_mb(pid: int, measure: str = "VmRSS") -> float:
+    """Resident memory of a process and all its descendants (the serve process and workers);
+    `measure="VmHWM"` sums their peaks instead."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -180,7 +181,7 @@ def tree_rss_mb(pid: int) -> float:
             status = Path(f"/proc/{member}/status").read_text()
         except OSError:
             continue
-        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        match = re.search(rf"^{measure}:\s+(\d+) kB", status, re.M)
         total_kb += int(match.group(1)) if match else 0
     return total_kb / 1024
 
