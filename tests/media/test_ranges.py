@@ -75,7 +75,7 @@ async def test_a_range_that_asks_for_no_byte_of_the_file_is_416(
 async def test_a_range_the_server_cannot_read_is_ignored(
     client: Client, media_path: str, header: str
 ) -> None:
-    answer = await client.get(media_path, headers={"Range": header.encode()})
+    answer = await client.get(media_path, headers={b"Range": header.encode()})
     assert answer.status_code == 200, header[:40]
     assert answer.content == CONTENT
     assert "content-range" not in answer.headers

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Field, StringConstraints
+from pydantic import AwareDatetime, BeforeValidator, Field, Strict, StringConstraints
 
 from relance.kit.bodies import checked
 
@@ -42,6 +42,19 @@ def _exists_in_utc(moment: datetime) -> bool:
     except OverflowError:
         return False
     return True
+
+
+_ISO_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+
+
+def _iso_text(value: Any) -> Any:
+    """Pydantic reads a string of digits ("0", "1e10") as a Unix time: a moment must be written
+    as the document says. What passes is parsed by pydantic's own ISO 8601 reader."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or _ISO_MOMENT.match(value) is None:
+        raise ValueError("must be an ISO 8601 date and time with a UTC offset")
+    return value
 
 
 # JSON Schema patterns are not anchored unless they say so.
@@ -80,6 +93,10 @@ Count = Annotated[int, Field(ge=0, le=2_147_483_647), WholeNumber]
 # A moment with its offset, which must still be a moment of years 1 to 9999 once in UTC.
 UtcMoment = Annotated[
     AwareDatetime,
+    # Not strict past the check of the text: strict validation takes only datetime objects once
+    # a validator has read the JSON.
+    Strict(False),
+    BeforeValidator(_iso_text),
     checked(
         _exists_in_utc,
         "must fall within years 1 to 9999 once converted to UTC",
