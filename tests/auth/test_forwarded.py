@@ -27,7 +27,7 @@ def attempt(base: str, company: dict[str, Any], forwarded: bytes, *, right: bool
         "client_id": company["client_id"],
         "client_secret": secret,
     }
-    answer = httpx.post(f"{base}/token", data=form, headers={"X-Forwarded-For": forwarded})
+    answer = httpx.post(f"{base}/token", data=form, headers={b"X-Forwarded-For": forwarded})
     return answer.status_code
 
 
