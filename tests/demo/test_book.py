@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import re
+import wave
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from relance.demo.book import DemoCompany, build_book
+from relance.demo.book import TEXTS, DemoCompany, DemoFollowup, build_book
+from relance.demo.media import LETTER_FILE, demo_files
 from relance.followups.enums import FollowupStatus, FollowupType
 
 ANCHOR = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
@@ -45,10 +48,14 @@ def book(request: pytest.FixtureRequest) -> tuple[datetime, list[DemoCompany]]:
 
 
 def followups_of(companies: list[DemoCompany]) -> Iterator[dict[str, Any]]:
+    for followup in demo_followups(companies):
+        yield followup.values
+
+
+def demo_followups(companies: list[DemoCompany]) -> Iterator[DemoFollowup]:
     for company in companies:
         for debt in company.debts:
-            for followup in debt.followups:
-                yield followup.values
+            yield from debt.followups
 
 
 def describe(values: dict[str, Any]) -> str:
@@ -351,3 +358,146 @@ def test_a_cancellation_is_processed_after_the_payment_that_caused_it(
                         f"{values['processed_at']}, paid {min(payments)}"
                     )
     assert not wrong, f"{len(wrong)} cancellations processed before the payment: {wrong[:5]}"
+
+
+# Words that belong to one channel's outcomes (whole words, any case): a summary or a note that
+# uses another channel's word describes something that channel did not do.
+CHANNEL_WORDS = {
+    "physical": ("address", "door", "doorstep", "visit", "met"),
+    "call+manual_call": ("call", "called", "pick up", "picked up", "hung up", "line", "rang"),
+    "call+manual_call+physical": ("agent",),
+    "email": ("email", "bounced", "opened"),
+    "sms": ("sms",),
+    "whatsapp": ("whatsapp",),
+    "voicemail": ("voicemail",),
+    "postmail": ("post", "posted", "letter", "formal notice"),
+}
+# A message's summary names its channel.
+OWN_WORDS = {
+    "email": "email",
+    "sms": "sms",
+    "whatsapp": "whatsapp",
+    "voicemail": "voicemail",
+    "postmail": "post|posted|letter|formal notice",
+}
+NO_SUMMARY_YET = {"scheduled", "in_progress"}
+
+
+def words_in(text: str, words: str) -> bool:
+    return re.search(rf"\b({words})\b", text, re.IGNORECASE) is not None
+
+
+def test_every_summary_fits_its_type_and_status(
+    book: tuple[datetime, list[DemoCompany]],
+) -> None:
+    _, companies = book
+    wrong: list[str] = []
+    for values in followups_of(companies):
+        texts = f"{values['summary'] or ''} / {values['notes'] or ''}"
+        if values["status"] in NO_SUMMARY_YET:
+            if values["summary"] is not None or values["notes"] is not None:
+                wrong.append(f"{describe(values)}: summarised before it happened: {texts}")
+            continue
+        if values["summary"] is None:
+            wrong.append(f"{describe(values)}: no summary")
+            continue
+        for channels, words in CHANNEL_WORDS.items():
+            if values["type"] not in channels.split("+") and words_in(texts, "|".join(words)):
+                wrong.append(f"{describe(values)}: {texts!r} speaks of a {channels} outcome")
+        own = OWN_WORDS.get(values["type"])
+        executed = values["status"] not in NOT_EXECUTED
+        if own and executed and not words_in(values["summary"], own):
+            wrong.append(f"{describe(values)}: {values['summary']!r} does not name its channel")
+    assert not wrong, f"{len(wrong)} summaries that do not fit, e.g. {wrong[:5]}"
+
+
+def test_every_summary_comes_from_its_type_and_status_table(
+    book: tuple[datetime, list[DemoCompany]],
+) -> None:
+    _, companies = book
+    for values in followups_of(companies):
+        allowed = TEXTS[FollowupType(values["type"])].get(FollowupStatus(values["status"]), ())
+        if allowed:
+            assert (values["summary"], values["notes"]) in allowed, describe(values)
+        else:
+            assert values["summary"] is None, describe(values)
+
+
+def test_ai_calls_deliver_their_reminder_in_every_company(
+    book: tuple[datetime, list[DemoCompany]],
+) -> None:
+    """GetBill's own example asks for `status=delivered&type=call`: an AI call that reached the
+    debtor and delivered its reminder; a real book has a good share of those."""
+    _, companies = book
+    for company in companies:
+        calls = [
+            f.values["status"]
+            for debt in company.debts
+            for f in debt.followups
+            if f.values["type"] == "call" and f.values["call_date"] is not None
+        ]
+        share = calls.count("delivered") / len(calls)
+        assert 0.1 <= share <= 0.3, f"{company.name}: {share:.0%} of its AI calls delivered"
+        for debt in company.debts:
+            for followup in debt.followups:
+                values = followup.values
+                if values["status"] == "delivered" and values["type"] == "call":
+                    assert values["disconnection_reason"] in {
+                        "completed_successfully",
+                        "user_hangup",
+                    }, describe(values)
+                    assert values["direction"] == "outbound", describe(values)
+
+
+def wav_seconds(content: bytes) -> float:
+    with wave.open(io.BytesIO(content)) as recording:
+        return recording.getnframes() / recording.getframerate()
+
+
+def test_every_recorded_followup_lasts_as_long_as_its_recording(
+    book: tuple[datetime, list[DemoCompany]],
+) -> None:
+    _, companies = book
+    files = demo_files()
+    recorded = 0
+    for followup in demo_followups(companies):
+        values = followup.values
+        if followup.media is None or followup.media == LETTER_FILE:
+            continue
+        recorded += 1
+        length = wav_seconds(files[followup.media])
+        assert abs(values["duration_ms"] - length * 1000) <= 1000, (
+            f"{describe(values)}: {values['duration_ms']} ms for a {length} s recording"
+        )
+        assert values["type"] in {"call", "voicemail"}, f"a recorded {describe(values)}"
+    assert recorded > 300, f"only {recorded} recorded followups"
+
+
+def test_reached_ai_calls_delivered_voicemails_and_sent_letters_carry_media(
+    book: tuple[datetime, list[DemoCompany]],
+) -> None:
+    _, companies = book
+    for followup in demo_followups(companies):
+        values = followup.values
+        kind, status = values["type"], values["status"]
+        reached = status in {"delivered", "deal_found", "deal_not_found", "bad_behavior"}
+        recorded = kind in {"call", "voicemail"} and reached
+        letter = kind == "postmail" and status in {"sent", "delivered"}
+        expected = LETTER_FILE if letter else "a recording" if recorded else None
+        found = "a recording" if followup.media not in (None, LETTER_FILE) else followup.media
+        assert found == expected, f"{describe(values)} carries {followup.media}"
+
+
+def test_a_retry_follows_the_call_it_retries(book: tuple[datetime, list[DemoCompany]]) -> None:
+    _, companies = book
+    for company in companies:
+        for debt in company.debts:
+            for before, retry in zip(debt.followups, debt.followups[1:], strict=False):
+                if not retry.values["is_retry"]:
+                    continue
+                earlier = before.values["call_date"] or before.values["scheduled_at"]
+                later = retry.values["call_date"] or retry.values["scheduled_at"]
+                assert earlier < later, (
+                    f"{debt.values['internal_id']}: retry {describe(retry.values)} "
+                    f"before {describe(before.values)}"
+                )

@@ -4,7 +4,9 @@ made to collect them, as a collection platform would have logged them.
 Each debt follows a reminder plan (email, SMS, AI calls with retries, WhatsApp, voicemail,
 letter, a human call, a visit) that stops once the debtor pays; steps that fall after the
 anchor are scheduled, and outcomes always fit the channel (an SMS is delivered or fails, it
-never finds a deal).
+never finds a deal; an AI call that reached the debtor and delivered its reminder is
+`delivered`), and so do their summaries (`TEXTS`). Recorded calls last exactly as long as the
+recording they carry (`media.RECORDING_SECONDS`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from relance.demo.media import LETTER_FILE, recording_file
 from relance.followups.enums import ANSWERED, tallies
 from relance.followups.enums import FollowupStatus as S
 from relance.followups.enums import FollowupType as T
@@ -156,11 +159,22 @@ PLAN: tuple[tuple[int, T, bool], ...] = (
     (38, T.CALL, False),
     (52, T.PHYSICAL, False),
 )
+# Human calls (and the benchmark's calls): a person either talks with the agent or does not.
 CALL_OUTCOMES = (
     (S.NO_ANSWER, 40),
     (S.DEAL_FOUND, 20),
     (S.DEAL_NOT_FOUND, 22),
     (S.BAD_BEHAVIOR, 5),
+    (S.FAILED, 8),
+)
+# The AI agent's calls also end `delivered`: the debtor picked up and heard the reminder (amount,
+# due date, payment link) without negotiating.
+AI_CALL_OUTCOMES = (
+    (S.NO_ANSWER, 34),
+    (S.DELIVERED, 18),
+    (S.DEAL_FOUND, 17),
+    (S.DEAL_NOT_FOUND, 19),
+    (S.BAD_BEHAVIOR, 4),
     (S.FAILED, 8),
 )
 VISIT_OUTCOMES = (
@@ -176,25 +190,111 @@ MESSAGE_OUTCOMES = {
     T.VOICEMAIL: ((S.DELIVERED, 85), (S.FAILED, 15)),
     T.POSTMAIL: ((S.DELIVERED, 60), (S.SENT, 37), (S.FAILED, 3)),
 }
-SUMMARIES = {
+OUTCOMES = {
+    T.CALL: AI_CALL_OUTCOMES,
+    T.MANUAL_CALL: CALL_OUTCOMES,
+    T.PHYSICAL: VISIT_OUTCOMES,
+    **MESSAGE_OUTCOMES,
+}
+
+Text = tuple[str, str | None]  # a summary and the notes that go with it
+_PAYMENT_PLAN = "Three monthly instalments, the first one next month"
+_DISPUTE = "Debtor disputes part of the invoice; send the detailed statement"
+_FLAG = "Flag the file for a human agent before any new call"
+_CONVERSATION: dict[S, tuple[Text, ...]] = {
     S.DEAL_FOUND: (
-        "Successfully contacted debtor",
-        "Debtor agreed to pay in full",
-        "Payment plan agreed",
+        ("Successfully contacted debtor", "Customer agreed to payment plan starting next month"),
+        ("Debtor agreed to pay in full", "Debtor will pay through the payment link this week"),
+        ("Payment plan agreed", _PAYMENT_PLAN),
     ),
     S.DEAL_NOT_FOUND: (
-        "Debtor contests the amount",
-        "Debtor cannot pay for now",
-        "Debtor asked to be called back later",
+        ("Debtor contests the amount", _DISPUTE),
+        ("Debtor cannot pay for now", "Debtor is out of work; call back in a month"),
+        ("Debtor asked to be called back later", "Debtor was busy; call back in the evening"),
     ),
-    S.NO_ANSWER: ("No answer", "Debtor did not pick up", "Nobody at the address"),
-    S.BAD_BEHAVIOR: ("Debtor was aggressive and hung up", "Debtor insulted the agent"),
-    S.FAILED: ("Call could not be placed", "Message could not be delivered"),
+    S.NO_ANSWER: (
+        ("No answer", None),
+        ("Debtor did not pick up", None),
+        ("The line rang out", None),
+    ),
+    S.BAD_BEHAVIOR: (
+        ("Debtor was aggressive and hung up", _FLAG),
+        ("Debtor insulted the agent", _FLAG),
+    ),
+    S.FAILED: (
+        ("Call could not be placed", None),
+        ("Call dropped before connecting", None),
+    ),
 }
-NOTES = {
-    S.DEAL_FOUND: "Customer agreed to payment plan starting next month",
-    S.DEAL_NOT_FOUND: "Debtor disputes part of the invoice; send the detailed statement",
-    S.BAD_BEHAVIOR: "Flag the file for a human agent before any new call",
+_AI_CALL: dict[S, tuple[Text, ...]] = {
+    **_CONVERSATION,
+    S.DELIVERED: (
+        ("Reminder delivered; the debtor listened to the end", None),
+        ("Reminder delivered and the payment link sent", None),
+        ("Debtor heard the reminder and asked for the payment link", None),
+    ),
+}
+_VISIT: dict[S, tuple[Text, ...]] = {
+    S.DEAL_FOUND: (
+        ("Met the debtor, who agreed to pay in full", "Debtor will pay through the payment link"),
+        ("Payment plan agreed on the doorstep", _PAYMENT_PLAN),
+    ),
+    S.DEAL_NOT_FOUND: (
+        ("Met the debtor, who contests the amount", _DISPUTE),
+        ("Met the debtor, who cannot pay for now", "Debtor is out of work; visit again in a month"),
+    ),
+    S.NO_ANSWER: (
+        ("Nobody at the address", "Notice of visit left in the letterbox"),
+        ("Nobody answered the door", None),
+    ),
+    S.BAD_BEHAVIOR: (
+        (
+            "Debtor refused to talk and shut the door",
+            "Hand the file to the legal team before any new visit",
+        ),
+    ),
+}
+_MESSAGES: dict[T, dict[S, tuple[Text, ...]]] = {
+    T.EMAIL: {
+        S.DELIVERED: (("Reminder email delivered", None),),
+        S.SENT: (("Reminder email sent; no delivery receipt yet", None),),
+        S.FAILED: (("Reminder email bounced", None),),
+    },
+    T.SMS: {
+        S.DELIVERED: (("Payment reminder SMS delivered", None),),
+        S.SENT: (("SMS sent; no delivery receipt yet", None),),
+        S.FAILED: (("SMS could not be delivered", None),),
+    },
+    T.WHATSAPP: {
+        S.DELIVERED: (("WhatsApp reminder delivered", None),),
+        S.SENT: (("WhatsApp reminder sent, not yet delivered", None),),
+        S.FAILED: (("WhatsApp reminder could not be delivered", None),),
+    },
+    T.VOICEMAIL: {
+        S.DELIVERED: (("Reminder left on the debtor's voicemail", None),),
+        S.FAILED: (("Voicemail drop failed", None),),
+    },
+    T.POSTMAIL: {
+        S.DELIVERED: (("Formal notice delivered by post", None),),
+        S.SENT: (("Formal notice posted", None),),
+        S.FAILED: (("Letter returned to sender", None),),
+    },
+}
+_NOT_CARRIED_OUT: dict[S, tuple[Text, ...]] = {
+    S.CANCELLED: (("Cancelled: the debt was paid", None),),
+    S.ON_HOLD: (("On hold while the debtor's dispute is reviewed", None),),
+}
+# Every summary a followup of a type and status may carry, with its notes; a status missing
+# from its type's table (scheduled, in progress) has no summary yet.
+TEXTS: dict[T, dict[S, tuple[Text, ...]]] = {
+    T.CALL: {**_AI_CALL, **_NOT_CARRIED_OUT},
+    T.MANUAL_CALL: {**_CONVERSATION, **_NOT_CARRIED_OUT},
+    T.PHYSICAL: {**_VISIT, **_NOT_CARRIED_OUT},
+    **{kind: {**table, **_NOT_CARRIED_OUT} for kind, table in _MESSAGES.items()},
+}
+# The summaries of calls by outcome, for bench/generate.py.
+SUMMARIES = {
+    status: tuple(summary for summary, _ in texts) for status, texts in _CONVERSATION.items()
 }
 DISCONNECTIONS = {
     S.DEAL_FOUND: ("completed_successfully", "agent_hangup"),
@@ -203,13 +303,32 @@ DISCONNECTIONS = {
     S.BAD_BEHAVIOR: ("user_hangup",),
     S.FAILED: ("dial_failed", "invalid_destination", "error_llm_websocket_open"),
 }
-FAILED_DELIVERY = ("invalid_destination", "carrier_rejected")
+DELIVERED_CALL_ENDS = ("completed_successfully", "user_hangup")
+FAILED_DELIVERY = {
+    T.EMAIL: ("hard_bounce", "invalid_destination"),
+    T.SMS: ("invalid_destination", "carrier_rejected"),
+    T.WHATSAPP: ("invalid_destination", "not_on_whatsapp"),
+    T.POSTMAIL: ("address_unknown", "refused_by_recipient"),
+}
 CALLS = {T.CALL, T.MANUAL_CALL}
+# How long, in seconds, the recorded followups last: each length is one of the demo's
+# recordings (human calls are not recorded, and a call that reached nobody has no recording).
+RECORDED_SECONDS: dict[tuple[T, S], tuple[int, ...]] = {
+    (T.CALL, S.DELIVERED): (16, 22, 27),
+    (T.CALL, S.DEAL_FOUND): (27, 33, 40),
+    (T.CALL, S.DEAL_NOT_FOUND): (22, 33, 40),
+    (T.CALL, S.BAD_BEHAVIOR): (11, 16),
+    (T.VOICEMAIL, S.DELIVERED): (11, 16, 22),
+}
+# Letters that went out carry the notice as a PDF.
+LETTERS = {(T.POSTMAIL, S.SENT), (T.POSTMAIL, S.DELIVERED)}
 
 
 @dataclass
 class DemoFollowup:
     values: dict[str, Any]
+    # The demo file (media.demo_files) this followup's recording or document is.
+    media: str | None = None
 
 
 @dataclass
@@ -293,6 +412,9 @@ def _timeline(
         if rng.random() < 0.15 and not retry:
             continue  # plans vary: not every debt gets every step
         planned = _business_hours(rng, start + timedelta(days=offset + rng.randint(0, 1)))
+        if followups and planned <= _moment(followups[-1]):
+            # A step pushed past a Sunday may land before the next one: keep the plan's order.
+            planned = _business_hours(rng, _moment(followups[-1]) + timedelta(days=1))
         if planned > anchor + timedelta(days=14):
             break
         if planned > anchor or step >= hold_after:
@@ -307,6 +429,11 @@ def _timeline(
             _cancel_next(rng, followups, followup.values["processed_at"], anchor)
             break
     return followups
+
+
+def _moment(followup: DemoFollowup) -> datetime:
+    moment: datetime = followup.values["call_date"] or followup.values["scheduled_at"]
+    return moment
 
 
 def _business_hours(rng: random.Random, moment: datetime) -> datetime:
@@ -358,10 +485,7 @@ def _planned(
     values = _blank(kind, status, retry)
     values["scheduled_at"] = planned
     values["processed_at"] = min(planned - timedelta(days=rng.randint(1, 5)), anchor)
-    if status == S.CANCELLED:
-        values["summary"] = "Cancelled: the debt was paid"
-    if status == S.ON_HOLD:
-        values["summary"] = "On hold while the debtor's dispute is reviewed"
+    _describe(rng, values)
     return DemoFollowup(values)
 
 
@@ -369,29 +493,33 @@ def _executed(
     rng: random.Random, anchor: datetime, planned: datetime, kind: T, retry: bool, number: str
 ) -> DemoFollowup:
     in_progress = kind == T.CALL and anchor - planned < timedelta(hours=1)
-    if kind in CALLS:
-        status = S.IN_PROGRESS if in_progress else _pick(rng, CALL_OUTCOMES)
-    elif kind == T.PHYSICAL:
-        status = _pick(rng, VISIT_OUTCOMES)
-    else:
-        status = _pick(rng, MESSAGE_OUTCOMES[kind])
-    values = _blank(kind, status, retry)
+    status = S.IN_PROGRESS if in_progress else _pick(rng, OUTCOMES[kind])
+    followup = DemoFollowup(_blank(kind, status, retry))
+    values = followup.values
     executed = min(planned + timedelta(seconds=rng.randint(0, 600)), anchor)
     values["scheduled_at"] = planned
     values["call_date"] = executed
     values["processed_at"] = min(executed + timedelta(minutes=rng.randint(1, 15)), anchor)
-    values["summary"] = rng.choice(SUMMARIES[status]) if status in SUMMARIES else None
-    values["notes"] = NOTES.get(status)
     values["triggered_payment"] = status == S.DEAL_FOUND and rng.random() < 0.75
     if kind in (*CALLS, T.VOICEMAIL):
-        _call_details(rng, values, kind, status, number)
+        _call_details(rng, followup, kind, status, number)
     elif kind in (T.SMS, T.WHATSAPP):
         values["phone_number_used"] = number
     if kind == T.EMAIL and status != S.FAILED:
         _email_tracking(rng, values, executed, anchor)
-    if status == S.FAILED and kind not in (*CALLS, T.VOICEMAIL):
-        values["disconnection_reason"] = rng.choice(FAILED_DELIVERY)
-    return DemoFollowup(values)
+    if status == S.FAILED and kind in FAILED_DELIVERY:
+        values["disconnection_reason"] = rng.choice(FAILED_DELIVERY[kind])
+    if (kind, S(values["status"])) in LETTERS:
+        followup.media = LETTER_FILE
+    _describe(rng, values)
+    return followup
+
+
+def _describe(rng: random.Random, values: dict[str, Any]) -> None:
+    """The summary and notes of the followup's final status (an opened email was delivered)."""
+    texts = TEXTS[T(values["type"])].get(S(values["status"]))
+    if texts:
+        values["summary"], values["notes"] = rng.choice(texts)
 
 
 def _add_live_call(rng: random.Random, anchor: datetime, debts: list[DemoDebt]) -> None:
@@ -403,16 +531,18 @@ def _add_live_call(rng: random.Random, anchor: datetime, debts: list[DemoDebt]) 
 
 
 def _live_call(rng: random.Random, anchor: datetime, number: str) -> DemoFollowup:
-    values = _blank(T.CALL, S.IN_PROGRESS, False)
+    followup = DemoFollowup(_blank(T.CALL, S.IN_PROGRESS, False))
+    values = followup.values
     values["scheduled_at"] = values["call_date"] = anchor - timedelta(minutes=rng.randint(1, 4))
     values["processed_at"] = anchor
-    _call_details(rng, values, T.CALL, S.IN_PROGRESS, number)
-    return DemoFollowup(values)
+    _call_details(rng, followup, T.CALL, S.IN_PROGRESS, number)
+    return followup
 
 
 def _call_details(
-    rng: random.Random, values: dict[str, Any], kind: T, status: S, number: str
+    rng: random.Random, followup: DemoFollowup, kind: T, status: S, number: str
 ) -> None:
+    values = followup.values
     inbound = kind != T.VOICEMAIL and status in ANSWERED and rng.random() < 0.08
     values["direction"] = "inbound" if inbound else "outbound"
     values["phone_number_used"] = number
@@ -420,15 +550,26 @@ def _call_details(
         values["call_id"] = f"call_{rng.getrandbits(48):012x}"
     if status == S.IN_PROGRESS:
         return
+    recorded = RECORDED_SECONDS.get((kind, status))
+    if recorded:
+        seconds = rng.choice(recorded)
+        values["duration_ms"] = seconds * 1000
+        followup.media = recording_file(seconds)
     if kind == T.VOICEMAIL:
-        values["duration_ms"] = rng.randint(18_000, 45_000)
         values["disconnection_reason"] = (
             "voicemail_reached" if status == S.DELIVERED else "dial_failed"
         )
+        if not recorded:
+            values["duration_ms"] = rng.randint(0, 8_000)  # rang, then the drop failed
         return
-    values["disconnection_reason"] = rng.choice(DISCONNECTIONS[status])
-    reached = status in ANSWERED
-    values["duration_ms"] = rng.randint(45_000, 540_000) if reached else rng.randint(0, 30_000)
+    if status == S.DELIVERED:
+        values["disconnection_reason"] = rng.choice(DELIVERED_CALL_ENDS)
+    else:
+        values["disconnection_reason"] = rng.choice(DISCONNECTIONS[status])
+    if not recorded:
+        # A human call is not recorded and may run long; one that reached nobody, a ring.
+        reached = status in ANSWERED
+        values["duration_ms"] = rng.randint(45_000, 540_000) if reached else rng.randint(0, 30_000)
 
 
 def _email_tracking(

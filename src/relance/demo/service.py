@@ -20,7 +20,7 @@ from relance.followups.repository import insert_followups
 from relance.kit.ids import Resource
 from relance.kit.time import utc_now
 from relance.media.kinds import MediaKind
-from relance.media.service import check_file, store_new
+from relance.media.service import CheckedFile, check_file, store_new
 from relance.runtime import Runtime
 
 
@@ -56,51 +56,29 @@ async def load_demo(runtime: Runtime, anchor: datetime | None = None) -> list[De
         ]
 
 
-# The calls that reached someone or a voicemail have a recording; the letters sent, a PDF.
-_RECORDED = {"call", "voicemail"}
-_RECORDED_OUTCOMES = {"deal_found", "deal_not_found", "bad_behavior", "delivered"}
-_LETTERS = {"postmail"}
-_LETTER_OUTCOMES = {"sent", "delivered"}
-
-
 async def _attach_media(runtime: Runtime, book: list[DemoCompany]) -> None:
-    """Store a few real recordings and a letter, generated here, and point the demo's
-    answered calls, voicemails and letters at them (shared: the demo needs playable media,
-    not a file per followup)."""
+    """Store the demo's recordings and letter, generated here, and point the followups the book
+    gave one of them at it (shared: the demo needs playable media, not a file per followup)."""
     with tempfile.TemporaryDirectory() as work:
-        folder = Path(work)
-        made = [(f"recording-{n}.wav", media.recording(seconds=4.0, seed=n)) for n in (1, 2, 3)]
-        made.append(("letter.pdf", media.letter(LETTER_TITLE, LETTER_LINES)))
-        stored = []
-        for name, content in made:
-            (folder / name).write_bytes(content)
-            kind = MediaKind.PDF if name.endswith(".pdf") else MediaKind.AUDIO
-            checked = check_file(folder / name, kind, runtime.settings.media_max_bytes)
-            assert not isinstance(checked, str), checked  # made here, so always accepted
-            stored.append(await store_new(runtime.media, checked))
-    recordings, letter = stored[:-1], stored[-1]
-    n = 0
+        limit = runtime.settings.media_max_bytes
+        stored = {
+            name: await store_new(runtime.media, _checked(Path(work) / name, content, limit))
+            for name, content in media.demo_files().items()
+        }
     for company in book:
         for debt in company.debts:
             for followup in debt.followups:
-                values = followup.values
-                if values["type"] in _RECORDED and values["status"] in _RECORDED_OUTCOMES:
-                    values["audio_url"] = recordings[n % len(recordings)]
-                    n += 1
-                elif values["type"] in _LETTERS and values["status"] in _LETTER_OUTCOMES:
-                    values["pdf_url"] = letter
+                if followup.media is not None:
+                    field = "pdf_url" if followup.media == media.LETTER_FILE else "audio_url"
+                    followup.values[field] = stored[followup.media]
 
 
-LETTER_TITLE = "Mise en demeure de payer"
-LETTER_LINES = [
-    "Madame, Monsieur,",
-    "",
-    "Malgre nos precedentes relances, la somme due reste impayee a ce jour.",
-    "Nous vous mettons en demeure de la regler sous huit jours a compter de ce courrier.",
-    "A defaut, nous serons contraints d'engager une procedure de recouvrement.",
-    "",
-    "Veuillez agreer, Madame, Monsieur, nos salutations distinguees.",
-]
+def _checked(path: Path, content: bytes, max_bytes: int) -> CheckedFile:
+    path.write_bytes(content)
+    kind = MediaKind.PDF if path.suffix == ".pdf" else MediaKind.AUDIO
+    checked = check_file(path, kind, max_bytes)
+    assert not isinstance(checked, str), checked  # made here, so always accepted
+    return checked
 
 
 async def _insert_company(conn: Connection, company: DemoCompany) -> int:
