@@ -1,34 +1,46 @@
-"""What every command shares: the consoles, failing with a message, the runtime, JSON output."""
+"""What the server-side commands share: the settings, the deployment they work on, the runtime.
+
+Everything of the server is loaded inside the functions, when a command runs: `relance --help`
+and the client-side commands start without it (and run where only the client is installed)."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, NoReturn, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import orjson
-import typer
-from pydantic import SecretStr, ValidationError
-from rich.console import Console
+from relance.cli.output import JsonFlag, err, fail, out, print_json
 
-from relance.config import ConfigError, Settings, get_settings
-from relance.kit.ids import MalformedId, Resource
-from relance.runtime import Runtime, open_runtime
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
-out = Console()
-err = Console(stderr=True)
+    from relance.config import Settings
+    from relance.runtime import Runtime
+
+__all__ = [
+    "JsonFlag",
+    "company_key",
+    "deployment_line",
+    "err",
+    "fail",
+    "out",
+    "print_json",
+    "settings",
+    "with_runtime",
+]
+
 T = TypeVar("T")
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document, nothing else.")]
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
+# Exit code of a command run where no deployment exists (as for an invalid setting: the
+# caller's environment is what to fix).
+NO_DEPLOYMENT = 2
 
 
 def settings() -> Settings:
+    from pydantic import ValidationError
+
+    from relance.config import ConfigError, get_settings
+
     try:
         return get_settings()
     except ValidationError as exc:
@@ -39,6 +51,8 @@ def settings() -> Settings:
 
 def _setting_problems(exc: ValidationError) -> list[str]:
     """One line per bad setting, named as the operator sets it (RELANCE_...)."""
+    from relance.config import Settings
+
     problems = []
     for error in exc.errors(include_url=False):
         name = "RELANCE_" + "_".join(str(part) for part in error["loc"]).upper()
@@ -56,6 +70,8 @@ MASK = "***"
 
 def shown_setting(value: Any) -> Any:
     """A setting as printed: secrets masked, a URL's password too."""
+    from pydantic import SecretStr
+
     if isinstance(value, SecretStr):
         return MASK
     text = str(value) if value is not None else None
@@ -67,19 +83,53 @@ def shown_setting(value: Any) -> Any:
     return value if isinstance(value, bool | int | float) or value is None else text
 
 
-def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
+def deployment_line(config: Settings) -> str:
+    """Which deployment a command works on, and the variable that chose it, for its first line."""
+    if config.database_url is None:
+        where = f"{config.data_dir.resolve()} (RELANCE_DATA_DIR)"
+    elif config.database.dialect == "sqlite":
+        where = f"SQLite {_sqlite_file(config)} (RELANCE_DATABASE_URL)"
+    else:
+        where = f"PostgreSQL {shown_setting(config.database_url)} (RELANCE_DATABASE_URL)"
+    if config.secret_key is not None:
+        return f"Relance deployment: {where}, secret key from RELANCE_SECRET_KEY"
+    if config.database_url is not None:
+        return f"Relance deployment: {where}, secret key in {config.data_dir.resolve()}"
+    return f"Relance deployment: {where}"
+
+
+def _sqlite_file(config: Settings) -> Path:
+    return Path(config.database.driver_dsn).resolve()
+
+
+def with_runtime(work: Callable[[Runtime], Awaitable[T]], *, create: bool = False) -> T:
     """Run `work` on a database at the code's schema: the embedded database migrates itself; a
-    shared PostgreSQL is migrated by an operator, so one that is behind is refused."""
+    shared PostgreSQL is migrated by an operator, so one that is behind is refused.
+
+    Only the commands that may start a deployment (`demo`, `serve`) pass `create`; any other
+    stops, exit 2, where there is none, rather than make an empty one (a new database and a new
+    secret key) in whatever folder it was run from."""
+    import asyncio
+
+    from relance.config import ConfigError
+    from relance.runtime import open_runtime
     from relance.schema import SchemaBehind, ensure_current, upgrade
 
     config = settings()
-    if config.database.dialect == "sqlite":
+    embedded = config.database.dialect == "sqlite"
+    if embedded and not create:
+        _require_database_file(config)
+    if embedded:
         upgrade(config.database)
 
     async def run() -> T:
+        if not create:
+            if not embedded:
+                await _require_schema(config)
+            _require_secret_key(config)
         runtime = await open_runtime(config)
         try:
-            if config.database.dialect == "postgresql":
+            if not embedded:
                 await ensure_current(runtime.db, config.database)
             return await work(runtime)
         finally:
@@ -97,11 +147,74 @@ def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
         fail(f"cannot reach the database: {exc}")
 
 
-def print_json(document: Any) -> None:
-    sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
+_CREATORS = "`relance db upgrade`, `relance demo` or `relance serve` make a new one"
+
+
+def _require_database_file(config: Settings) -> None:
+    if _sqlite_file(config).exists():
+        return
+    if config.database_url is None:
+        folder = config.data_dir.resolve()
+        fail(
+            f"no Relance deployment in {folder} (no relance.sqlite3 there): run this command in"
+            " the folder that holds the deployment's .relance, or set RELANCE_DATA_DIR to its"
+            f" data directory; {_CREATORS}",
+            NO_DEPLOYMENT,
+        )
+    fail(
+        f"no Relance database at {_sqlite_file(config)}: set RELANCE_DATABASE_URL to the"
+        f" deployment's database; {_CREATORS}",
+        NO_DEPLOYMENT,
+    )
+
+
+async def _require_schema(config: Settings) -> None:
+    """A PostgreSQL deployment exists once its schema does: the database answers and holds
+    Relance's migrations (at whatever revision; ensure_current then says if it is behind)."""
+    from relance.db import connect
+    from relance.schema import current_revision
+
+    db = await connect(config.database, 1)
+    try:
+        revision = await current_revision(db)
+    finally:
+        await db.close()
+    if revision is None:
+        fail(
+            f"no Relance deployment in {shown_setting(config.database_url)}: the database has"
+            " no Relance schema; set RELANCE_DATABASE_URL to the deployment's database, or run"
+            " `relance db upgrade` to create the schema there",
+            NO_DEPLOYMENT,
+        )
+
+
+def _require_secret_key(config: Settings) -> None:
+    """Every public ID and client secret hangs on the deployment's secret: a new one, made up
+    beside an existing database, would silently break them all."""
+    from relance.kit.keys import KEY_FILE_NAME
+
+    key_file = config.data_dir.resolve() / KEY_FILE_NAME
+    if config.secret_key is not None or key_file.exists():
+        return
+    fail(
+        f"the deployment's database exists but its secret key {key_file} does not, and"
+        " RELANCE_SECRET_KEY is not set: restore secret.key from a backup into that folder"
+        " (RELANCE_DATA_DIR), or set RELANCE_SECRET_KEY to the deployment's secret",
+        NO_DEPLOYMENT,
+    )
+
+
+def ensure_secret_key(config: Settings) -> None:
+    """The deployment's secret key, made now when neither configured nor there yet."""
+    from relance.kit.keys import load_master_secret
+
+    if config.secret_key is None:
+        load_master_secret(config.data_dir, None)
 
 
 def company_key(runtime: Runtime, company: str) -> int:
+    from relance.kit.ids import MalformedId, Resource
+
     try:
         return runtime.ids.decode(Resource.COMPANY, company)
     except MalformedId:

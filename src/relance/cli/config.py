@@ -3,6 +3,8 @@ database (and Redis, when configured) answer with it."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from relance.cli.common import (
@@ -14,7 +16,9 @@ from relance.cli.common import (
     shown_setting,
     with_runtime,
 )
-from relance.runtime import Runtime
+
+if TYPE_CHECKING:
+    from relance.runtime import Runtime
 
 config_app = typer.Typer(no_args_is_help=True, help="The configuration.")
 

@@ -8,7 +8,10 @@ a `.NAME.state` file records the next page and the partial file's length. Run ag
 same arguments, against the same server and as the same client, the export cuts the partial
 file back to that length (dropping a page half written when it stopped) and goes on from that
 page; anything else starts afresh, and says so. Done, it renames the partial file to NAME, so
-NAME only ever appears complete.
+NAME only ever appears complete. An export that fails keeps the two hidden files only when they
+hold a page or more to resume from, and removes them otherwise.
+
+To standard output (`-`), the rows go straight out, page by page, with nothing to resume.
 
 A CSV cell that starts with =, +, -, @, a tab or a carriage return is written with a single
 quote before it, as OWASP advises against formula injection: opened in a spreadsheet, such a
@@ -20,9 +23,11 @@ import csv
 import io
 import json
 import os
+import sys
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import Progress
@@ -38,6 +43,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The columns of a CSV export, in order (a JSON Lines export has the same keys): the fields of
 # a followup as the client knows them.
 COLUMNS = tuple(Followup.model_fields)
+STDOUT = Path("-")
 
 
 class Export:
@@ -56,6 +62,8 @@ class Export:
         self.raw = raw
         self.partial = output.with_name(f".{output.name}.partial")
         self.state_file = output.with_name(f".{output.name}.state")
+        # The next page the state file records; past the first, a failed export can resume.
+        self._saved_page = 0
         self._key: dict[str, Any] = {
             "format": export_format,
             "filters": {k: v.isoformat() if isinstance(v, date) else v for k, v in filters.items()},
@@ -63,13 +71,57 @@ class Export:
             "raw": raw,
         }
 
+    @property
+    def resumable(self) -> bool:
+        """Whether the hidden files hold a page or more that running again resumes from."""
+        return self._saved_page > 1
+
     def run(self, client: Relance, console: Console) -> int:
         """Write every page; the number of followups written."""
+        if self.output == STDOUT:
+            return self._to_stdout(client, console)
         # Another server's followups, or another client's, must not be appended to these.
         self._key["server"] = client.base_url
         next_page, written = self._resume(console)
-        with self.partial.open("ab") as sink, Progress(console=console) as bar:
-            task = bar.add_task(f"exporting to {self.output.name}", total=None)
+        try:
+            with self.partial.open("ab") as sink:
+                written = self._pages(client, console, sink, next_page, written)
+            if self.format == "parquet":
+                _to_parquet(self.partial, self.output)
+                self.partial.unlink()
+            else:
+                os.replace(self.partial, self.output)
+        except BaseException:  # a stop (Ctrl+C) as much as a failure
+            if not self.resumable:
+                self.partial.unlink(missing_ok=True)
+                self.state_file.unlink(missing_ok=True)
+            raise
+        self.state_file.unlink(missing_ok=True)
+        return written
+
+    def _to_stdout(self, client: Relance, console: Console) -> int:
+        stdout = sys.stdout.buffer
+        if self.format != "parquet":
+            written = self._pages(client, console, stdout, 1, 0)
+            stdout.flush()
+            return written
+        with tempfile.TemporaryDirectory(prefix="relance-export-") as work:
+            rows = Path(work) / "rows.jsonl"
+            with rows.open("wb") as sink:
+                written = self._pages(client, console, sink, 1, 0)
+            _to_parquet(rows, stdout)
+        stdout.flush()
+        return written
+
+    def _pages(
+        self, client: Relance, console: Console, sink: IO[bytes], next_page: int, written: int
+    ) -> int:
+        """Write the pages from `next_page` on to `sink`, recording each in the state file when
+        the export goes to a file; the number of followups written in all."""
+        durable = self.output != STDOUT
+        with Progress(console=console) as bar:
+            shown = self.output.name if durable else "standard output"
+            task = bar.add_task(f"exporting to {shown}", total=None)
             while True:
                 found = client.followups.list(**self.filters, page=next_page, limit=PAGE_SIZE)
                 bar.update(task, total=found.pagination.total, completed=written)
@@ -77,20 +129,15 @@ class Export:
                     sink.write(_csv_header())
                 sink.write(self._encoded(found.data))
                 sink.flush()
-                os.fsync(sink.fileno())
+                if durable:
+                    os.fsync(sink.fileno())
                 written += len(found.data)
                 bar.update(task, completed=written)
                 if not found.data or found.pagination.page >= found.pagination.pages:
-                    break
+                    return written
                 next_page += 1
-                self._save(next_page, written, sink.tell())
-        if self.format == "parquet":
-            _to_parquet(self.partial, self.output)
-            self.partial.unlink()
-        else:
-            os.replace(self.partial, self.output)
-        self.state_file.unlink(missing_ok=True)
-        return written
+                if durable:
+                    self._save(next_page, written, sink.tell())
 
     def _resume(self, console: Console) -> tuple[int, int]:
         """Where to start: (page, followups already written)."""
@@ -106,6 +153,7 @@ class Export:
             self._save(1, 0, 0)
             return 1, 0
         next_page, written, length = resumed
+        self._saved_page = next_page
         with self.partial.open("r+b") as partial:
             partial.truncate(length)
         return next_page, written
@@ -129,6 +177,7 @@ class Export:
         temporary = self.state_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(state))
         os.replace(temporary, self.state_file)
+        self._saved_page = next_page
 
     def _encoded(self, followups: list[Followup]) -> bytes:
         rows = [row_of(followup) for followup in followups]
@@ -170,10 +219,10 @@ _BOOLEANS = frozenset({"is_retry", "triggered_payment", "email_opened", "email_c
 _ROW_GROUP = 1000
 
 
-def _to_parquet(source: Path, output: Path) -> None:
-    """The JSON Lines rows of `source` as a Parquet file at `output`, in constant memory."""
+def _to_parquet(source: Path, output: Path | IO[bytes]) -> None:
+    """The JSON Lines rows of `source` as a Parquet file at `output` (a path, or a stream such
+    as standard output: Parquet is written from start to end), in constant memory."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     def kind(name: str) -> Any:
         if name in _TIMESTAMPS:
@@ -185,8 +234,19 @@ def _to_parquet(source: Path, output: Path) -> None:
         return pa.string()
 
     schema = pa.schema([(name, kind(name)) for name in COLUMNS])
+    if not isinstance(output, Path):
+        _write_parquet(source, output, schema)
+        return
     temporary = output.with_name(f".{output.name}.parquet-tmp")
-    with source.open("rb") as lines, pq.ParquetWriter(temporary, schema) as writer:
+    _write_parquet(source, temporary, schema)
+    os.replace(temporary, output)
+
+
+def _write_parquet(source: Path, where: Any, schema: Any) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with source.open("rb") as lines, pq.ParquetWriter(where, schema) as writer:
         batch: list[dict[str, Any]] = []
         for line in lines:
             row = json.loads(line)
@@ -199,4 +259,3 @@ def _to_parquet(source: Path, output: Path) -> None:
                 batch = []
         if batch:
             writer.write_table(pa.Table.from_pylist(batch, schema))
-    os.replace(temporary, output)

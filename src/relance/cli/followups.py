@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shlex
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from relance.cli.common import JsonFlag, err, fail, out, print_json
+from relance.cli.output import JsonFlag, err, fail, out, print_json
 
 if TYPE_CHECKING:
     from relance.client import Relance, RelanceError
@@ -30,6 +32,7 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3  # credentials or scope refused (401, 403)
 EXIT_RATE_LIMITED = 4  # still limited after every retry
 EXIT_UNAVAILABLE = 5  # unreachable, timed out, or failing (5xx)
+ID_WIDTH = 22  # a public ID's length (relance.kit.ids.ID_LENGTH, of the server)
 
 Status = Annotated[str | None, typer.Option(help="Only this status (no_answer, delivered...).")]
 Kind = Annotated[str | None, typer.Option("--type", help="Only this type (call, email...).")]
@@ -80,14 +83,19 @@ def list_followups(
             }
         )
         return
-    table = Table("id", "type", "status", "when", "summary", box=None)
+    # An ID is copied whole into the next command, so it never wraps nor shrinks: at 80 columns
+    # and less, the summary wraps (and the other columns) instead.
+    table = Table(box=None)
+    table.add_column("id", no_wrap=True, min_width=ID_WIDTH)
+    for name in ("type", "status", "when (UTC)", "summary"):
+        table.add_column(name, overflow="fold")
     for followup in found.data:
         when = followup.call_date or followup.scheduled_at or followup.processed_at
         table.add_row(
             followup.id,
             str(followup.type),
             str(followup.status),
-            when.isoformat(timespec="minutes") if when else "",
+            when.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if when else "",
             (followup.summary or "")[:60],
         )
     out.print(table)
@@ -108,7 +116,10 @@ def get_followup(
 
 @followups_app.command("export")
 def export(
-    output: Annotated[Path, typer.Option(help="The file to write.", dir_okay=False)],
+    output: Annotated[
+        Path,
+        typer.Option(help="The file to write; - for standard output.", dir_okay=False),
+    ],
     export_format: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.CSV,
     status: Status = None,
     kind: Kind = None,
@@ -129,7 +140,7 @@ def export(
     """Every followup matching the filters into a CSV, JSON Lines or Parquet file. The
     file appears only once complete; an export that stopped resumes where it was when run
     again with the same arguments, server and client (otherwise it starts afresh)."""
-    from relance.cli.export import Export
+    from relance.cli.export import STDOUT, Export
 
     if export_format is ExportFormat.PARQUET and importlib.util.find_spec("pyarrow") is None:
         fail("Parquet needs pyarrow: pip install 'relance[parquet]'", EXIT_USAGE)
@@ -143,9 +154,21 @@ def export(
     # The client the credentials name, as the client reads them (RELANCE_CLIENT_ID).
     client_id = os.environ.get("RELANCE_CLIENT_ID", "")
     job = Export(output, export_format.value, filters, client_id=client_id, raw=raw)
-    with api_calls(base_url) as client:
-        written = job.run(client, err)
-    err.print(f"{written} followups written to {output}", highlight=False)
+    finished = False
+    try:
+        with api_calls(base_url) as client:
+            written = job.run(client, err)
+        finished = True
+    finally:
+        if not finished and job.resumable:
+            err.print(
+                f"the pages exported so far are kept in {job.partial}; to resume, run the same"
+                f" command again: {shlex.join(['relance', *sys.argv[1:]])}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    shown = "standard output" if output == STDOUT else output
+    err.print(f"{written} followups written to {shown}", highlight=False)
 
 
 @contextmanager

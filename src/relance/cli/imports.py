@@ -19,10 +19,10 @@ from relance.cli.common import (
     settings,
     with_runtime,
 )
-from relance.runtime import Runtime
 
 if TYPE_CHECKING:
     from relance.kit.imports import ImportReport
+    from relance.runtime import Runtime
 
 import_app = typer.Typer(
     no_args_is_help=True,

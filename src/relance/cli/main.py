@@ -5,19 +5,22 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shlex
 import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from relance.auth.scopes import UnknownScopes, parse_scopes
 from relance.cli.common import (
     JsonFlag,
     company_key,
+    deployment_line,
+    ensure_secret_key,
     err,
     fail,
     out,
@@ -29,12 +32,17 @@ from relance.cli.config import config_app
 from relance.cli.followups import followups_app
 from relance.cli.imports import import_app
 from relance.cli.media import media_app
-from relance.config import MAX_RATE_LIMIT
-from relance.kit.ids import Resource
-from relance.runtime import Runtime
 
+# The server's modules are imported inside the commands that use them: `relance --help` and
+# the client-side commands then start in a fraction of the time, without the server installed.
 if TYPE_CHECKING:
+    from relance.config import Settings
     from relance.demo.service import DemoAccess
+    from relance.runtime import Runtime
+
+# relance.config.MAX_RATE_LIMIT, which this module cannot import without pydantic-settings;
+# tests/cli keeps the two equal.
+MAX_RATE_LIMIT = 1_000_000
 
 app = typer.Typer(
     no_args_is_help=True, help="Relance: a self-hostable, GetBill-compatible followups API."
@@ -75,7 +83,12 @@ def db_upgrade() -> None:
     """Apply every pending migration."""
     from relance.schema import upgrade
 
-    upgrade(settings().database)
+    config = settings()
+    err.print(deployment_line(config), highlight=False, soft_wrap=True)
+    upgrade(config.database)
+    # The key every ID and client secret hangs on is made with the database it goes with, so
+    # that later commands find a whole deployment here.
+    ensure_secret_key(config)
     err.print("database schema is up to date")
 
 
@@ -96,6 +109,7 @@ def db_recount() -> None:
 def companies_create(name: str, as_json: JsonFlag = False) -> None:
     """Create a company and print it, with its ID."""
     from relance.companies.service import InvalidCompanyName, create_company
+    from relance.kit.ids import Resource
 
     async def work(runtime: Runtime) -> dict[str, str]:
         async with runtime.db.transaction() as conn:
@@ -122,6 +136,7 @@ def clients_create(
     as_json: JsonFlag = False,
 ) -> None:
     """Create an OAuth client; its secret is shown this once."""
+    from relance.auth.scopes import UnknownScopes, parse_scopes
     from relance.auth.service import NewClient, create_client
     from relance.companies.repository import company_exists
 
@@ -172,6 +187,7 @@ def clients_list(
 ) -> None:
     """List OAuth clients (never their secrets)."""
     from relance.auth.repository import list_clients
+    from relance.kit.ids import Resource
 
     async def work(runtime: Runtime) -> list[dict[str, Any]]:
         company_id = None if company is None else company_key(runtime, company)
@@ -298,9 +314,10 @@ def serve(
     port: PortOption = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
 ) -> None:
-    """Serve the API."""
-    prepare_schema()
+    """Serve the API (creating the deployment, in RELANCE_DATA_DIR, if there is none)."""
     config = settings()
+    err.print(deployment_line(config), highlight=False, soft_wrap=True)
+    prepare_schema()
     if workers > 1 and config.rate_limit_enabled and config.redis_url is None:
         err.print(
             f"[yellow]warning:[/] without RELANCE_REDIS_URL each of the {workers} workers keeps"
@@ -320,10 +337,11 @@ def demo(
     """Migrate, load the demo book, print ready-to-paste commands and serve."""
     from relance.demo.service import DemoConflict, load_demo
 
+    err.print(deployment_line(settings()), highlight=False, soft_wrap=True)
     if not no_serve:
         ensure_port_free(host, port)
     try:
-        companies: list[DemoAccess] = with_runtime(load_demo)
+        companies: list[DemoAccess] = with_runtime(load_demo, create=True)
     except DemoConflict as exc:
         fail(str(exc))
     if as_json:
@@ -334,35 +352,62 @@ def demo(
         run_server(host, port, 1)
 
 
+# The followups the demo's printed commands ask for: a status every demo company has rows in.
+DEMO_QUERY = {"status": "deal_found", "limit": "5"}
+
+
 def print_demo_guide(companies: list[DemoAccess], host: str, port: int) -> None:
-    base = f"http://{host}:{port}"
+    base = base_url(host, port)
     out.print("[bold]Demo companies[/] (each client holds every scope):")
     for company in companies:
         out.print(f"  {company.name}", highlight=False)
         out.print(f"    client_id      {company.client_id}", highlight=False)
         out.print(f"    client_secret  {company.client_secret}", highlight=False)
     first = companies[0]
-    out.print("\n[bold]Try it[/] in another terminal:\n")
+    out.print(f"\n[bold]API reference[/] {base}/docs", highlight=False)
+    out.print("\n[bold]Try it[/] in another terminal, with the relance CLI or the Python client:\n")
+    variables = {
+        "RELANCE_BASE_URL": base,
+        "RELANCE_CLIENT_ID": first.client_id,
+        "RELANCE_CLIENT_SECRET": first.client_secret,
+    }
+    query = DEMO_QUERY
+    out.print(
+        "export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in variables.items()),
+        highlight=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"relance followups list --status {query['status']} --limit {query['limit']}\n",
+        highlight=False,
+        soft_wrap=True,
+    )
+    out.print("or with curl:\n")
     out.print(
         f"TOKEN=$(curl -s -X POST {base}/token -d grant_type=client_credentials \\\n"
         f"  -d client_id={first.client_id} \\\n"
         f"  -d client_secret={first.client_secret} \\\n"
         "  | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')\n\n"
-        f'curl -s "{base}/external-api/v1/followups?status=deal_found&limit=5" \\\n'
+        f'curl -s "{base}/external-api/v1/followups?status={query["status"]}'
+        f'&limit={query["limit"]}" \\\n'
         '  -H "Authorization: Bearer $TOKEN"\n',
         highlight=False,
         soft_wrap=True,
     )
 
 
+def base_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def prepare_schema() -> None:
-    """Migrate or check the schema (see with_runtime) before serving, which opens no runtime
-    of its own here."""
+    """Migrate or check the schema (see with_runtime), and make the secret key of a new
+    deployment, before serving, which opens no runtime of its own here."""
 
     async def nothing(runtime: Runtime) -> None:
         return None
 
-    with_runtime(nothing)
+    with_runtime(nothing, create=True)
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -393,7 +438,7 @@ def run_server(host: str, port: int, workers: int) -> None:
 
             serve_metrics_port(host, config.metrics_port)
         err.print(
-            f"Relance listening on http://{host}:{port} ({workers} worker(s)); Ctrl+C stops it"
+            f"Relance listening on {base_url(host, port)} ({workers} worker(s)); Ctrl+C stops it"
         )
         uvicorn.run(
             "relance.app:create_app",
@@ -407,9 +452,17 @@ def run_server(host: str, port: int, workers: int) -> None:
             server_header=False,
             # The app reads forwarded headers itself, from RELANCE_TRUSTED_PROXIES only.
             proxy_headers=False,
-            log_config=logging_config(config.log_format, config.log_level),
+            log_config=logging_config(log_format(config), config.log_level),
             timeout_graceful_shutdown=config.shutdown_timeout_seconds,
         )
+
+
+def log_format(config: Settings) -> Literal["json", "text"]:
+    """RELANCE_LOG_FORMAT when set; else text for a person at a terminal, and JSON, one object
+    a line, for whatever reads a pipe or a file (a supervisor, a log shipper)."""
+    if "log_format" in config.model_fields_set:
+        return config.log_format
+    return "text" if sys.stdout.isatty() else "json"
 
 
 @contextlib.contextmanager

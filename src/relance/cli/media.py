@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from relance.cli.common import JsonFlag, fail, out, print_json, settings, with_runtime
-from relance.errors import AppError
-from relance.runtime import Runtime
+
+if TYPE_CHECKING:
+    from relance.runtime import Runtime
 
 media_app = typer.Typer(no_args_is_help=True, help="Call recordings and documents.")
 
@@ -31,6 +32,7 @@ def attach(
 
     import msgspec
 
+    from relance.errors import AppError
     from relance.media.kinds import MediaKind
     from relance.media.links import MediaLinks
     from relance.media.service import attach as attach_file
