@@ -37,6 +37,11 @@ _EXPIRES = re.compile(r"[0-9]{1,12}")
 # Larger than any file: a longer number is read as this, never handed to int().
 _HUGE = 10**18
 _END: HTTPResponseBodyEvent = {"type": "http.response.body", "body": b"", "more_body": False}
+# Opened directly, a recording is shown in the browser's own player page, which loads that same
+# URL as its media: under every other answer's `default-src 'none'` the player stays dead. A
+# `sandbox` would make the page's origin opaque and fail that load too (found in Chromium). A
+# PDF needs nothing more: the browser's viewer draws it under the default policy.
+PLAYER_POLICY = b"default-src 'none'; media-src 'self'; frame-ancestors 'none'"
 
 
 def media_links(request: Request[Any, Any, Any]) -> MediaLinks:
@@ -69,13 +74,16 @@ async def serve_media(scope: Scope, receive: Receive, send: Send) -> None:
         raise NotFound("No such media")
     size = path.stat().st_size
     start, end = _range(_header(scope, b"range"), size)
+    content_type = content_type_of(key)
     headers: list[tuple[bytes, bytes]] = [
-        (b"content-type", content_type_of(key).encode()),
+        (b"content-type", content_type.encode()),
         (b"content-length", str(end - start).encode()),
         (b"accept-ranges", b"bytes"),
         # A shared cache must not keep what a signature let one caller see.
         (b"cache-control", f"private, max-age={max(0, expires - int(time.time()))}".encode()),
     ]
+    if content_type.startswith("audio/"):
+        headers.append((b"content-security-policy", PLAYER_POLICY))
     status = 200
     if end - start < size:
         status = 206
