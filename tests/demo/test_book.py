@@ -451,7 +451,9 @@ def test_ai_calls_deliver_their_reminder_in_every_company(
 
 def wav_seconds(content: bytes) -> float:
     with wave.open(io.BytesIO(content)) as recording:
-        return recording.getnframes() / recording.getframerate()
+        frames: int = recording.getnframes()
+        rate: int = recording.getframerate()
+    return frames / rate
 
 
 def test_every_recorded_followup_lasts_as_long_as_its_recording(

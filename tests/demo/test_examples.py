@@ -4,7 +4,7 @@ book's followups point at lasts as long as their `duration_ms` says.
 
 Keep EXAMPLES, and the SDK and CLI tests below, in step with README.md: the `curl` lines of
 "The API", the OAuth client of "Authentication", the SDK loop of "Python client", the commands
-of "Export", and the `curl` line `relance demo` prints (src/relance/cli/main.py)."""
+of "Export", and the commands `relance demo` prints (DEMO_QUERY in src/relance/cli/main.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from relance.cli.main import DEMO_QUERY
 from relance.client import Relance
 from tests.commands import demo_on, ok_json, relance, report, serving, token_of
 
@@ -28,7 +29,9 @@ API = "/external-api/v1"
 EXAMPLES = {
     "README, The API: curl": f"{API}/followups?status=delivered&type=call&limit=50",
     "README, Authentication: OAuth client": f"{API}/followups?limit=50",
-    "relance demo: curl": f"{API}/followups?status=deal_found&limit=5",
+    # the curl line and the `relance followups list` line it prints ask for the same
+    "relance demo: curl": f"{API}/followups?"
+    + "&".join(f"{name}={value}" for name, value in DEMO_QUERY.items()),
 }
 COMPANY_NAMES = ["energy supplier", "clinic", "bakery"]
 
@@ -117,7 +120,9 @@ def every_followup(base: str, token: str) -> Iterator[dict[str, Any]]:
 
 def wav_milliseconds(content: bytes) -> float:
     with wave.open(io.BytesIO(content)) as recording:
-        return 1000 * recording.getnframes() / recording.getframerate()
+        frames: int = recording.getnframes()
+        rate: int = recording.getframerate()
+    return 1000 * frames / rate
 
 
 @pytest.mark.parametrize("company", range(3), ids=COMPANY_NAMES)
