@@ -27,6 +27,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server with one company's debt and followups whose summaries look like formulas, and
     more than two pages of others; the company's credentials."""
     home = tmp_path_factory.mktemp("export")
+    assert relance("db", "upgrade", data_dir=home).returncode == 0
     company = ok_json(relance("companies", "create", "Exports", "--json", data_dir=home))
     scopes = " ".join(ALL_SCOPES)
     made = relance(

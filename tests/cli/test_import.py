@@ -27,6 +27,8 @@ Home = tuple[Path, dict[str, str]]
 @pytest.fixture(params=["sqlite", "postgresql"])
 def home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Home]:
     if request.param == "sqlite":
+        upgraded = relance("db", "upgrade", data_dir=tmp_path)
+        assert upgraded.returncode == 0, report(upgraded)
         yield tmp_path, {}
         return
     with scratch_database("relance_import") as url:

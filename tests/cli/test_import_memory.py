@@ -48,6 +48,7 @@ def test_an_endless_line_is_refused_in_bounded_memory(
     tmp_path: Path, suffix: str, start: bytes, line: int
 ) -> None:
     home = tmp_path / "home"
+    assert relance("db", "upgrade", data_dir=home).returncode == 0
     company = ok_json(relance("companies", "create", "Big", "--json", data_dir=home))["id"]
     file = tmp_path / f"endless.{suffix}"
     endless_line(file, start)
