@@ -68,9 +68,9 @@ class Forbidden(AppError):
 class RangeNotSatisfiable(AppError):
     status = 416
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, message: str | None = None) -> None:
         super().__init__(
-            f"The Range asked for starts beyond the end of the file ({size} bytes)",
+            message or f"The Range asked for starts beyond the end of the file ({size} bytes)",
             headers={"Content-Range": f"bytes */{size}"},
         )
 

@@ -40,6 +40,7 @@ from relance.errors import (
 from relance.kit.bodies import MAX_BODY_BYTES
 from relance.kit.responses import encode_json
 from relance.observability.metrics import EDGE_REFUSALS
+from relance.observability.requests import SECURITY_HEADERS
 
 if TYPE_CHECKING:
     from relance.config import Settings
@@ -52,11 +53,14 @@ LINGER_BYTES = 64 * 1024 * 1024
 LINGER_REFUSED_SECONDS = 1.0
 # File descriptors a worker keeps for itself beyond its connections and its database pool.
 FILES_KEPT_FREE = 64
-_HEADERS = (
-    b"content-type: application/json\r\n"
-    b"cache-control: no-store\r\n"
-    b"x-content-type-options: nosniff\r\n"
-    b"connection: close\r\n"
+# The headers of every refusal: those of every answer of the app, and the end of the connection.
+_HEADERS = b"".join(
+    name + b": " + value + b"\r\n"
+    for name, value in (
+        (b"content-type", b"application/json"),
+        *SECURITY_HEADERS,
+        (b"connection", b"close"),
+    )
 )
 
 

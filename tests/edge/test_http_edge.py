@@ -79,6 +79,9 @@ def assert_refusal(answer: tuple[bytes, dict[str, str], Any], status: int, *word
     assert line.startswith(f"HTTP/1.1 {status} ".encode()), line
     assert headers["content-type"] == "application/json"
     assert headers["connection"] == "close"
+    # The same security headers as every answer of the app.
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
     assert body["error"] is True
     assert body["code"] == status
     for word in words:

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "JsonFlag",
+    "announce_deployment",
     "company_key",
-    "deployment_line",
     "err",
     "fail",
     "out",
@@ -81,6 +81,11 @@ def shown_setting(value: Any) -> Any:
             netloc = parts.netloc.replace(f":{parts.password}@", f":{MASK}@")
             return urlunsplit(parts._replace(netloc=netloc))
     return value if isinstance(value, bool | int | float) or value is None else text
+
+
+def announce_deployment(config: Settings) -> None:
+    """The first line of a command that may create a deployment: which one it works on."""
+    err.print(deployment_line(config), highlight=False, soft_wrap=True)
 
 
 def deployment_line(config: Settings) -> str:

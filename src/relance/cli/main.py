@@ -18,8 +18,8 @@ import typer
 
 from relance.cli.common import (
     JsonFlag,
+    announce_deployment,
     company_key,
-    deployment_line,
     ensure_secret_key,
     err,
     fail,
@@ -84,7 +84,7 @@ def db_upgrade() -> None:
     from relance.schema import upgrade
 
     config = settings()
-    err.print(deployment_line(config), highlight=False, soft_wrap=True)
+    announce_deployment(config)
     upgrade(config.database)
     # The key every ID and client secret hangs on is made with the database it goes with, so
     # that later commands find a whole deployment here.
@@ -316,7 +316,7 @@ def serve(
 ) -> None:
     """Serve the API (creating the deployment, in RELANCE_DATA_DIR, if there is none)."""
     config = settings()
-    err.print(deployment_line(config), highlight=False, soft_wrap=True)
+    announce_deployment(config)
     prepare_schema()
     if workers > 1 and config.rate_limit_enabled and config.redis_url is None:
         err.print(
@@ -337,7 +337,7 @@ def demo(
     """Migrate, load the demo book, print ready-to-paste commands and serve."""
     from relance.demo.service import DemoConflict, load_demo
 
-    err.print(deployment_line(settings()), highlight=False, soft_wrap=True)
+    announce_deployment(settings())
     if not no_serve:
         ensure_port_free(host, port)
     try:

@@ -4,9 +4,6 @@ followup tallies, which its followups own, are left as they are)."""
 
 from __future__ import annotations
 
-import json
-import math
-from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -15,6 +12,7 @@ from relance.db import Connection
 from relance.debts import repository
 from relance.debts.schemas import DebtBody, for_create
 from relance.errors import ValidationFailed
+from relance.kit.bodies import number_problems
 from relance.kit.fields import Short
 from relance.kit.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.rows import SourceRow
@@ -39,9 +37,8 @@ def check(row: SourceRow) -> DebtImportRow | Details:
     body = validated(DebtImportRow, row)
     if isinstance(body, dict):
         return body
-    problem = _unstorable(body.metadata)
-    if problem is not None:
-        return {"metadata": [problem]}
+    if _holds_nul(body.metadata):
+        return {"metadata": ["must not contain a NUL character"]}
     try:
         for_create(body)
     except ValidationFailed as exc:
@@ -49,57 +46,19 @@ def check(row: SourceRow) -> DebtImportRow | Details:
     return body
 
 
-# The integers a debt's metadata gives back as they came: those that orjson writes and reads
-# as integers (beyond them, it reads floats).
-_SMALLEST_INT, _BIGGEST_INT = -(2**63), 2**64 - 1
-
-
 def metadata_of(text: str) -> Any:
-    """A metadata cell's JSON, each value kept exactly: a number that would come back changed
-    (a float for a big integer, `Infinity` for 1e400, `null` for NaN) is refused, not altered.
+    """A metadata cell's JSON, its numbers held to what can be stored as sent, as a body's are
+    (a float for a big integer, `Infinity` for 1e400, `null` for NaN are refused, not stored).
     Raises ValueError with what to fix."""
+    for problems in number_problems(text).values():
+        raise ValueError(problems[0])
     try:
-        value = json.loads(
-            text, parse_int=_exact_int, parse_float=_exact_float, parse_constant=_no_constant
-        )
-    except RecursionError:
-        raise ValueError("must be a JSON object nested less deeply") from None
-    except json.JSONDecodeError:
-        raise ValueError("must be a JSON object") from None
-    try:
-        orjson.dumps(value)
-    except TypeError as exc:  # nested beyond orjson's depth, or a lone UTF-16 surrogate
-        raise ValueError(f"must be a JSON object that can be stored: {exc}") from None
-    return value
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise ValueError("must be a JSON object, at most 254 levels deep") from None
 
 
-def _exact_int(text: str) -> int:
-    number = int(text)
-    if not _SMALLEST_INT <= number <= _BIGGEST_INT:
-        raise ValueError(
-            f"must hold integers from {_SMALLEST_INT} to {_BIGGEST_INT} only;"
-            " write a bigger one as a string"
-        )
-    return number
-
-
-def _exact_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number) or Decimal(repr(number)) != Decimal(text):
-        raise ValueError(
-            f"must hold numbers that a 64-bit float keeps exactly, not {text[:40]};"
-            " write it as a string"
-        )
-    return number
-
-
-def _no_constant(text: str) -> Any:
-    raise ValueError(f"must be standard JSON: {text} is not a JSON number")
-
-
-def _unstorable(metadata: dict[str, Any] | None) -> str | None:
-    """Why the metadata cannot be stored as given: a JSON Line's NaN or Infinity (stored, it
-    came back null), or a NUL character (which PostgreSQL's JSON refuses)."""
+def _holds_nul(metadata: dict[str, Any] | None) -> bool:
     pending: list[Any] = [metadata]
     while pending:
         value = pending.pop()
@@ -108,11 +67,9 @@ def _unstorable(metadata: dict[str, Any] | None) -> str | None:
             pending.extend(value.values())
         elif isinstance(value, list):
             pending.extend(value)
-        elif isinstance(value, float) and not math.isfinite(value):
-            return "must hold finite numbers only (not NaN or Infinity)"
         elif isinstance(value, str) and "\x00" in value:
-            return "must not contain a NUL character"
-    return None
+            return True
+    return False
 
 
 class DebtBatch:

@@ -77,8 +77,8 @@ Iban = Annotated[
 
 
 def _storable(metadata: dict[str, Any]) -> bool:
-    """orjson writes integers of 64 bits at most; the body's numbers are named one by one by
-    `parse_body`, but a row of an import comes here without that."""
+    """Whether orjson can write it: not nested beyond its depth, no lone surrogate (the numbers
+    were checked one by one as the document was read)."""
     try:
         orjson.dumps(metadata)
     except orjson.JSONEncodeError:
@@ -90,7 +90,7 @@ Metadata = Annotated[
     dict[str, Any],
     checked(
         _storable,
-        "must hold only integers from -2**63 to 2**64-1 and finite numbers",
+        "must be a JSON object that can be stored: at most 254 levels deep, no lone surrogates",
         {},
     ),
     checked(

@@ -33,9 +33,15 @@ def parse_body(model: type[Model], content_type: str | None, body: bytes) -> Mod
         raise UnsupportedMediaType(
             "The request body must be JSON: send it with Content-Type: application/json"
         )
-    inexact = number_problems(body)
+    return parse_json(model, body)
+
+
+def parse_json(model: type[Model], document: bytes | str) -> Model:
+    """A JSON document as `model`, its numbers held to what can be stored as sent; raises
+    ValidationFailed naming every problem. For API bodies and JSON Lines rows alike."""
+    inexact = number_problems(document)
     try:
-        parsed = model.model_validate_json(body)
+        parsed = model.model_validate_json(document)
     except ValidationError as exc:
         # The model's message is the more useful where both speak of one field (its bounds).
         raise ValidationFailed(inexact | details_of(exc)) from None

@@ -19,7 +19,8 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from relance.db import Connection, Database, plan_each_statement
-from relance.kit.bodies import details_of
+from relance.errors import ValidationFailed
+from relance.kit.bodies import details_of, parse_json
 from relance.kit.rows import SourceRow
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -57,12 +58,16 @@ BatchWriter = Callable[[Connection, list[ValidRow[Row]], ImportReport], Awaitabl
 
 def validated(model: type[Model], row: SourceRow) -> Model | Details:
     """The row as its model, or what is wrong with it. CSV cells are text, so their values are
-    converted (lax mode: "42" to 42); JSON Lines are held to the API's strict JSON types."""
+    converted (lax mode: "42" to 42); JSON Lines are held to the API's strict JSON types, and
+    their numbers to what can be stored as sent, as bodies are."""
     if row.problem is not None:
         return {"row": [row.problem]}
+    if row.raw is not None:
+        try:
+            return parse_json(model, row.raw)
+        except ValidationFailed as exc:
+            return {name: list(problems) for name, problems in (exc.details or {}).items()}
     try:
-        if row.raw is not None:
-            return model.model_validate_json(row.raw)
         return model.model_validate(row.fields, strict=False)
     except ValidationError as exc:
         return details_of(exc)

@@ -36,6 +36,7 @@ _RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 _EXPIRES = re.compile(r"[0-9]{1,12}")
 # Larger than any file: a longer number is read as this, never handed to int().
 _HUGE = 10**18
+_NO_BYTES = "The Range asked for the last 0 bytes: ask for at least one"
 _END: HTTPResponseBodyEvent = {"type": "http.response.body", "body": b"", "more_body": False}
 # Opened directly, a recording is shown in the browser's own player page, which loads that same
 # URL as its media: under every other answer's `default-src 'none'` the player stays dead. A
@@ -121,12 +122,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class _NoBytesAsked(RangeNotSatisfiable):
-    def __init__(self, size: int) -> None:
-        super().__init__(size)
-        self.message = "The Range asked for the last 0 bytes: ask for at least one"
-
-
 def _range(header: str | None, size: int) -> tuple[int, int]:
     """The bytes [start, end) to send. One range is honoured; several, or a malformed header,
     get the whole file, as RFC 9110 allows. A range of no byte of the file (a suffix of 0, a
@@ -138,7 +133,7 @@ def _range(header: str | None, size: int) -> tuple[int, int]:
     if first == "":  # the last N bytes
         suffix = _bounded(last)
         if suffix == 0:
-            raise _NoBytesAsked(size)
+            raise RangeNotSatisfiable(size, _NO_BYTES)
         return max(0, size - suffix), size
     start = _bounded(first)
     if last != "" and _bounded(last) < start:  # not a range at all: ignored

@@ -38,6 +38,8 @@ _DEFAULTS = (
     (b"cache-control", b"no-store"),
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 )
+# What an answer made outside the app (the HTTP edge's refusals) carries of the above.
+SECURITY_HEADERS = (*_ALWAYS, *_DEFAULTS)
 _WELL_FORMED = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}")
 
 log = logging.getLogger("relance.requests")

@@ -49,11 +49,6 @@ class SlidingLogs:
                 del self._logs[key]
         return self._tally(True, log or (), now)
 
-    def add(self, key: str) -> None:
-        """Record an entry whatever the count (failures are recorded, never refused)."""
-        now = time.time()
-        self._log(key, now).append(now)
-
     def _tally(self, admitted: bool, log: Sequence[float], now: float) -> Tally:
         return Tally(admitted, len(log), (log[0] if log else now) + self._window, now)
 
