@@ -71,6 +71,28 @@ async def attach(
     )
 
 
+async def import_followups(runtime: Runtime, book: Path) -> subprocess.CompletedProcess[str]:
+    """`relance import followups BOOK --json` for the newest company, as a subprocess."""
+    company_id = await runtime.db.fetchval("SELECT id FROM companies ORDER BY id DESC LIMIT 1")
+    return await asyncio.to_thread(
+        relance,
+        "import",
+        "followups",
+        str(book),
+        "--company",
+        public_id(runtime, Resource.COMPANY, company_id),
+        "--json",
+        data_dir=runtime.settings.data_dir,
+        env=cli_settings(runtime),
+    )
+
+
+async def debt_of(client: Client, headers: dict[str, str], followup: str) -> str:
+    shown = await client.get(f"{API}/followups/{followup}", headers=headers)
+    debt: str = shown.json()["data"]["debt_id"]
+    return debt
+
+
 async def new_followup(
     runtime: Runtime, client: Client, **values: Any
 ) -> tuple[str, dict[str, str]]:

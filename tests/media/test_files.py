@@ -5,23 +5,26 @@ its error is the same for a file that is missing and one that lies outside."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from relance.followups.imports import NO_SUCH_FILE
-from relance.kit.ids import Resource
 from relance.runtime import Runtime
-from tests.commands import relance, report
-from tests.factories import public_id
-from tests.media.helpers import API, Client, attach, cli_settings, new_followup, sample_files
+from tests.commands import report
+from tests.media.helpers import (
+    Client,
+    attach,
+    debt_of,
+    import_followups,
+    new_followup,
+    sample_files,
+)
 
 
 @contextmanager
@@ -40,27 +43,6 @@ def mode_of(path: Path) -> int:
 
 def stored_under(media: Path) -> list[Path]:
     return sorted(path for path in media.rglob("*") if path.is_file())
-
-
-async def import_followups(runtime: Runtime, book: Path) -> Any:
-    company_id = await runtime.db.fetchval("SELECT id FROM companies ORDER BY id DESC LIMIT 1")
-    return await asyncio.to_thread(
-        relance,
-        "import",
-        "followups",
-        str(book),
-        "--company",
-        public_id(runtime, Resource.COMPANY, company_id),
-        "--json",
-        data_dir=runtime.settings.data_dir,
-        env=cli_settings(runtime),
-    )
-
-
-async def debt_of(client: Client, headers: dict[str, str], followup: str) -> str:
-    shown = await client.get(f"{API}/followups/{followup}", headers=headers)
-    debt: str = shown.json()["data"]["debt_id"]
-    return debt
 
 
 async def test_stored_media_are_private_whatever_the_umask_and_the_data_dirs_mode(

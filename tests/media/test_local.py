@@ -12,17 +12,16 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from relance.kit.ids import Resource
 from relance.kit.keys import DeploymentKeys
 from relance.media.stores import LocalStore
 from relance.runtime import Runtime
-from tests.commands import relance, report
-from tests.factories import public_id
+from tests.commands import report
 from tests.media.helpers import (
     API,
     Client,
     attach,
-    cli_settings,
+    debt_of,
+    import_followups,
     local_path,
     new_followup,
     sample_files,
@@ -185,9 +184,7 @@ async def test_an_import_row_can_carry_its_recording(
     runtime: Runtime, client: Client, files: dict[str, Path], tmp_path: Path
 ) -> None:
     followup, headers = await new_followup(runtime, client)
-    debt = (await client.get(f"{API}/followups/{followup}", headers=headers)).json()["data"][
-        "debt_id"
-    ]
+    debt = await debt_of(client, headers, followup)
     book = tmp_path / "book.csv"
     book.write_text(
         "external_id,debt_id,type,status,audio_file,pdf_file\n"
@@ -195,18 +192,7 @@ async def test_an_import_row_can_carry_its_recording(
         f"C-2,{debt},call,no_answer,{files['txt'].name},\n"
         f"L-1,{debt},postmail,sent,,{files['pdf'].name}\n"
     )
-    company_id = await runtime.db.fetchval("SELECT id FROM companies ORDER BY id DESC LIMIT 1")
-    result = await asyncio.to_thread(
-        relance,
-        "import",
-        "followups",
-        str(book),
-        "--company",
-        public_id(runtime, Resource.COMPANY, company_id),
-        "--json",
-        data_dir=runtime.settings.data_dir,
-        env=cli_settings(runtime),
-    )
+    result = await import_followups(runtime, book)
     summary = json.loads(result.stdout)
     assert (summary["created"], summary["failed"]) == (2, 1), report(result)
     assert summary["errors"][0]["line"] == 3
