@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import selectors
 import socket
@@ -94,6 +95,10 @@ SERVERS: dict[str, Callable[[int], list[str]]] = {
         APP,
     ],
 }
+
+# `relance serve` gives each worker a listening socket of its own: the attacks start once both
+# listen, or the first worker up would take them all. (The others share one socket.)
+LISTENERS = {SERVERS["relance"]: 2}
 
 
 def _uvicorn(port: int) -> list[str]:
@@ -200,6 +205,7 @@ def server(
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base, process)
+        wait_for_listeners(port, LISTENERS.get(command, 1))
         yield process, base
     finally:
         process.terminate()
@@ -209,6 +215,21 @@ def server(
             process.kill()
             process.wait()
         log.close()
+
+
+def wait_for_listeners(port: int, count: int) -> None:
+    """Until `count` sockets listen on `port` (Linux's /proc/net/tcp; state 0A is LISTEN)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        table = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        local = [line.split()[1:4:2] for line in table]
+        if (
+            sum(1 for address, state in local if address.endswith(f":{port:04X}") and state == "0A")
+            >= count
+        ):
+            return
+        time.sleep(0.1)
+    sys.exit(f"fewer than {count} sockets listen on port {port} after 60 s")
 
 
 def _file_limit() -> None:
@@ -299,6 +320,7 @@ def slow_clients(port: int, count: int, seconds: int) -> dict[str, object]:
             conns.append(conn)
         except OSError:
             refused += 1
+    per_worker: list[int] = []
     cut: set[socket.socket] = set()
     answers: dict[str, int] = {}
     watch = selectors.DefaultSelector()  # epoll: select() stops at descriptor 1,024
@@ -306,6 +328,9 @@ def slow_clients(port: int, count: int, seconds: int) -> dict[str, object]:
         watch.register(conn, selectors.EVENT_READ)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if not per_worker and time.monotonic() > deadline - seconds + 2:
+            # Counted once the workers have accepted what the kernel queued for them.
+            per_worker = connections_per_process(port)
         for key, _ in watch.select(timeout=2.0):
             ready = key.fileobj
             assert isinstance(ready, socket.socket)
@@ -325,7 +350,29 @@ def slow_clients(port: int, count: int, seconds: int) -> dict[str, object]:
     watch.close()
     for conn in conns:
         conn.close()
-    return {"connected": len(conns), "refused": refused, "cut": len(cut), "answers": answers}
+    return {
+        "connected": len(conns),
+        "refused": refused,
+        "per_worker": per_worker,
+        "cut": len(cut),
+        "answers": answers,
+    }
+
+
+def connections_per_process(port: int) -> list[int]:
+    """How many connections to `port` each server process holds, most first (from `ss`): how
+    evenly the kernel spread them between the workers."""
+    listing = subprocess.run(
+        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    counts: dict[str, int] = {}
+    for line in listing.splitlines():
+        for pid in re.findall(r"pid=(\d+)", line)[:1]:
+            counts[pid] = counts.get(pid, 0) + 1
+    return sorted(counts.values(), reverse=True)
 
 
 def report(args: argparse.Namespace, outcomes: list[Outcome]) -> None:
@@ -342,8 +389,8 @@ def markdown(outcomes: list[Outcome]) -> list[str]:
         provenance("edge.py"),
         "",
         "| server | list req/s | list p99 ms | big header: attacker | healthz during it"
-        " (failed, p50/p99/max ms) | slow clients: connected, cut | healthz during them"
-        " | peak RSS MB |",
+        " (failed, p50/p99/max ms) | slow clients: connected (per worker), cut"
+        " | healthz during them | peak RSS MB |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
@@ -352,7 +399,8 @@ def markdown(outcomes: list[Outcome]) -> list[str]:
             f"| {o.server} | {o.list_rps:,.0f} | {o.list_p99_ms:.1f} "
             f"| {big['answer']} after {big['sent_mb']} MB, {big['attacker_seconds']} s "
             f"| {_probes(big['healthz'])} "
-            f"| {slow['connected']}, {slow['cut']} ({_answers(slow['answers'])}) "
+            f"| {slow['connected']} ({_spread(slow['per_worker'])}), {slow['cut']} "
+            f"({_answers(slow['answers'])}) "
             f"| {_probes(slow['healthz'])} | {o.peak_rss_mb:.0f} |"
         )
     return lines
@@ -363,6 +411,10 @@ def _probes(summary: object) -> str:
     return (
         f"{s['failed']} of {s['answered'] + s['failed']}, {s['p50_ms']}/{s['p99_ms']}/{s['max_ms']}"
     )
+
+
+def _spread(counts: object) -> str:
+    return "+".join(str(n) for n in counts) if isinstance(counts, list) else "?"
 
 
 def _answers(answers: object) -> str:

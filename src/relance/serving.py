@@ -12,21 +12,31 @@ open internet needs and uvicorn lacks, every refusal in the error envelope of SP
   then closes. Closing at once would make the kernel answer the unread data with a reset, which
   destroys the answer before clients that send their whole body first (Python's urllib,
   `requests` with `Connection: close`) can read it.
+- Several workers each listen on a socket of their own on the same port (`SO_REUSEPORT`), so the
+  kernel spreads new connections between them. On one shared listening socket, the first worker to
+  wake accepts every connection waiting: a burst (a flood of slow clients) lands whole on one
+  worker, which reaches its cap and refuses everyone while its siblings sit idle.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import resource
-from collections.abc import Callable
+import socket
+import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httptools
-from uvicorn.config import Config
+import uvicorn
+import uvloop
+from uvicorn.config import STARTUP_FAILURE, Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
+from uvicorn.supervisors import Multiprocess
 
 from relance.errors import (
     AppError,
@@ -45,7 +55,6 @@ from relance.observability.requests import SECURITY_HEADERS
 if TYPE_CHECKING:
     from relance.config import Settings
 
-PROTOCOL = "relance.serving:EdgeProtocol"
 # A lingering close gives up after this long or this much discarded, whichever comes first.
 LINGER_SECONDS = 5.0
 LINGER_BYTES = 64 * 1024 * 1024
@@ -341,3 +350,65 @@ def _announced_length(headers: list[tuple[bytes, bytes]]) -> int:
         if name == b"content-length" and value.strip().isdigit():
             return int(value) if len(value) < 20 else MAX_BODY_BYTES + 1
     return 0
+
+
+# Serving
+
+
+def serve_workers(host: str, port: int, workers: int, **options: Any) -> None:
+    """Serve the app with `workers` processes, the edge's protocol and the `options` of
+    uvicorn.Config; until stopped."""
+    config = Config(
+        "relance.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="relance.serving:EdgeLoop",
+        http="relance.serving:EdgeProtocol",
+        ws="none",
+        access_log=False,
+        server_header=False,
+        # The app reads forwarded headers itself, from RELANCE_TRUSTED_PROXIES only.
+        proxy_headers=False,
+        **options,
+    )
+    if workers > 1:
+        Multiprocess(config, sockets=[_port_for_workers(host, port)]).run()
+        return
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+def _port_for_workers(host: str, port: int) -> socket.socket:
+    """The port the supervisor holds for its workers: bound, never listening itself; each worker
+    listens on a socket of its own beside it (see EdgeLoop)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+class EdgeLoop(uvloop.Loop):
+    """uvloop, where a worker handed the supervisor's port listens on a socket of its own."""
+
+    async def create_server(  # type: ignore[override]
+        self,
+        protocol_factory: Callable[[], asyncio.Protocol],
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        sock: socket.socket | None = None,
+        **kwargs: Any,
+    ) -> asyncio.AbstractServer:
+        if sock is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT):
+            host, port = sock.getsockname()[:2]
+            sock = None
+            kwargs["reuse_port"] = True
+        create: Callable[..., Awaitable[asyncio.AbstractServer]] = super().create_server
+        return await create(protocol_factory, host, port, sock=sock, **kwargs)

@@ -423,10 +423,8 @@ def ensure_port_free(host: str, port: int) -> None:
 
 
 def run_server(host: str, port: int, workers: int) -> None:
-    import uvicorn
-
     from relance.observability.logs import logging_config
-    from relance.serving import PROTOCOL
+    from relance.serving import serve_workers
 
     config = settings()
     ensure_port_free(host, port)
@@ -440,18 +438,10 @@ def run_server(host: str, port: int, workers: int) -> None:
         err.print(
             f"Relance listening on {base_url(host, port)} ({workers} worker(s)); Ctrl+C stops it"
         )
-        uvicorn.run(
-            "relance.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            access_log=False,
-            http=PROTOCOL,
-            ws="none",
-            server_header=False,
-            # The app reads forwarded headers itself, from RELANCE_TRUSTED_PROXIES only.
-            proxy_headers=False,
+        serve_workers(
+            host,
+            port,
+            workers,
             log_config=logging_config(log_format(config), config.log_level),
             timeout_graceful_shutdown=config.shutdown_timeout_seconds,
         )
