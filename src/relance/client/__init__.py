@@ -8,7 +8,7 @@ differs). It loads httpx and pydantic, none of the server's dependencies.
             print(followup.id, followup.call_date)
 """
 
-from relance.client._async import AsyncPage, AsyncRelance
+from relance.client._async import AsyncPage, AsyncPaginator, AsyncRelance
 from relance.client._errors import (
     APIConnectionError,
     APIStatusError,
@@ -24,18 +24,24 @@ from relance.client._errors import (
 )
 from relance.client._models import Debt, Followup, Pagination
 from relance.client._sync import Relance, SyncPage
+from relance.client._vocabulary import DebtStatus, Direction, FollowupStatus, FollowupType
 
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncPage",
+    "AsyncPaginator",
     "AsyncRelance",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
     "Debt",
+    "DebtStatus",
+    "Direction",
     "Followup",
+    "FollowupStatus",
+    "FollowupType",
     "InternalServerError",
     "NotFoundError",
     "Pagination",

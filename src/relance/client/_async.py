@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+# By name, so that a test can record the retries' waits without making them.
+from asyncio import sleep
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
 from datetime import date
 from typing import Any, Generic
 
@@ -17,16 +18,19 @@ from relance.client._base import (
     M,
     answered,
     body,
+    creation,
     data_of,
     delay,
     page_parts,
     params,
     request_headers,
     resolve,
+    retryable,
     transport_error,
 )
-from relance.client._errors import RelanceError
+from relance.client._errors import APIStatusError, RelanceError
 from relance.client._models import Debt, Followup, Pagination
+from relance.client._vocabulary import DebtStatus, FollowupStatus, FollowupType
 
 
 class AsyncPage(Generic[M]):
@@ -57,8 +61,25 @@ class AsyncPage(Generic[M]):
                 yield item
 
 
+class AsyncPaginator(Generic[M]):
+    """What a list returns, as openai-python's AsyncPaginator: awaited, its first page;
+    walked with `async for`, every item of every page, without an `await` first. Each use
+    asks for the first page anew."""
+
+    def __init__(self, first: Callable[[], Coroutine[Any, Any, AsyncPage[M]]]) -> None:
+        self._first = first
+
+    def __await__(self) -> Generator[Any, None, AsyncPage[M]]:
+        return self._first().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[M]:
+        async for item in await self:
+            yield item
+
+
 class AsyncRelance:
-    """The asynchronous client: `await client.followups.list(...)`, `async for` over a page."""
+    """The asynchronous client: `async for followup in client.followups.list(...)`, or
+    `await client.followups.list(...)` for the first page."""
 
     def __init__(
         self,
@@ -96,6 +117,10 @@ class AsyncRelance:
                 )
             except httpx.TransportError as exc:
                 error: RelanceError = transport_error(exc, self.base_url)
+            except APIStatusError as exc:
+                # The token endpoint's refusal, raised by the auth flow: a 503 or a 429 there
+                # is worth the same retries as one from the API.
+                error, response = retryable(exc), exc.response
             else:
                 found, failure = answered(response)
                 if failure is None:
@@ -104,7 +129,7 @@ class AsyncRelance:
             wait = delay(attempt, response)
             if attempt >= self.max_retries or wait is None:
                 raise error
-            await asyncio.sleep(wait)
+            await sleep(wait)
             attempt += 1
 
     async def close(self) -> None:
@@ -121,17 +146,17 @@ class Followups:
     def __init__(self, client: AsyncRelance) -> None:
         self._client = client
 
-    async def list(
+    def list(
         self,
         *,
-        status: str | None = None,
-        type: str | None = None,
+        status: FollowupStatus | None = None,
+        type: FollowupType | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
         debt_id: str | None = None,
         page: int | None = None,
         limit: int | None = None,
-    ) -> AsyncPage[Followup]:
+    ) -> AsyncPaginator[Followup]:
         query = params(
             status=status,
             type=type,
@@ -140,29 +165,37 @@ class Followups:
             debt_id=debt_id,
             limit=limit,
         )
-        return await _page(self._client, f"{API}/followups", query, Followup, page or 1)
+        return _paginator(self._client, f"{API}/followups", query, Followup, page or 1)
 
-    async def list_by_debt(
+    def list_by_debt(
         self,
         debt_id: str,
         *,
-        status: str | None = None,
-        type: str | None = None,
+        status: FollowupStatus | None = None,
+        type: FollowupType | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
         page: int | None = None,
         limit: int | None = None,
-    ) -> AsyncPage[Followup]:
+    ) -> AsyncPaginator[Followup]:
         query = params(status=status, type=type, date_from=date_from, date_to=date_to, limit=limit)
         path = f"{API}/followups/debt/{debt_id}"
-        return await _page(self._client, path, query, Followup, page or 1)
+        return _paginator(self._client, path, query, Followup, page or 1)
 
     async def get(self, followup_id: str) -> Followup:
         found = await self._client.request("GET", f"{API}/followups/{followup_id}")
         return data_of(found, Followup)
 
-    async def create(self, *, debt_id: str, type: str, **fields: Any) -> Followup:
-        sent = body({"debt_id": debt_id, "type": type, **fields})
+    async def create(
+        self,
+        *,
+        debt_id: str,
+        type: FollowupType,
+        status: FollowupStatus | None = None,
+        **fields: Any,
+    ) -> Followup:
+        """A new followup; without a status, the server's default."""
+        sent = body(creation(debt_id, type, status, fields))
         created = await self._client.request("POST", f"{API}/followups", json=sent)
         return data_of(created, Followup)
 
@@ -177,11 +210,15 @@ class Debts:
     def __init__(self, client: AsyncRelance) -> None:
         self._client = client
 
-    async def list(
-        self, *, status: str | None = None, page: int | None = None, limit: int | None = None
-    ) -> AsyncPage[Debt]:
+    def list(
+        self,
+        *,
+        status: DebtStatus | None = None,
+        page: int | None = None,
+        limit: int | None = None,
+    ) -> AsyncPaginator[Debt]:
         query = params(status=status, limit=limit)
-        return await _page(self._client, f"{API}/debts", query, Debt, page or 1)
+        return _paginator(self._client, f"{API}/debts", query, Debt, page or 1)
 
     async def get(self, debt_id: str) -> Debt:
         found = await self._client.request("GET", f"{API}/debts/{debt_id}")
@@ -201,3 +238,9 @@ async def _page(
         return _page(client, path, query, model, next_number)
 
     return AsyncPage(*page_parts(found, model), fetch)
+
+
+def _paginator(
+    client: AsyncRelance, path: str, query: dict[str, str], model: type[M], number: int
+) -> AsyncPaginator[M]:
+    return AsyncPaginator(lambda: _page(client, path, query, model, number))

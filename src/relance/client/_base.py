@@ -96,6 +96,13 @@ def body(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def creation(debt_id: str, kind: str, status: str | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """A new followup's fields: its status only when given, so that the server's default
+    applies otherwise."""
+    given = {} if status is None else {"status": status}
+    return {"debt_id": debt_id, "type": kind, **given, **fields}
+
+
 def request_headers(method: str) -> dict[str, str]:
     """A POST keeps one Idempotency-Key across its retries, so a retried create creates once."""
     return {"Idempotency-Key": str(uuid.uuid4())} if method == "POST" else {}
@@ -105,10 +112,14 @@ def answered(response: httpx.Response) -> tuple[Any, APIStatusError | None]:
     """A success's JSON, or the error of a failure worth retrying; other failures raise."""
     if response.status_code < 400:
         return response.json(), None
-    error = status_error(response)
-    if response.status_code not in RETRYABLE:
+    return None, retryable(status_error(response))
+
+
+def retryable(error: APIStatusError) -> APIStatusError:
+    """The error, when its status is worth another try; else it is raised at once."""
+    if error.status_code not in RETRYABLE:
         raise error
-    return None, error
+    return error
 
 
 def transport_error(exc: httpx.TransportError, base_url: str) -> RelanceError:

@@ -1,5 +1,6 @@
 """Typed objects of the API. Dates are aware datetimes; fields the SDK does not know yet are
-kept (extra="allow"), so that a newer server never breaks an older client."""
+kept (extra="allow"), and so are values it does not know yet (a vocabulary's Literal or any
+str), so that a newer server never breaks an older client."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from relance.followups.enums import Direction, FollowupStatus, FollowupType
+from relance.client._vocabulary import DebtStatus, Direction, FollowupStatus, FollowupType
 
 
 class _Model(BaseModel):
@@ -48,7 +49,7 @@ class Debt(_Model):
     lastname: str | None = None
     amount: float | None = None
     currency: str | None = None
-    status: str | None = None
+    status: DebtStatus | str | None = None
     internal_id: str | None = None
     invoice_date: date | None = None
     followups_count: int = 0

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import date
+
+# By name, so that a test can record the retries' waits without making them.
+from time import sleep
 from typing import Any, Generic
 
 import httpx
@@ -17,16 +19,19 @@ from relance.client._base import (
     M,
     answered,
     body,
+    creation,
     data_of,
     delay,
     page_parts,
     params,
     request_headers,
     resolve,
+    retryable,
     transport_error,
 )
-from relance.client._errors import RelanceError
+from relance.client._errors import APIStatusError, RelanceError
 from relance.client._models import Debt, Followup, Pagination
+from relance.client._vocabulary import DebtStatus, FollowupStatus, FollowupType
 
 
 class SyncPage(Generic[M]):
@@ -97,6 +102,10 @@ class Relance:
                 )
             except httpx.TransportError as exc:
                 error: RelanceError = transport_error(exc, self.base_url)
+            except APIStatusError as exc:
+                # The token endpoint's refusal, raised by the auth flow: a 503 or a 429 there
+                # is worth the same retries as one from the API.
+                error, response = retryable(exc), exc.response
             else:
                 found, failure = answered(response)
                 if failure is None:
@@ -105,7 +114,7 @@ class Relance:
             wait = delay(attempt, response)
             if attempt >= self.max_retries or wait is None:
                 raise error
-            time.sleep(wait)
+            sleep(wait)
             attempt += 1
 
     def close(self) -> None:
@@ -125,8 +134,8 @@ class Followups:
     def list(
         self,
         *,
-        status: str | None = None,
-        type: str | None = None,
+        status: FollowupStatus | None = None,
+        type: FollowupType | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
         debt_id: str | None = None,
@@ -147,8 +156,8 @@ class Followups:
         self,
         debt_id: str,
         *,
-        status: str | None = None,
-        type: str | None = None,
+        status: FollowupStatus | None = None,
+        type: FollowupType | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
         page: int | None = None,
@@ -162,8 +171,16 @@ class Followups:
         found = self._client.request("GET", f"{API}/followups/{followup_id}")
         return data_of(found, Followup)
 
-    def create(self, *, debt_id: str, type: str, **fields: Any) -> Followup:
-        sent = body({"debt_id": debt_id, "type": type, **fields})
+    def create(
+        self,
+        *,
+        debt_id: str,
+        type: FollowupType,
+        status: FollowupStatus | None = None,
+        **fields: Any,
+    ) -> Followup:
+        """A new followup; without a status, the server's default."""
+        sent = body(creation(debt_id, type, status, fields))
         created = self._client.request("POST", f"{API}/followups", json=sent)
         return data_of(created, Followup)
 
@@ -179,7 +196,11 @@ class Debts:
         self._client = client
 
     def list(
-        self, *, status: str | None = None, page: int | None = None, limit: int | None = None
+        self,
+        *,
+        status: DebtStatus | None = None,
+        page: int | None = None,
+        limit: int | None = None,
     ) -> SyncPage[Debt]:
         query = params(status=status, limit=limit)
         return _page(self._client, f"{API}/debts", query, Debt, page or 1)

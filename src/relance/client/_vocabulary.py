@@ -1,0 +1,39 @@
+"""The values the API accepts for a followup's status and type and a debt's status, as
+Literals, so that a type checker catches a misspelt filter before the server refuses it. The
+client installs without the server, so it cannot import the server's enums; a test keeps the
+two equal."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+FollowupStatus = Literal[
+    "on_hold",
+    "scheduled",
+    "in_progress",
+    "sent",
+    "delivered",
+    "deal_found",
+    "no_answer",
+    "deal_not_found",
+    "bad_behavior",
+    "failed",
+    "cancelled",
+]
+FollowupType = Literal[
+    "call", "email", "sms", "whatsapp", "voicemail", "manual_call", "physical", "postmail"
+]
+Direction = Literal["inbound", "outbound"]
+DebtStatus = Literal[
+    "status.default.pending",
+    "status.default.in_progress",
+    "status.default.processing",
+    "status.default.settled",
+    "status.default.paid",
+    "status.default.partial",
+    "status.default.failed",
+    "status.default.archived",
+    "status.default.invalid_phone",
+    "status.default.on_hold",
+    "status.default.refused",
+]
