@@ -14,7 +14,7 @@ from litestar import Litestar
 from bench.floor import PAGE_FILE
 from relance.app import create_app
 from relance.auth.tokens import Principal
-from relance.config import Dialect, Settings, get_settings
+from relance.config import Settings, get_settings
 from relance.db import Connection, Row
 from relance.followups import repository, service
 from relance.followups.enums import FollowupStatus
@@ -27,7 +27,6 @@ from relance.runtime import Runtime, open_runtime
 
 async def page_without_total(
     conn: Connection,
-    dialect: Dialect,
     company_id: int,
     filters: FollowupFilters,
     limit: int,
@@ -38,7 +37,7 @@ async def page_without_total(
     shared = repository._shared(params, company_id, filters)
     rows_where = repository._rows_where(params, shared, filters)
     sql = (
-        f"SELECT {repository._COLUMNS[dialect]} FROM followups WHERE {rows_where}"
+        f"SELECT {repository._COLUMNS[conn.dialect]} FROM followups WHERE {rows_where}"
         f" {repository._ORDER}"
         f" LIMIT {params.bind(limit)} OFFSET {params.bind(offset)}"
     )
@@ -91,7 +90,7 @@ def create_statement_app() -> Any:
         runtime: Runtime = state["runtime"]
         db, deep = runtime.db, runtime.settings.seek_from_offset
         await repository.page_of_followups(
-            db, db.dialect, _BIGGEST.company_id, _STATUS, _PAGE.limit, _PAGE.offset, deep
+            db, _BIGGEST.company_id, _STATUS, _PAGE.limit, _PAGE.offset, deep
         )
         await send(_START)
         await send(answer)

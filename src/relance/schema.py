@@ -9,7 +9,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from relance.config import DatabaseTarget
-from relance.db import Database, create_private_file
+from relance.db import Database
+from relance.db.sqlite import create_private_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

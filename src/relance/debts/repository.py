@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from relance.db import Connection, Row, dialect_of, placeholders
+from relance.db import Connection, Row
+from relance.db.statements import placeholders
 from relance.debts.schemas import DEBT_FIELDS
 
 DEBT_COLUMNS: tuple[str, ...] = (
@@ -108,7 +109,7 @@ async def add_tallies(
     nb_answered)) changes."""
     if not changes:
         return
-    if dialect_of(conn) == "postgresql":
+    if conn.dialect == "postgresql":
         ids, counts, reminders, answered = zip(
             *((debt_id, *tallies) for debt_id, tallies in changes), strict=True
         )
@@ -163,7 +164,7 @@ async def _matching(
     as one array joined to the index: its generic plan for a long IN list scanned the company."""
     if not values:
         return []
-    if dialect_of(conn) == "postgresql":
+    if conn.dialect == "postgresql":
         columns = ", ".join(f"d.{name.strip()}" for name in selected.split(","))
         return await conn.fetch(
             f"SELECT {columns} FROM unnest($2::{kind}[]) AS w(v)"

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from relance.config import Dialect
-from relance.db import Connection, dialect_of
+from relance.db import Connection
 from relance.models.followup_count import ANY
 
 # (company_id, status, type, day of activity)
@@ -66,7 +66,7 @@ async def apply_deltas(conn: Connection, deltas: Iterable[tuple[CountKey, int]])
     # (company, ANY, ANY) total, which serialises that company's writers until they commit; a
     # transaction that writes to several companies should pass all its deltas in one call.
     # A followup moved to another day nets to nothing in the totals but not in the days.
-    postgresql = dialect_of(conn) == "postgresql"
+    postgresql = conn.dialect == "postgresql"
     for (one_row, arrays), counter in ((_TOTAL, totals), (_DAY, days), (_MONTH, months)):
         rows = sorted((*key, n) for key, n in counter.items() if n)
         if not rows:
@@ -82,14 +82,14 @@ async def add_moved(conn: Connection, moved: str, *args: Any) -> None:
     followup counted (n = 1) or uncounted (n = -1) as (company_id, status, type, activity_at, n):
     a bulk write's counts
     grouped by the database, in one statement per table, instead of row by row in Python."""
-    dialect = dialect_of(conn)
+    dialect = conn.dialect
     for table, bucket in _BUCKETS[dialect].items():
         await conn.execute(_moved_upsert(dialect, table, bucket, moved), *args)
 
 
 async def rebuild(conn: Connection) -> None:
     """Recount everything from the followups themselves (after a bulk load, or to repair)."""
-    for table in _BUCKETS[dialect_of(conn)]:
+    for table in _BUCKETS[conn.dialect]:
         await conn.execute(f"DELETE FROM {table}")
     await add_moved(conn, "SELECT company_id, status, type, activity_at, 1 AS n FROM followups")
 

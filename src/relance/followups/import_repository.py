@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from relance.db import Connection, dialect_of, placeholders, staged
+from relance.db import Connection
+from relance.db.bulk import staged
+from relance.db.statements import placeholders
 from relance.followups import counts
 from relance.followups.enums import ANSWERED, REMINDED, FollowupStatus
 from relance.followups.repository import (
@@ -79,7 +81,7 @@ async def existing_by_external_id(
     if not external_ids:
         return {}
     columns = f"f.external_id, f.id, {locked_columns('f')}"
-    if dialect_of(conn) == "postgresql":
+    if conn.dialect == "postgresql":
         rows = await conn.fetch(
             f"SELECT {columns} FROM unnest($2::text[]) AS w(external_id) JOIN followups AS f"
             " ON f.company_id = $1 AND f.external_id = w.external_id FOR UPDATE OF f",

@@ -60,7 +60,6 @@ class _Params:
 
 async def page_of_followups(
     conn: Connection,
-    dialect: Dialect,
     company_id: int,
     filters: FollowupFilters,
     limit: int,
@@ -75,13 +74,13 @@ async def page_of_followups(
     in, then walks that day's rows instead of every newer one.
     """
     if offset >= seek_from and filters.debt_id is None:
-        return await _sought_page(conn, dialect, company_id, filters, limit, offset)
+        return await _sought_page(conn, company_id, filters, limit, offset)
     params = _Params()
     shared = _shared(params, company_id, filters)
     total = _total(params, shared, filters)
     where = _rows_where(params, shared, filters)
     window = f"LIMIT {params.bind(limit)} OFFSET {params.bind(offset)}"
-    columns = _COLUMNS[dialect]
+    columns = _COLUMNS[conn.dialect]
     rows = await conn.fetch(
         f"SELECT ({total}) AS total, {columns} FROM followups WHERE {where} {_ORDER} {window}",
         *params.values,
@@ -90,19 +89,18 @@ async def page_of_followups(
         return int(rows[0][0]), [row[1:] for row in rows]
     # Past the end no row carries the total: read it again joined to the page, so that both
     # still come from one snapshot even if rows arrived meanwhile.
-    return await _joined(conn, dialect, f"({total}) AS t", where, window, params.values)
+    return await _joined(conn, f"({total}) AS t", where, window, params.values)
 
 
 async def _joined(
     conn: Connection,
-    dialect: Dialect,
     total: str,
     where: str,
     window: str,
     values: list[Any],
     ctes: str = "",
 ) -> tuple[int, list[Row]]:
-    columns = _COLUMNS[dialect]
+    columns = _COLUMNS[conn.dialect]
     rows = await conn.fetch(
         f"{ctes}SELECT t.total, {_PAGE_COLUMNS} FROM {total}"
         f" LEFT JOIN (SELECT {columns}, activity_at FROM followups WHERE {where} {_ORDER}"
@@ -171,7 +169,6 @@ _SUM = "CAST(coalesce(sum(n), 0) AS BIGINT)"
 
 async def _sought_page(
     conn: Connection,
-    dialect: Dialect,
     company_id: int,
     filters: FollowupFilters,
     limit: int,
@@ -188,12 +185,12 @@ async def _sought_page(
     seek = (
         _day_seek(counts_where, deep)
         if dated
-        else _month_then_day_seek(dialect, counts_where, deep)
+        else _month_then_day_seek(conn.dialect, counts_where, deep)
     )
-    where = f"{rows_where} AND {_DAY_END[dialect]}"
+    where = f"{rows_where} AND {_DAY_END[conn.dialect]}"
     skip = f"CAST({deep} - newer AS BIGINT)"
     window = f"LIMIT {limit_param} OFFSET coalesce((SELECT {skip} FROM seek), 0)"
-    return await _joined(conn, dialect, f"({total}) AS t", where, window, params.values, seek)
+    return await _joined(conn, f"({total}) AS t", where, window, params.values, seek)
 
 
 def _day_seek(counts_where: str, deep: str) -> str:
@@ -290,19 +287,17 @@ def locked_columns(table: str = "") -> str:
     return ", ".join(prefix + name for name in _LOCKED)
 
 
-async def followup_row(
-    conn: Connection, dialect: Dialect, company_id: int, followup_id: int
-) -> Row | None:
+async def followup_row(conn: Connection, company_id: int, followup_id: int) -> Row | None:
     """The followup as the API shows it (FOLLOWUP_FIELDS), if it is the company's."""
-    return await conn.fetchrow(_ONE[dialect], followup_id, company_id)
+    return await conn.fetchrow(_ONE[conn.dialect], followup_id, company_id)
 
 
 async def locked_followup(
-    conn: Connection, dialect: Dialect, company_id: int, followup_id: int
+    conn: Connection, company_id: int, followup_id: int
 ) -> dict[str, Any] | None:
     """The company's followup, locked until the transaction ends (SQLite's write lock already
     covers the whole transaction), with its timestamps as datetimes on either database."""
-    lock = " FOR UPDATE" if dialect == "postgresql" else ""
+    lock = " FOR UPDATE" if conn.dialect == "postgresql" else ""
     row = await conn.fetchrow(
         f"SELECT {locked_columns()} FROM followups WHERE id = $1 AND company_id = $2{lock}",
         followup_id,

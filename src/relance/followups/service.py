@@ -30,7 +30,6 @@ async def list_followups(
     """One page of the company's followups, newest activity first, and the exact total."""
     total, rows = await repository.page_of_followups(
         runtime.db,
-        runtime.db.dialect,
         principal.company_id,
         filters,
         page.limit,
@@ -64,7 +63,7 @@ async def shown_followup(
     conn: Connection, runtime: Runtime, company_id: int, followup_id: int, media: MediaLinks
 ) -> FollowupView:
     """The company's followup as the API shows it."""
-    row = await repository.followup_row(conn, runtime.db.dialect, company_id, followup_id)
+    row = await repository.followup_row(conn, company_id, followup_id)
     if row is None:
         raise FollowupNotFound()
     return followup_view(
@@ -124,7 +123,7 @@ async def update_followup(
     changes = sent_fields(body)
     company_id = principal.company_id
     async with runtime.db.transaction() as conn:
-        current = await repository.locked_followup(conn, runtime.db.dialect, company_id, key)
+        current = await repository.locked_followup(conn, company_id, key)
         if current is None:
             raise FollowupNotFound()
         _refuse_other_debt(runtime, changes.pop("debt_id", None), current["debt_id"])

@@ -18,7 +18,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from relance.db import Connection, Database, plan_each_statement
+from relance.db import Connection, Database
+from relance.db.bulk import plan_each_statement
 from relance.errors import ValidationFailed
 from relance.kit.bodies import details_of, parse_json
 from relance.kit.rows import SourceRow
