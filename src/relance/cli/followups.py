@@ -13,14 +13,14 @@ from contextlib import contextmanager
 from datetime import UTC, date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, cast
 
 import typer
 
 from relance.cli.output import JsonFlag, err, fail, out, print_json
 
 if TYPE_CHECKING:
-    from relance.client import Relance, RelanceError
+    from relance.client import FollowupStatus, FollowupType, Relance, RelanceError
 
 followups_app = typer.Typer(
     no_args_is_help=True, help="Read followups through the API (as an integrator would)."
@@ -67,8 +67,9 @@ def list_followups(
 
     with api_calls(base_url) as client:
         found = client.followups.list(
-            status=status,
-            type=kind,
+            # Passed on as typed: the server's 400 names the values it accepts.
+            status=cast("FollowupStatus | None", status),
+            type=cast("FollowupType | None", kind),
             date_from=_day(date_from, "--date-from"),
             date_to=_day(date_to, "--date-to"),
             debt_id=debt_id,
