@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from relance.config import Settings
     from relance.runtime import Runtime
+    from relance.units import UnitOfWork
 
 __all__ = [
     "JsonFlag",
@@ -24,6 +25,7 @@ __all__ = [
     "company_key",
     "err",
     "fail",
+    "in_one_write",
     "out",
     "print_json",
     "settings",
@@ -105,6 +107,19 @@ def deployment_line(config: Settings) -> str:
 
 def _sqlite_file(config: Settings) -> Path:
     return Path(config.database.driver_dsn).resolve()
+
+
+def in_one_write(work: Callable[[Runtime, UnitOfWork], Awaitable[T]]) -> T:
+    """`work` as one write (one transaction, see relance.units) on the deployment's database,
+    as with_runtime finds it."""
+
+    async def written(runtime: Runtime) -> T:
+        from relance.units import unit_of_work
+
+        async with unit_of_work(runtime.db) as unit:
+            return await work(runtime, unit)
+
+    return with_runtime(written)
 
 
 def with_runtime(work: Callable[[Runtime], Awaitable[T]], *, create: bool = False) -> T:

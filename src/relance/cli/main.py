@@ -23,6 +23,7 @@ from relance.cli.common import (
     ensure_secret_key,
     err,
     fail,
+    in_one_write,
     out,
     print_json,
     settings,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from relance.config import Settings
     from relance.demo.service import DemoAccess
     from relance.runtime import Runtime
+    from relance.units import UnitOfWork
 
 # relance.config.MAX_RATE_LIMIT, which this module cannot import without pydantic-settings;
 # tests/cli keeps the two equal.
@@ -97,11 +99,10 @@ def db_recount() -> None:
     """Rebuild the followup count tables from the followups (after a bulk load or a repair)."""
     from relance.followups.counts import rebuild
 
-    async def work(runtime: Runtime) -> None:
-        async with runtime.db.transaction() as conn:
-            await rebuild(conn)
+    async def work(runtime: Runtime, unit: UnitOfWork) -> None:
+        await rebuild(unit.conn)
 
-    with_runtime(work)
+    in_one_write(work)
     err.print("followup counts rebuilt")
 
 
@@ -111,13 +112,12 @@ def companies_create(name: str, as_json: JsonFlag = False) -> None:
     from relance.companies.service import InvalidCompanyName, create_company
     from relance.kit.ids import Resource
 
-    async def work(runtime: Runtime) -> dict[str, str]:
-        async with runtime.db.transaction() as conn:
-            company_id = await create_company(conn, name)
+    async def work(runtime: Runtime, unit: UnitOfWork) -> dict[str, str]:
+        company_id = await create_company(unit.conn, name)
         return {"id": runtime.ids.encode(Resource.COMPANY, company_id), "name": name.strip()}
 
     try:
-        company = with_runtime(work)
+        company = in_one_write(work)
     except InvalidCompanyName as exc:
         fail(str(exc), 2)
     if as_json:
@@ -147,22 +147,21 @@ def clients_create(
     if not granted:
         fail("give at least one scope with --scopes", 2)
 
-    async def work(runtime: Runtime) -> tuple[str, NewClient]:
+    async def work(runtime: Runtime, unit: UnitOfWork) -> tuple[str, NewClient]:
         company_id = company_key(runtime, company)
-        async with runtime.db.transaction() as conn:
-            if not await company_exists(conn, company_id):
-                fail(f"no company with ID {company}", 2)
-            return company, await create_client(
-                conn,
-                runtime,
-                company_id,
-                granted,
-                name,
-                read_limit=read_limit,
-                write_limit=write_limit,
-            )
+        if not await company_exists(unit.conn, company_id):
+            fail(f"no company with ID {company}", 2)
+        return company, await create_client(
+            unit.conn,
+            runtime,
+            company_id,
+            granted,
+            name,
+            read_limit=read_limit,
+            write_limit=write_limit,
+        )
 
-    company_public_id, client = with_runtime(work)
+    company_public_id, client = in_one_write(work)
     document = {
         "client_id": client.client_id,
         "client_secret": client.client_secret,
@@ -227,11 +226,10 @@ def clients_revoke(client_id: str) -> None:
     RELANCE_AUTH_CACHE_SECONDS on every API process."""
     from relance.auth.service import revoke_client
 
-    async def work(runtime: Runtime) -> bool:
-        async with runtime.db.transaction() as conn:
-            return await revoke_client(conn, client_id)
+    async def work(runtime: Runtime, unit: UnitOfWork) -> bool:
+        return await revoke_client(unit.conn, client_id)
 
-    if not with_runtime(work):
+    if not in_one_write(work):
         fail(f"no client with ID {client_id}", 2)
     err.print(f"client {client_id} revoked")
 
@@ -255,16 +253,15 @@ def clients_set_limits(
     if not reset and read_limit is None and write_limit is None:
         fail("give --read-limit, --write-limit or --reset", 2)
 
-    async def work(runtime: Runtime) -> bool:
-        async with runtime.db.transaction() as conn:
-            standing = await client_standing(conn, client_id)
-            if standing is None:
-                return False
-            reads = None if reset else read_limit or standing.read_limit
-            writes = None if reset else write_limit or standing.write_limit
-            return await set_limits(conn, client_id, reads, writes)
+    async def work(runtime: Runtime, unit: UnitOfWork) -> bool:
+        standing = await client_standing(unit.conn, client_id)
+        if standing is None:
+            return False
+        reads = None if reset else read_limit or standing.read_limit
+        writes = None if reset else write_limit or standing.write_limit
+        return await set_limits(unit.conn, client_id, reads, writes)
 
-    if not with_runtime(work):
+    if not in_one_write(work):
         fail(f"no client with ID {client_id}", 2)
     err.print(f"client {client_id}: limits set")
 
@@ -274,11 +271,10 @@ def clients_rotate_secret(client_id: str, as_json: JsonFlag = False) -> None:
     """Give a client a new secret; the old one, and tokens issued before, stop working."""
     from relance.auth.service import rotate_secret
 
-    async def work(runtime: Runtime) -> str | None:
-        async with runtime.db.transaction() as conn:
-            return await rotate_secret(conn, runtime, client_id)
+    async def work(runtime: Runtime, unit: UnitOfWork) -> str | None:
+        return await rotate_secret(unit.conn, runtime, client_id)
 
-    secret = with_runtime(work)
+    secret = in_one_write(work)
     if secret is None:
         fail(f"no active client with ID {client_id}", 2)
     if as_json:
@@ -293,11 +289,10 @@ def keys_rotate() -> None:
     """Sign new tokens with a new key; tokens signed before keep working until they expire."""
     from relance.auth.service import rotate_signing_key
 
-    async def work(runtime: Runtime) -> int:
-        async with runtime.db.transaction() as conn:
-            return await rotate_signing_key(conn)
+    async def work(runtime: Runtime, unit: UnitOfWork) -> int:
+        return await rotate_signing_key(unit.conn)
 
-    version = with_runtime(work)
+    version = in_one_write(work)
     err.print(
         f"token signing key version {version} is current; every API process signs with it "
         f"within RELANCE_AUTH_CACHE_SECONDS ({settings().auth_cache_seconds} s)"

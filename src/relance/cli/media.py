@@ -35,7 +35,8 @@ def attach(
     from relance.errors import AppError
     from relance.media.kinds import MediaKind
     from relance.media.links import MediaLinks
-    from relance.media.service import attach as attach_file
+    from relance.media.service import point_at, store_for_followup
+    from relance.units import unit_of_work
 
     if (audio is None) == (pdf is None):
         fail("give one file: --audio FILE or --pdf FILE", 2)
@@ -46,7 +47,9 @@ def attach(
 
     async def work(runtime: Runtime) -> dict[str, Any]:
         links = MediaLinks(runtime.media, base_url, config.media_url_ttl_seconds, time.time())
-        view = await attach_file(runtime, followup_id, kind, path, links)
+        stored = await store_for_followup(runtime, followup_id, kind, path)
+        async with unit_of_work(runtime.db) as unit:
+            view = await point_at(unit.conn, runtime, stored, links)
         shown: dict[str, Any] = msgspec.to_builtins(view)
         return shown
 

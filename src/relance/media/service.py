@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from relance.db import Connection
 from relance.errors import NotFound, ValidationFailed
 from relance.followups.schemas import FollowupView
 from relance.followups.service import FollowupNotFound, followup_key, shown_followup
@@ -57,11 +58,20 @@ async def store_new(media: MediaStore, checked: CheckedFile) -> str:
     return PREFIX + key
 
 
-async def attach(
-    runtime: Runtime, public_id: str, kind: MediaKind, path: Path, links: MediaLinks
-) -> FollowupView:
-    """Store the file and make it the followup's recording or document; the followup as the
-    API now shows it."""
+@dataclass(frozen=True, slots=True)
+class StoredMedia:
+    """A file stored for a followup, not yet pointed at."""
+
+    followup_id: int
+    kind: MediaKind
+    reference: str  # media:KEY
+
+
+async def store_for_followup(
+    runtime: Runtime, public_id: str, kind: MediaKind, path: Path
+) -> StoredMedia:
+    """Check the file and store it for the followup, outside any transaction: an upload may
+    take long, and a transaction would hold the embedded database's write lock meanwhile."""
     try:
         followup_id = followup_key(runtime, public_id)
     except FollowupNotFound:
@@ -72,9 +82,18 @@ async def attach(
     # Looked up first, so that no file is stored for a followup that does not exist.
     if await repository.company_of(runtime.db, followup_id) is None:
         raise NotFound(f"no followup with ID {public_id}")
-    stored = await store_new(runtime.media, checked)
-    async with runtime.db.transaction() as conn:
-        company_id = await repository.set_media(conn, followup_id, kind, stored, utc_now())
-        if company_id is None:  # gone meanwhile
-            raise NotFound(f"no followup with ID {public_id}")
-        return await shown_followup(conn, runtime, company_id, followup_id, links)
+    return StoredMedia(followup_id, kind, await store_new(runtime.media, checked))
+
+
+async def point_at(
+    conn: Connection, runtime: Runtime, stored: StoredMedia, links: MediaLinks
+) -> FollowupView:
+    """Make the stored file the followup's recording or document, in the caller's transaction;
+    the followup as the API now shows it."""
+    now = utc_now()
+    company_id = await repository.set_media(
+        conn, stored.followup_id, stored.kind, stored.reference, now
+    )
+    if company_id is None:  # gone meanwhile
+        raise NotFound("the followup was deleted while its file was stored")
+    return await shown_followup(conn, runtime, company_id, stored.followup_id, links)
