@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from relance.cli import main
+from relance.cli import tenants
 from relance.config import MAX_RATE_LIMIT
 
 # What `relance[server]` brings, by the names they are imported as.
@@ -65,4 +65,4 @@ def test_help_loads_no_server_package(args: tuple[str, ...]) -> None:
 
 
 def test_the_rate_limit_bound_of_the_cli_is_the_settings_one() -> None:
-    assert main.MAX_RATE_LIMIT == MAX_RATE_LIMIT
+    assert tenants.MAX_RATE_LIMIT == MAX_RATE_LIMIT
