@@ -1,9 +1,10 @@
-"""Mounts every domain's routes under the paths GetBill uses."""
+"""Mounts every domain's routes under the paths GetBill uses. Each route handler carries the
+operations it serves (relance.operations), from which relance.openapi writes the document."""
 
 from __future__ import annotations
 
 from litestar import Router
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, RouteHandlerType
 
 from relance.auth.endpoints import issue_token
 from relance.debts.endpoints import ROUTES as DEBT_ROUTES
@@ -15,17 +16,12 @@ from relance.ratelimit.headers import rate_limit_headers
 
 API_PREFIX = "/external-api/v1"
 
-external_api = Router(
-    path=API_PREFIX,
-    route_handlers=[*FOLLOWUP_ROUTES, *DEBT_ROUTES],
-    middleware=[rate_limit_headers],
-)
+API_ROUTES: list[RouteHandlerType] = [*FOLLOWUP_ROUTES, *DEBT_ROUTES]
 # GetBill serves the token endpoint at the root, outside the versioned prefix; media URLs carry
 # their own signature instead of a token; the probes and the docs need none.
+ROOT_ROUTES: list[RouteHandlerType] = [issue_token, serve_media, *HEALTH_ROUTES, *OPENAPI_ROUTES]
+
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
-    issue_token,
-    external_api,
-    serve_media,
-    *HEALTH_ROUTES,
-    *OPENAPI_ROUTES,
+    *ROOT_ROUTES,
+    Router(path=API_PREFIX, route_handlers=API_ROUTES, middleware=[rate_limit_headers]),
 ]

@@ -1,11 +1,13 @@
 """One error hierarchy: every failure a caller can meet, with its status and message (SPEC.md §3).
-`relance.handler` renders them; this module stays free of the web framework, so that the command
-line, which raises some of them, starts without loading it."""
+Each class also says how the API's document shows its answers (`title`, `description`,
+`header_names`, `schema()`), so that an operation lists the errors it raises and the document
+follows (relance.openapi). `relance.handler` renders them; this module stays free of the web
+framework, so that the command line, which raises some of them, starts without loading it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 Details = Mapping[str, Any]
 
@@ -13,6 +15,12 @@ Details = Mapping[str, Any]
 class AppError(Exception):
     status = 500
     message = "Internal server error"
+    # The document's name for this error's answer, what it tells a caller, and the headers
+    # (by their names among the document's headers) that every such answer carries. A
+    # subclass is documented as its parent unless it says otherwise.
+    title: ClassVar[str] = "InternalServerError"
+    description: ClassVar[str] = "An unexpected failure"
+    header_names: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -34,10 +42,31 @@ class AppError(Exception):
             body["details"] = self.details
         return body
 
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        """The JSON schema of what `body()` answers."""
+        return {
+            "type": "object",
+            "required": ["error", "message", "code"],
+            "properties": {
+                "error": {"const": True},
+                "message": {"type": "string", "description": "What went wrong, and what to fix"},
+                "code": {"type": "integer", "description": "The HTTP status"},
+                "details": {
+                    "type": "object",
+                    "description": "For a 400, each parameter or field at fault with its "
+                    "problems; for a 429, `retry_after`, `limit` and `reset_time`",
+                },
+            },
+            "additionalProperties": False,
+        }
+
 
 class ValidationFailed(AppError):
     status = 400
     message = "Validation failed"
+    title = "BadRequest"
+    description = "Validation failed: `details` names each problem"
 
     def __init__(self, details: Mapping[str, list[str]]) -> None:
         super().__init__(details=details)
@@ -46,6 +75,9 @@ class ValidationFailed(AppError):
 class Unauthenticated(AppError):
     status = 401
     message = "Authentication credentials are missing or invalid"
+    title = "Unauthorized"
+    description = "The token is missing, malformed, expired or revoked"
+    header_names = ("WWW-Authenticate",)
 
     def __init__(self, *, token_given: bool) -> None:
         # RFC 6750 §3.1: name the error only when a token was presented.
@@ -53,20 +85,23 @@ class Unauthenticated(AppError):
         super().__init__(headers={"WWW-Authenticate": challenge})
 
 
-class MissingScope(AppError):
+class Forbidden(AppError):
     status = 403
+    message = "Forbidden"
+    title = "Forbidden"
+    description = "The token lacks the scope, or the media URL is not valid"
 
+
+class MissingScope(Forbidden):
     def __init__(self, scope: str) -> None:
         super().__init__(f'Required scope "{scope}" not found in token')
 
 
-class Forbidden(AppError):
-    status = 403
-    message = "Forbidden"
-
-
 class RangeNotSatisfiable(AppError):
     status = 416
+    title = "RangeNotSatisfiable"
+    description = "The Range starts beyond the end of the file"
+    header_names = ("Content-Range",)
 
     def __init__(self, size: int, message: str | None = None) -> None:
         super().__init__(
@@ -78,6 +113,8 @@ class RangeNotSatisfiable(AppError):
 class NotFound(AppError):
     status = 404
     message = "Not found"
+    title = "NotFound"
+    description = "No such resource for this company"
 
 
 class MethodNotAllowed(AppError):
@@ -88,10 +125,8 @@ class MethodNotAllowed(AppError):
 class PayloadTooLarge(AppError):
     status = 413
     message = "Request body too large"
-
-
-class QueryTooLong(AppError):
-    status = 414
+    title = "PayloadTooLarge"
+    description = "The body is larger than the API accepts"
 
 
 class RequestLineTooLong(AppError):
@@ -123,16 +158,26 @@ class MalformedRequest(AppError):
 class Conflict(AppError):
     status = 409
     message = "Conflict"
+    title = "Conflict"
+    # The API's one conflict: relance.idempotency refuses a key reused or still in use.
+    description = (
+        "The Idempotency-Key was used with another body, or its first request is still in progress"
+    )
 
 
 class UnsupportedMediaType(AppError):
     status = 415
     message = "Unsupported media type"
+    title = "UnsupportedMediaType"
+    description = "The body is not sent as application/json"
 
 
 class RateLimited(AppError):
     status = 429
     message = "Rate limit exceeded. Please try again later."
+    title = "TooManyRequests"
+    description = "The client's rate limit is spent; retry after `Retry-After`"
+    header_names = ("Retry-After",)
 
     def __init__(self, retry_after: int, limit: int, reset_time: str) -> None:
         super().__init__(
@@ -144,6 +189,9 @@ class RateLimited(AppError):
 class ServiceUnavailable(AppError):
     status = 503
     message = "Service temporarily unavailable, please retry shortly"
+    title = "ServiceUnavailable"
+    description = "The database is unreachable; retry after `Retry-After`"
+    header_names = ("Retry-After",)
 
     def __init__(self, retry_after: int = 5, message: str | None = None) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})
@@ -159,3 +207,20 @@ class OAuthError(AppError):
 
     def body(self) -> dict[str, Any]:
         return {"error": self.error, "error_description": self.message}
+
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        kinds = [
+            "invalid_request",
+            "invalid_client",
+            "invalid_scope",
+            "unsupported_grant_type",
+            "temporarily_unavailable",
+        ]
+        properties = {"error": {"enum": kinds}, "error_description": {"type": "string"}}
+        return {
+            "type": "object",
+            "required": list(properties),
+            "properties": properties,
+            "additionalProperties": False,
+        }

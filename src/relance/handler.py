@@ -1,11 +1,12 @@
-"""The one handler that renders every failure as SPEC.md §3 says."""
+"""The one handler that renders every failure as SPEC.md §3 says, and the one function that
+makes an error's answer: the handler's, the request observer's and the rate limiter's."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Request
 from litestar.exceptions import HTTPException, ValidationException
 
 from relance.db import is_unavailable
@@ -17,14 +18,24 @@ from relance.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from relance.kit.responses import json_response
+from relance.kit.bodies import MAX_BODY_BYTES
+from relance.kit.responses import JsonAnswer
 
 log = logging.getLogger("relance.errors")
 
 
-def render(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    error = as_app_error(request, exc)
-    return json_response(error.body(), error.status, error.headers)
+class BodyTooLarge(PayloadTooLarge):
+    """The framework's refusal of a body past the limit the app gives it (relance.app)."""
+
+    description = f"The body is larger than {MAX_BODY_BYTES} bytes"
+
+
+def error_answer(error: AppError) -> JsonAnswer:
+    return JsonAnswer(error.body(), error.status, error.headers)
+
+
+def render(request: Request[Any, Any, Any], exc: Exception) -> JsonAnswer:
+    return error_answer(as_app_error(request, exc))
 
 
 def as_app_error(request: Request[Any, Any, Any], exc: Exception) -> AppError:
@@ -53,7 +64,7 @@ def _from_framework(request: Request[Any, Any, Any], exc: HTTPException) -> AppE
             headers={"Allow": allowed},
         )
     if exc.status_code == 413:
-        return PayloadTooLarge()
+        return BodyTooLarge()
     if exc.status_code >= 500:
         log.error("framework error on %s %s: %s", method, path, exc.detail)
         return AppError()

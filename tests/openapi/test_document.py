@@ -14,8 +14,11 @@ from openapi_spec_validator import validate
 
 from relance.app import create_app
 from relance.config import Settings
+from relance.errors import AppError, NotFound
 from relance.media.endpoints import MEDIA_PATH
 from relance.openapi.document import build_document
+from relance.openapi.paths import documented, errors_of, paths
+from relance.operations import Answer, Operation, declared, text_content
 from relance.runtime import Runtime
 from tests.factories import new_tenant_headers
 
@@ -172,3 +175,85 @@ async def test_every_secured_operation_refuses_a_missing_token_or_scope(
         answer = await client.request(method, url, headers=other_scope, json=json_body)
         assert answer.status_code == 403, (method, path)
         assert answer.json()["message"] == f'Required scope "{scope}" not found in token'
+
+
+def references(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [ref for key, value in node.items()
+                for ref in ([value] if key == "$ref" else references(value))]  # fmt: skip
+    if isinstance(node, list):
+        return [ref for item in node for ref in references(item)]
+    return []
+
+
+def test_every_reference_resolves(settings: Settings) -> None:
+    document = build_document(settings)
+    found = references(document)
+    assert "#/components/responses/NotFound" in found
+    for ref in found:
+        target: Any = document
+        for part in ref.removeprefix("#/").split("/"):
+            assert part in target, ref
+            target = target[part]
+
+
+def test_each_error_is_documented_as_its_class_says(settings: Settings) -> None:
+    """Every error an operation can answer, its own and its machinery's, is documented under
+    its status by the answer its class describes."""
+    document = build_document(settings)
+    components = document["components"]["responses"]
+    for path, op in documented(settings):
+        responses = document["paths"][path][op.method.lower()]["responses"]
+        for error in errors_of(op):
+            if "$ref" not in responses[str(error.status)]:  # POST /token's own answers
+                continue
+            assert responses[str(error.status)]["$ref"].endswith(f"/{error.title}"), path
+            assert components[error.title]["description"] == error.description
+            assert set(components[error.title].get("headers", {})) == set(error.header_names)
+    creating = document["paths"]["/external-api/v1/followups"]["post"]["responses"]
+    assert set(creating) == {"201", "400", "401", "403", "409", "413", "414", "415", "429", "503"}
+
+
+def test_a_status_answered_two_ways_is_refused() -> None:
+    class Gone(AppError):
+        status = 404
+        title = "Gone"
+
+    def handler() -> None:
+        """Answers nothing."""
+
+    gone = Operation(
+        method="GET",
+        path="/gone",
+        summary="Gone",
+        tag="Service",
+        answers=(Answer(200, text_content("text/plain")),),
+        errors=(NotFound, Gone),
+    )
+    with pytest.raises(ValueError, match="404"):
+        paths([("/gone", declared(gone(handler))[0])], rate_limited=False)
+
+
+def test_an_operation_is_described_by_its_handler_docstring() -> None:
+    listing = Operation(
+        method="GET",
+        path="/things/{name}",
+        summary="List Things by Name",
+        tag="Service",
+        answers=(Answer(200, text_content("text/plain")),),
+    )
+
+    def undocumented() -> None:
+        pass
+
+    def things(name: str) -> None:
+        """The things of that name,
+        newest first."""
+
+    with pytest.raises(TypeError, match="docstring"):
+        listing(undocumented)
+    route = listing(things)
+    assert route.paths == {"/things/{name:str}"}
+    (shown,) = declared(route)
+    assert shown.description == "The things of that name, newest first."
+    assert shown.operation_id == "listThingsByName"

@@ -7,23 +7,51 @@ import binascii
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from litestar import Request, post
+from litestar import Request
 
 from relance.auth import audit
 from relance.auth.credentials import looks_like_client_id
 from relance.auth.dependencies import RuntimeParam
 from relance.auth.service import exchange_client_credentials
 from relance.auth.tokens import IssuedToken
-from relance.errors import OAuthError
+from relance.errors import OAuthError, ServiceUnavailable
 from relance.kit.responses import JsonAnswer
+from relance.operations import Answer, Body, Operation, header_ref, json_content, ref
 from relance.runtime import Runtime
 
 FORM = "application/x-www-form-urlencoded"
 
 
-@post("/token", status_code=200, summary="Exchange client credentials for an access token")
+def _refusal(status: int, meaning: str, *headers: str) -> Answer:
+    """A failure answered as RFC 6749 §5.2 says, not in the API's envelope."""
+    named = {name: header_ref(name) for name in headers}
+    return Answer(status, json_content(ref("OAuthError")), meaning, named)
+
+
+@Operation(
+    method="POST",
+    path="/token",
+    summary="Exchange client credentials for an access token",
+    operation_id="issueToken",
+    tag="Authentication",
+    security=({}, {"clientBasic": []}),
+    body=Body("TokenRequest", FORM),
+    answers=(
+        Answer(200, json_content(ref("Token")), "A Bearer token"),
+        _refusal(400, "invalid_request, unsupported_grant_type or invalid_scope"),
+        _refusal(401, "invalid_client: unknown client, wrong secret or revoked client"),
+        _refusal(
+            429,
+            "temporarily_unavailable: too many failed authentications; see Retry-After",
+            "Retry-After",
+        ),
+    ),
+    errors=(ServiceUnavailable,),
+)
 async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) -> JsonAnswer:
-    """OAuth 2.0 client credentials grant; form-encoded, client auth by form fields or Basic."""
+    """OAuth 2.0 client credentials grant (RFC 6749 §4.4). The client authenticates with
+    `client_id` and `client_secret` form fields or with HTTP Basic, not both. The token is valid
+    for `expires_in` seconds."""
     address = request.client.host if request.client else "unknown"
     claimed: str | None = None
     try:

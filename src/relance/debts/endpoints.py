@@ -1,46 +1,57 @@
-"""HTTP endpoints for debts."""
+"""HTTP endpoints for debts, each declared once (relance.operations)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request
 from litestar.params import FromPath
 
-from relance.auth.dependencies import Authenticator, PrincipalParam, runtime_of
+from relance.auth.dependencies import PrincipalParam, runtime_of
 from relance.auth.scopes import DEBTS_READ, DEBTS_WRITE
 from relance.db import Connection
 from relance.debts import service
-from relance.debts.schemas import DebtBody, parse_list_query
+from relance.debts.schemas import DebtBody, DebtStatus, DebtView, parse_list_query
+from relance.debts.service import DebtNotFound
+from relance.errors import ValidationFailed
 from relance.idempotency.responses import answered_once
 from relance.kit.bodies import parse_body
 from relance.kit.responses import JsonAnswer
+from relance.operations import PAGE_PARAMETERS, Answer, Body, Envelope, Operation, PathId, choice
 
-DebtsRead = Authenticator(DEBTS_READ)
-DebtsWrite = Authenticator(DEBTS_WRITE)
 AnyRequest = Request[Any, Any, Any]
 
 
-@get("/debts", dependencies={"principal": DebtsRead}, summary="List Debts")
+@Operation(
+    method="GET",
+    path="/debts",
+    summary="List Debts",
+    tag="Debts",
+    scope=DEBTS_READ,
+    parameters=(*PAGE_PARAMETERS, choice("status", DebtStatus, "Only debts of this status")),
+    answers=(Answer(200, Envelope(DebtView, paged=True)),),
+    errors=(ValidationFailed,),
+)
 async def list_debts(request: AnyRequest, principal: PrincipalParam) -> JsonAnswer:
-    """A page of the company's debts, newest first, optionally of one status."""
+    """A page of the company's debts, newest first."""
     status, page = parse_list_query(request.query_params.dict())
     data, total = await service.list_debts(runtime_of(request), principal, status, page)
     return JsonAnswer({"error": False, "data": data, "pagination": page.envelope(total)})
 
 
-@get("/debts/{debt_id:str}", dependencies={"principal": DebtsRead}, summary="Get Debt")
-async def get_debt(
-    request: AnyRequest, principal: PrincipalParam, debt_id: FromPath[str]
-) -> JsonAnswer:
-    """One debt of the company."""
-    data = await service.get_debt(runtime_of(request), principal, debt_id)
-    return JsonAnswer({"error": False, "message": "Success", "data": data})
-
-
-@post("/debts", dependencies={"principal": DebtsWrite}, summary="Create Debt")
+@Operation(
+    method="POST",
+    path="/debts",
+    summary="Create Debt",
+    tag="Debts",
+    scope=DEBTS_WRITE,
+    body=Body("DebtBody"),
+    idempotent=True,
+    answers=(Answer(201, Envelope(DebtView)),),
+)
 async def create_debt(request: AnyRequest, principal: PrincipalParam) -> JsonAnswer:
-    """Register a debt of the company, pending; idempotent with an Idempotency-Key."""
+    """Register a debt of the company, pending. It needs a `phone` or an `email`; an `iban`
+    whose check digits do not hold is a 400."""
     runtime = runtime_of(request)
     body = parse_body(DebtBody, request.headers.get("content-type"), await request.body())
 
@@ -51,4 +62,22 @@ async def create_debt(request: AnyRequest, principal: PrincipalParam) -> JsonAns
     return await answered_once(request, runtime, principal, body, write)
 
 
-ROUTES = [list_debts, get_debt, create_debt]
+@Operation(
+    method="GET",
+    path="/debts/{id}",
+    summary="Get Debt",
+    tag="Debts",
+    scope=DEBTS_READ,
+    parameters=(PathId("id", "debt_id", "The debt's ID"),),
+    answers=(Answer(200, Envelope(DebtView)),),
+    errors=(ValidationFailed, DebtNotFound),
+)
+async def get_debt(
+    request: AnyRequest, principal: PrincipalParam, debt_id: FromPath[str]
+) -> JsonAnswer:
+    """One debt of the company."""
+    data = await service.get_debt(runtime_of(request), principal, debt_id)
+    return JsonAnswer({"error": False, "message": "Success", "data": data})
+
+
+ROUTES = [list_debts, create_debt, get_debt]

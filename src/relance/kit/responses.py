@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-from litestar import Response
 from litestar.types import Receive, Scope, Send
 
 # msgspec rather than orjson: it encodes the structs the API shows (FollowupView) from their
@@ -42,16 +41,11 @@ class JsonAnswer:
         if headers:
             self._headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
+    def to_asgi_response(self, *_: Any, **__: Any) -> JsonAnswer:
+        """What Litestar asks of an exception handler's answer: its ASGI app, which this is."""
+        return self
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = {"type": "http.response.start", "status": self._status, "headers": self._headers}
         await send(start)  # type: ignore[arg-type]
         await send({"type": "http.response.body", "body": self._body, "more_body": False})
-
-
-def json_response(
-    content: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response[bytes]:
-    """For exception handlers, which Litestar requires to answer with a Response."""
-    return Response(
-        encode_json(content), status_code=status, media_type="application/json", headers=headers
-    )

@@ -9,7 +9,7 @@ import hmac
 import re
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import parse_qs, unquote
 
 from litestar import Request, asgi
@@ -27,6 +27,7 @@ from relance.errors import Forbidden, MethodNotAllowed, NotFound, RangeNotSatisf
 from relance.media.kinds import content_type_of
 from relance.media.links import MediaLinks
 from relance.media.stores import LocalStore
+from relance.operations import Answer, Operation, Schema, mounted
 from relance.runtime import Runtime
 
 MEDIA_PATH = "/media"
@@ -54,8 +55,40 @@ def media_links(request: Request[Any, Any, Any]) -> MediaLinks:
     return MediaLinks(runtime.media, base_url, settings.media_url_ttl_seconds, time.time())
 
 
+_PARAMETERS: tuple[Schema, ...] = (
+    {"name": "key", "in": "path", "required": True, "schema": {"type": "string"},
+     "description": "The media's key in the store, as the followup's URL names it"},
+    {"name": "expires", "in": "query", "required": True,
+     "schema": {"type": "integer", "minimum": 0}, "description": "Unix time"},
+    {"name": "signature", "in": "query", "required": True, "schema": {"type": "string"}},
+    {"name": "Range", "in": "header", "schema": {"type": "string"},
+     "description": "One byte range, such as bytes=0-1023"},
+)  # fmt: skip
+_FILE = {"*/*": {"schema": {"type": "string", "contentMediaType": "*/*"}}}
+
+
+def _served(method: Literal["GET", "HEAD"]) -> Operation:
+    return Operation(
+        method=method,
+        path=f"{MEDIA_PATH}/{{key}}",
+        summary=f"{method} a recording or document",
+        operation_id=f"{method.lower()}Media",
+        tag="Service",
+        parameters=_PARAMETERS,
+        answers=(
+            Answer(200, _FILE, "The whole file"),
+            Answer(206, _FILE, "The byte range asked for"),
+        ),
+        errors=(Forbidden, NotFound, RangeNotSatisfiable),
+    )
+
+
+@mounted(_served("GET"), _served("HEAD"))
 @asgi(MEDIA_PATH, is_mount=True, copy_scope=True)
 async def serve_media(scope: Scope, receive: Receive, send: Send) -> None:
+    """Served from the local media store under the signed, expiring URL a followup's
+    `audio_url` or `pdf_url` holds; a tampered, expired or unsigned URL is a 403. With a bucket
+    store, the URLs point at the bucket instead."""
     method = cast("HTTPScope", scope)["method"]
     if method not in ("GET", "HEAD"):
         raise MethodNotAllowed(

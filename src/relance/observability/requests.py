@@ -17,16 +17,15 @@ from litestar.types import ASGIApp, Message, Receive, Send
 
 from relance.auth.dependencies import PRINCIPAL
 from relance.auth.tokens import Principal
-from relance.errors import AppError, QueryTooLong
+from relance.errors import AppError
+from relance.handler import error_answer
 from relance.kit.ids import Resource
-from relance.kit.responses import JsonAnswer
 from relance.observability.logs import request_id
 from relance.observability.metrics import RequestMetrics
 
 HEADER = b"x-request-id"
 # Far more than any list query needs; answered before any parsing.
 MAX_QUERY_BYTES = 8192
-TOO_LONG = f"The query string is too long: at most {MAX_QUERY_BYTES} bytes"
 # No answer is a page to frame, sniff or refer from, and answers hold debtors' personal data:
 # no cache may keep one, nor a browser run anything in it, unless its handler says otherwise.
 _ALWAYS = (
@@ -43,6 +42,13 @@ SECURITY_HEADERS = (*_ALWAYS, *_DEFAULTS)
 _WELL_FORMED = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}")
 
 log = logging.getLogger("relance.requests")
+
+
+class QueryTooLong(AppError):
+    status = 414
+    message = f"The query string is too long: at most {MAX_QUERY_BYTES} bytes"
+    title = "UriTooLong"
+    description = f"The query string is longer than {MAX_QUERY_BYTES} bytes"
 
 
 def observed(app: ASGIApp, access_log: bool) -> ASGIApp:
@@ -71,7 +77,7 @@ def observed(app: ASGIApp, access_log: bool) -> ASGIApp:
 
         try:
             if len(scope["query_string"]) > MAX_QUERY_BYTES:
-                await _refuse(QueryTooLong(TOO_LONG), scope, receive, send_with_id)
+                await error_answer(QueryTooLong())(scope, receive, send_with_id)
             else:
                 await app(scope, receive, send_with_id)
         finally:
@@ -86,10 +92,6 @@ def observed(app: ASGIApp, access_log: bool) -> ASGIApp:
             request_id.reset(shown)
 
     return observe
-
-
-async def _refuse(error: AppError, scope: Any, receive: Receive, send: Send) -> None:
-    await JsonAnswer(error.body(), error.status, error.headers)(scope, receive, send)
 
 
 def _route_of(scope: Any) -> str:

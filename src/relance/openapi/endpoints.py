@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Request, Response
 from litestar.params import FromPath
 
 from relance.errors import NotFound
 from relance.kit.responses import JsonAnswer
 from relance.openapi.assets import ASSETS, asset
+from relance.operations import Answer, Operation, json_content, text_content
 
 # The docs page runs the bundled scripts and talks to this server only (the document, and
 # /token when a reader authorizes); Swagger UI sets inline styles and draws data: images.
@@ -23,21 +24,51 @@ DOCS_POLICY = (
 _REVALIDATE = {"Cache-Control": "no-cache"}
 
 
-@get("/openapi.json", summary="OpenAPI document")
+@Operation(
+    method="GET",
+    path="/openapi.json",
+    summary="OpenAPI document",
+    tag="Service",
+    answers=(Answer(200, json_content({"type": "object"})),),
+)
 async def openapi_document(request: Request[Any, Any, Any]) -> JsonAnswer:
+    """This document."""
     # The app's factory left the way to this deployment's document (relance.app).
     document: bytes = request.app.state.openapi_document()
     return JsonAnswer.encoded(document, 200, _REVALIDATE)
 
 
-@get("/docs", summary="API docs", sync_to_thread=False)
+@Operation(
+    method="GET",
+    path="/docs",
+    summary="API docs",
+    tag="Service",
+    answers=(Answer(200, text_content("text/html")),),
+)
 def docs() -> Response[bytes]:
+    """This document, rendered; needs no network."""
     headers = {**_REVALIDATE, "Content-Security-Policy": DOCS_POLICY}
     return Response(asset("docs.html"), media_type="text/html; charset=utf-8", headers=headers)
 
 
-@get("/docs/{name:str}", summary="API docs asset", sync_to_thread=False)
+@Operation(
+    method="GET",
+    path="/docs/{name}",
+    summary="API docs asset",
+    tag="Service",
+    parameters=(
+        {
+            "name": "name",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "enum": list(ASSETS)},
+        },
+    ),
+    answers=(Answer(200, text_content("text/javascript", "text/css")),),
+    errors=(NotFound,),
+)
 def docs_asset(name: FromPath[str]) -> Response[bytes]:
+    """A script or style sheet of the docs page."""
     content_type = ASSETS.get(name)
     if content_type is None:
         raise NotFound(f"No docs asset is named {name}")

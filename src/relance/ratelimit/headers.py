@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from relance.errors import AppError
+from relance.handler import error_answer
 from relance.ratelimit.service import decision_of, settle
 
 
@@ -22,10 +21,10 @@ def rate_limit_headers(app: ASGIApp) -> ASGIApp:
                 state = scope.setdefault("state", {})
                 error = await settle(state)
                 if error is not None:
+                    # The error's answer comes back through here, its decision now settled,
+                    # and takes the rate-limit headers on its way out.
+                    await error_answer(error)(scope, receive, send_with_headers)
                     replaced = True
-                    message, body = _error_messages(error)
-                    await send(_with_rate_headers(message, state))
-                    await send(body)
                     return
                 message = _with_rate_headers(message, state)
             elif replaced:
@@ -42,11 +41,3 @@ def _with_rate_headers(message: Any, state: dict[str, Any]) -> Any:
     if decision is not None:
         message["headers"] = [*message.get("headers", ()), *decision.headers()]
     return message
-
-
-def _error_messages(error: AppError) -> tuple[Any, Any]:
-    body = orjson.dumps(error.body())
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    headers += [(name.lower().encode(), value.encode()) for name, value in error.headers.items()]
-    start = {"type": "http.response.start", "status": error.status, "headers": headers}
-    return start, {"type": "http.response.body", "body": body, "more_body": False}
