@@ -21,6 +21,13 @@ class Book:
     home: Path
     companies: list[dict[str, Any]]
 
+    def new_client(self, scopes: str, *limits: str) -> dict[str, Any]:
+        """Credentials of a new OAuth client of the biggest company."""
+        company = self.companies[0]["id"]
+        args = ("--company", company, "--scopes", scopes, *limits, "--json")
+        created: dict[str, Any] = ok_json(relance("clients", "create", *args, data_dir=self.home))
+        return created
+
 
 @pytest.fixture(scope="module")
 def demo_env() -> dict[str, str]:

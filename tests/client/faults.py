@@ -72,7 +72,8 @@ def answering(fault: Fault, *, path: str = API, times: int | None = None) -> Pla
 
 
 class FaultyProxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, base: str, upstream: str) -> None:
+        self.base = base
         self._upstream = httpx.Client(base_url=upstream, timeout=30)
         self._lock = threading.Lock()
         self.plan: Plan = passing
@@ -139,16 +140,20 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def proxying(upstream: str) -> Iterator[tuple[str, FaultyProxy]]:
-    """A FaultyProxy on a free port of 127.0.0.1 until the block ends; yields its base URL."""
-    proxy = FaultyProxy(upstream)
-    handler = type("Handler", (_Handler,), {"proxy": proxy})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def proxying(upstream: str) -> Iterator[FaultyProxy]:
+    """A FaultyProxy on a free port of 127.0.0.1 until the block ends."""
+
+    class Handler(_Handler):
+        """This proxy's own, so that two proxies never share a plan."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    proxy = FaultyProxy(f"http://127.0.0.1:{server.server_address[1]}", upstream)
+    Handler.proxy = proxy
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", proxy
+        yield proxy
     finally:
         server.shutdown()
         server.server_close()

@@ -6,7 +6,6 @@ made to produce on demand. The retries' waits are recorded through the SDK's pat
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import json
 import math
@@ -41,8 +40,8 @@ from relance.debts import schemas as debts
 from relance.followups import enums as followups
 from tests.client.conftest import Book
 from tests.client.faults import TOKEN, Fault, FaultyProxy, answering, proxying
-from tests.client.twins import Twin
-from tests.commands import free_port, ok_json, relance
+from tests.client.twins import Twin, Waits
+from tests.commands import free_port
 
 Connect = Callable[..., Twin]
 MISSING = "0" * 22  # a well-formed ID that names nothing
@@ -54,25 +53,6 @@ def demo_env() -> dict[str, str]:
     """A short rate-limit window, which a client allowed a few reads waits out; no other
     client comes near its default budget within one."""
     return {"RELANCE_RATE_LIMIT_WINDOW_SECONDS": str(WINDOW_SECONDS)}
-
-
-class Waits:
-    """The waits the retries asked for, in seconds; made for real only when `real` is set
-    (against the real server's rate-limit window), never otherwise."""
-
-    def __init__(self) -> None:
-        self.seconds: list[float] = []
-        self.real = False
-
-    def sync(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-        if self.real:
-            time.sleep(seconds)
-
-    async def asynchronous(self, seconds: float) -> None:
-        self.seconds.append(seconds)
-        if self.real:
-            await asyncio.sleep(seconds)
 
 
 @pytest.fixture(autouse=True)
@@ -111,31 +91,22 @@ def sdk(connect: Connect, demo: tuple[str, dict[str, Any]]) -> Twin:
 
 
 @pytest.fixture(scope="module")
-def faulty(demo_book: Book) -> Iterator[tuple[str, FaultyProxy]]:
-    with proxying(demo_book.base) as found:
-        yield found
+def faulty(demo_book: Book) -> Iterator[FaultyProxy]:
+    with proxying(demo_book.base) as proxy:
+        yield proxy
 
 
 @pytest.fixture
-def proxy(faulty: tuple[str, FaultyProxy]) -> FaultyProxy:
-    faulty[1].reset()
-    return faulty[1]
+def proxy(faulty: FaultyProxy) -> FaultyProxy:
+    """The proxy, passing every request on until the test sets its plan."""
+    faulty.reset()
+    return faulty
 
 
 @pytest.fixture
-def proxied(
-    connect: Connect, faulty: tuple[str, FaultyProxy], demo: tuple[str, dict[str, Any]]
-) -> Callable[..., Twin]:
-    """A client of the same company whose requests go through the proxy."""
-    return lambda **options: connect(faulty[0], demo[1], **options)
-
-
-def new_client(book: Book, scopes: str, *limits: str) -> dict[str, Any]:
-    """Credentials of a new OAuth client of the demo book's biggest company."""
-    company = book.companies[0]["id"]
-    args = ("--company", company, "--scopes", scopes, *limits, "--json")
-    created: dict[str, Any] = ok_json(relance("clients", "create", *args, data_dir=book.home))
-    return created
+def proxied(connect: Connect, proxy: FaultyProxy, demo: tuple[str, dict[str, Any]]) -> Connect:
+    """Clients of the same company whose requests go through the proxy."""
+    return lambda **options: connect(proxy.base, demo[1], **options)
 
 
 # Resources and pages, on the real server.
@@ -226,7 +197,7 @@ async def test_each_refusal_of_the_server_is_its_own_exception(
     assert "type" in refused.value.details
     with pytest.raises(NotFoundError):
         await sdk.call(sdk.followups.get(MISSING))
-    reader = connect(demo_book.base, new_client(demo_book, "followups:read"))
+    reader = connect(demo_book.base, demo_book.new_client("followups:read"))
     with pytest.raises(PermissionDeniedError):
         await reader.call(reader.debts.get(debt_id))
     wrong = {**demo_book.companies[0], "client_secret": "relance_sk_wrong"}
@@ -240,7 +211,7 @@ async def test_a_short_rate_limit_window_is_waited_out(
     connect: Connect, demo_book: Book, waits: Waits
 ) -> None:
     waits.real = True
-    limited = connect(demo_book.base, new_client(demo_book, "followups:read", "--read-limit", "3"))
+    limited = connect(demo_book.base, demo_book.new_client("followups:read", "--read-limit", "3"))
     first = await limited.first_page(limited.followups.list(status="no_answer", limit=1))
     total = first.pagination.total
     assert 6 <= total <= 600

@@ -6,6 +6,7 @@ tasks."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -66,3 +67,22 @@ class Twin:
 
     async def close(self) -> None:
         await self.call(self.client.close())
+
+
+class Waits:
+    """The waits the retries asked for, in seconds; made for real only when `real` is set
+    (against the real server's rate-limit window), never otherwise."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self.real = False
+
+    def sync(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+        if self.real:
+            time.sleep(seconds)
+
+    async def asynchronous(self, seconds: float) -> None:
+        self.seconds.append(seconds)
+        if self.real:
+            await asyncio.sleep(seconds)
