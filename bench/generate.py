@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,7 +30,9 @@ import asyncpg
 
 from relance.config import DatabaseTarget, Settings
 from relance.db import connect
-from relance.demo.book import (
+from relance.debts import records as debts
+from relance.debts.records import DebtRecord
+from relance.demo.outcomes import (
     CALL_OUTCOMES,
     DISCONNECTIONS,
     MESSAGE_OUTCOMES,
@@ -37,9 +40,10 @@ from relance.demo.book import (
     VISIT_OUTCOMES,
 )
 from relance.followups import counts
+from relance.followups import records as followups
 from relance.followups.enums import FollowupStatus as S
 from relance.followups.enums import FollowupType as T
-from relance.followups.schemas import FOLLOWUP_FIELDS
+from relance.followups.records import FollowupRecord
 from relance.models import TABLES_CHILDREN_FIRST
 from relance.schema import upgrade
 
@@ -58,32 +62,20 @@ TYPE_MIX = {
     T.POSTMAIL: 5,
     T.PHYSICAL: 1,
 }
-# The API's fields in the API's order, framed by the keys and the stored timestamps.
+# Each record's fields, framed by the keys and the stored timestamps.
 FOLLOWUP_COLUMNS = (
     "id",
     "company_id",
     "debt_id",
-    *FOLLOWUP_FIELDS[2:],
+    *followups.RECORD_FIELDS,
     "activity_at",
     "created_at",
     "updated_at",
 )
 COMPANY_COLUMNS = ("id", "name", "created_at", "updated_at")
-DEBT_COLUMNS = (
-    "id",
-    "company_id",
-    "firstname",
-    "lastname",
-    "phone",
-    "amount",
-    "currency",
-    "status",
-    "followups_count",
-    "nb_reminders",
-    "nb_answered",
-    "created_at",
-    "updated_at",
-)
+DEBT_COLUMNS = ("id", "company_id", *debts.RECORD_FIELDS, "created_at", "updated_at")
+_followup_values = attrgetter(*followups.RECORD_FIELDS)
+_debt_values = attrgetter(*debts.RECORD_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -148,31 +140,34 @@ def _followup(
     opens = rng.randint(1, 5) if opened else 0
     clicks = rng.randint(0, opens) if opened and rng.random() < 0.35 else 0
     summaries = SUMMARIES.get(status)
+    # The random draws below are made in this order, the order of the book ever since.
+    record = FollowupRecord(
+        status=status.value,
+        type=kind.value,
+        call_date=call_date,
+        scheduled_at=moment,
+        summary=rng.choice(summaries) if summaries and executed else None,
+        call_id=f"call_{key:012x}" if calls and executed else None,
+        duration_ms=duration if calls and executed else None,
+        disconnection_reason=(
+            rng.choice(DISCONNECTIONS[status]) if calls and status in DISCONNECTIONS else None
+        ),
+        direction="outbound" if calls else None,
+        phone_number_used="+33970000001" if calls or kind in (T.SMS, T.WHATSAPP) else None,
+        is_retry=rng.random() < 0.1,
+        processed_at=processed,
+        triggered_payment=status == S.DEAL_FOUND and rng.random() < 0.7,
+        email_opened=opened,
+        email_open_count=opens,
+        email_first_opened_at=moment + timedelta(hours=2) if opened else None,
+        email_clicked=clicks > 0,
+        email_click_count=clicks,
+    )
     return (
         key,
         company,
         debt,
-        status.value,
-        kind.value,
-        call_date,
-        moment,
-        rng.choice(summaries) if summaries and executed else None,
-        None,
-        f"call_{key:012x}" if calls and executed else None,
-        None,
-        None,
-        duration if calls and executed else None,
-        rng.choice(DISCONNECTIONS[status]) if calls and status in DISCONNECTIONS else None,
-        "outbound" if calls else None,
-        "+33970000001" if calls or kind in (T.SMS, T.WHATSAPP) else None,
-        rng.random() < 0.1,
-        processed,
-        status == S.DEAL_FOUND and rng.random() < 0.7,
-        opened,
-        opens,
-        moment + timedelta(hours=2) if opened else None,
-        clicks > 0,
-        clicks,
+        *_followup_values(record),
         call_date or moment,
         processed,
         processed,
@@ -202,21 +197,16 @@ def debt_rows(book: Book, seed: int) -> Iterator[tuple[Any, ...]]:
     created = ANCHOR - timedelta(days=HISTORY_DAYS + 30)
     for company, size in enumerate(book.debts):
         for offset in range(size):
-            yield (
-                book.first_debt[company] + offset,
-                company + 1,
-                rng.choice(("Camille", "Lucas", "Léa", "Hugo", "Manon", "Louis")),
-                rng.choice(("Martin", "Bernard", "Dubois", "Durand", "Leroy", "Moreau")),
-                f"+336{rng.randint(10_000_000, 99_999_999)}",
-                Decimal(rng.randint(1500, 500_000)) / 100,
-                "EUR",
-                "status.default.in_progress",
-                0,
-                0,
-                0,
-                created,
-                created,
+            debt = DebtRecord(
+                firstname=rng.choice(("Camille", "Lucas", "Léa", "Hugo", "Manon", "Louis")),
+                lastname=rng.choice(("Martin", "Bernard", "Dubois", "Durand", "Leroy", "Moreau")),
+                phone=f"+336{rng.randint(10_000_000, 99_999_999)}",
+                amount=Decimal(rng.randint(1500, 500_000)) / 100,
+                currency="EUR",
+                status="status.default.in_progress",
             )
+            key = book.first_debt[company] + offset
+            yield (key, company + 1, *_debt_values(debt), created, created)
 
 
 def company_rows(book: Book) -> list[tuple[Any, ...]]:

@@ -28,9 +28,10 @@ from relance.auth.scopes import ALL_SCOPES  # noqa: E402
 from relance.auth.service import create_client  # noqa: E402
 from relance.companies.repository import insert_company  # noqa: E402
 from relance.config import MAX_RATE_LIMIT, Settings  # noqa: E402
+from relance.debts.records import DebtRecord  # noqa: E402
 from relance.debts.repository import insert_debt  # noqa: E402
-from relance.followups.bodies import DEFAULTS, NULLABLE  # noqa: E402
-from relance.followups.repository import insert_followups  # noqa: E402
+from relance.followups.records import FollowupRecord  # noqa: E402
+from relance.followups.repository.writes import insert_followups  # noqa: E402
 from relance.kit.time import utc_now  # noqa: E402
 from relance.runtime import open_runtime  # noqa: E402
 from relance.schema import upgrade  # noqa: E402
@@ -83,13 +84,8 @@ async def load(settings: Settings) -> dict[str, str]:
             for tenant in ("without", "with"):
                 company_id = await insert_company(conn, f"Media bench {tenant}", now)
                 debt_id = await insert_debt(conn, company_id, debt_values(), now)
-                media = {}
-                if tenant == "with":
-                    media = {
-                        "audio_url": f"media:recordings/{secrets.token_hex(16)}.wav",
-                        "pdf_url": f"media:documents/{secrets.token_hex(16)}.pdf",
-                    }
-                followups = [followup_values(now - timedelta(hours=n), **media) for n in range(100)]
+                media = stored_media() if tenant == "with" else (None, None)
+                followups = [followup_values(now - timedelta(hours=n), *media) for n in range(100)]
                 await insert_followups(conn, company_id, debt_id, followups, now)
                 client = await create_client(
                     conn, runtime, company_id, ALL_SCOPES, "bench", read_limit=MAX_RATE_LIMIT
@@ -101,32 +97,38 @@ async def load(settings: Settings) -> dict[str, str]:
     return fixtures
 
 
-def debt_values() -> dict[str, object]:
-    return {
-        "firstname": "Camille",
-        "lastname": "Durand",
-        "phone": "+33612345678",
-        "amount": Decimal("250.00"),
-        "currency": "EUR",
-        "status": "status.default.pending",
-        "followups_count": 100,
-        "nb_reminders": 100,
-        "nb_answered": 0,
-    }
+def debt_values() -> DebtRecord:
+    return DebtRecord(
+        firstname="Camille",
+        lastname="Durand",
+        phone="+33612345678",
+        amount=Decimal("250.00"),
+        currency="EUR",
+        status="status.default.pending",
+        followups_count=100,
+        nb_reminders=100,
+    )
 
 
-def followup_values(moment: datetime, **media: str) -> dict[str, object]:
-    """A delivered email, every field of it set as a row holds it."""
-    return {
-        **dict.fromkeys(NULLABLE),
-        **DEFAULTS,
-        "status": "delivered",
-        "type": "email",
-        "call_date": moment,
-        "processed_at": moment,
-        "summary": "Reminder email sent",
-        **media,
-    }
+def stored_media() -> tuple[str, str]:
+    """The stored recording and document every followup of a tenant carries."""
+    return (
+        f"media:recordings/{secrets.token_hex(16)}.wav",
+        f"media:documents/{secrets.token_hex(16)}.pdf",
+    )
+
+
+def followup_values(moment: datetime, audio_url: str | None, pdf_url: str | None) -> FollowupRecord:
+    """A delivered email, with its media or none."""
+    return FollowupRecord(
+        status="delivered",
+        type="email",
+        call_date=moment,
+        processed_at=moment,
+        summary="Reminder email sent",
+        audio_url=audio_url,
+        pdf_url=pdf_url,
+    )
 
 
 def report(args: argparse.Namespace, rows: list[tuple[str, str, dict[str, float]]]) -> None:

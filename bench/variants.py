@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ from relance.app import create_app
 from relance.auth.tokens import Principal
 from relance.config import Settings, get_settings
 from relance.db import Connection, Row
-from relance.followups import repository, service
+from relance.followups import service
 from relance.followups.enums import FollowupStatus
+from relance.followups.repository import reads
 from relance.followups.schemas import FollowupFilters
 from relance.kit.pagination import PageRequest
 from relance.kit.responses import encode_json
@@ -32,22 +34,21 @@ async def page_without_total(
     limit: int,
     offset: int,
     seek_from: int,
-) -> tuple[int, list[Row]]:
-    params = repository._Params()
-    shared = repository._shared(params, company_id, filters)
-    rows_where = repository._rows_where(params, shared, filters)
+) -> tuple[int, Sequence[Row]]:
+    params = reads.Params()
+    shared = reads._shared(params, company_id, filters)
+    rows_where = reads._rows_where(params, shared, filters)
     sql = (
-        f"SELECT {repository._COLUMNS[conn.dialect]} FROM followups WHERE {rows_where}"
-        f" {repository._ORDER}"
+        f"SELECT {reads._COLUMNS[conn.dialect]} FROM followups WHERE {rows_where}"
+        f" {reads._ORDER}"
         f" LIMIT {params.bind(limit)} OFFSET {params.bind(offset)}"
     )
-    rows: Any = await conn.fetch(sql, *params.values)
-    return -1, list(rows)
+    return -1, await conn.fetch(sql, *params.values)
 
 
 def create_app_without_total() -> Litestar:
-    # The service reads the function from the repository module at each call.
-    repository.page_of_followups = page_without_total
+    # The service reads the function from the reads module at each call.
+    reads.page_of_followups = page_without_total
     return create_app()
 
 
@@ -89,7 +90,7 @@ def create_statement_app() -> Any:
             return
         runtime: Runtime = state["runtime"]
         db, deep = runtime.db, runtime.settings.seek_from_offset
-        await repository.page_of_followups(
+        await reads.page_of_followups(
             db, _BIGGEST.company_id, _STATUS, _PAGE.limit, _PAGE.offset, deep
         )
         await send(_START)

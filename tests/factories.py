@@ -13,8 +13,10 @@ from relance.auth.scopes import ALL_SCOPES
 from relance.auth.service import NewClient
 from relance.auth.service import create_client as create_oauth_client
 from relance.companies.repository import insert_company
+from relance.debts.records import DebtRecord
 from relance.debts.repository import insert_debt
-from relance.followups.repository import insert_followup
+from relance.followups.records import FollowupRecord
+from relance.followups.repository.writes import insert_followup
 from relance.kit.ids import Resource
 from relance.kit.time import utc_now
 from relance.runtime import Runtime
@@ -55,40 +57,21 @@ async def create_debt(runtime: Runtime, company_id: int, **overrides: Any) -> in
         "currency": "EUR",
         "invoice_date": date(2024, 1, 2),
         "status": "status.default.pending",
-        "followups_count": 0,
-        "nb_reminders": 0,
-        "nb_answered": 0,
         **overrides,
     }
-    return await insert_debt(runtime.db, company_id, values, utc_now())
+    return await insert_debt(runtime.db, company_id, DebtRecord(**values), utc_now())
 
 
-def followup_values(**overrides: Any) -> dict[str, Any]:
+def followup_values(**overrides: Any) -> FollowupRecord:
     values: dict[str, Any] = {
         "status": "delivered",
         "type": "email",
         "call_date": at("2024-01-22T10:30:00"),
         "scheduled_at": at("2024-01-22T10:00:00"),
-        "summary": None,
-        "notes": None,
-        "call_id": None,
-        "audio_url": None,
-        "pdf_url": None,
-        "duration_ms": None,
-        "disconnection_reason": None,
-        "direction": None,
-        "phone_number_used": None,
-        "is_retry": False,
         "processed_at": at("2024-01-22T10:35:00"),
-        "triggered_payment": False,
-        "email_opened": False,
-        "email_clicked": False,
-        "email_open_count": 0,
-        "email_click_count": 0,
-        "email_first_opened_at": None,
+        **overrides,
     }
-    values.update(overrides)
-    return values
+    return FollowupRecord(**values)
 
 
 async def create_followup(runtime: Runtime, company_id: int, debt_id: int, **overrides: Any) -> int:

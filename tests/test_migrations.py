@@ -27,7 +27,7 @@ from alembic.config import Config
 from relance.config import DatabaseTarget, Settings
 from relance.db import Database, connect
 from relance.followups import counts
-from relance.followups.repository import insert_followup
+from relance.followups.repository.writes import insert_followup
 from relance.kit.time import utc_now
 from relance.schema import alembic_config, current_revision, head_revision
 from tests.factories import followup_values
@@ -223,10 +223,11 @@ async def test_0002_counts_the_followups_already_there_and_migrates_down_and_up(
         assert await stored_counts(db) == expected
         # Writes at head keep counting on top of the backfilled rows.
         debt_id = int(await db.fetchval("SELECT min(id) FROM debts WHERE company_id = $1", quiet))
-        values = followup_values(status="sent", type="whatsapp", call_date=random_moment(rng))
+        moment = random_moment(rng)
+        values = followup_values(status="sent", type="whatsapp", call_date=moment)
         async with db.transaction() as conn:
             await insert_followup(conn, quiet, debt_id, values, utc_now())
-        book.append(Row(quiet, "sent", "whatsapp", values["call_date"]))
+        book.append(Row(quiet, "sent", "whatsapp", moment))
         assert await stored_counts(db) == tally(book)
 
     await migrate(config, "0001", down=True)

@@ -26,7 +26,8 @@ from relance.app import create_app
 from relance.db import Connection, Database
 from relance.followups import counts
 from relance.followups.enums import FollowupStatus, FollowupType
-from relance.followups.repository import insert_followup, insert_followups
+from relance.followups.records import FollowupRecord
+from relance.followups.repository.writes import insert_followup, insert_followups
 from relance.kit.ids import Resource
 from relance.kit.time import utc_now
 from relance.models.followup_count import ANY
@@ -184,7 +185,7 @@ def random_moment(rng: random.Random) -> datetime:
     return moment.astimezone(rng.choice(OFFSETS))
 
 
-def random_followup(rng: random.Random, marker: str) -> dict[str, Any]:
+def random_followup(rng: random.Random, marker: str) -> FollowupRecord:
     return followup_values(
         status=rng.choice(STATUSES).value,
         type=rng.choice(TYPES).value,
@@ -195,15 +196,15 @@ def random_followup(rng: random.Random, marker: str) -> dict[str, Any]:
     )
 
 
-def written(company_id: int, values: dict[str, Any]) -> Written:
-    activity: datetime = values["call_date"] or values["scheduled_at"] or values["processed_at"]
-    return Written(
-        company_id, values["notes"], values["status"], values["type"], activity.astimezone(UTC)
-    )
+def written(company_id: int, values: FollowupRecord) -> Written:
+    activity = values.call_date or values.scheduled_at or values.processed_at
+    assert activity is not None
+    assert values.notes is not None
+    return Written(company_id, values.notes, values.status, values.type, activity.astimezone(UTC))
 
 
 async def write_batch(
-    db: Database, company_id: int, debt_id: int, batch: list[dict[str, Any]], how: str
+    db: Database, company_id: int, debt_id: int, batch: list[FollowupRecord], how: str
 ) -> None:
     """One batch of followups of one debt, written the way `how` says."""
     now = utc_now()

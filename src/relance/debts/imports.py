@@ -4,12 +4,14 @@ followup tallies, which its followups own, are left as they are)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
 
 from relance.db import Connection
 from relance.debts import repository
+from relance.debts.records import DebtRecord
 from relance.debts.schemas import DebtBody, for_create
 from relance.errors import ValidationFailed
 from relance.kit.bodies import number_problems
@@ -82,14 +84,13 @@ class DebtBatch:
         named = sorted({r.body.external_id for r in batch if r.body.external_id})
         known = await repository.external_ids_known(conn, self._company_id, named)
         now = utc_now()
-        rows: list[dict[str, Any]] = []
+        debts: list[DebtRecord] = []
         for row in batch:
-            values = for_create(row.body) | {"external_id": row.body.external_id}
-            rows.append(values)
+            debts.append(replace(for_create(row.body), external_id=row.body.external_id))
             if row.body.external_id in known:
                 report.updated += 1
             else:
                 report.created += 1
                 if row.body.external_id:
                     known.add(row.body.external_id)
-        await repository.upsert_debts(conn, self._company_id, rows, now)
+        await repository.upsert_debts(conn, self._company_id, debts, now)

@@ -2,81 +2,64 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from relance.db import Connection, Row
 from relance.db.statements import placeholders
-from relance.debts.schemas import DEBT_FIELDS
+from relance.debts.records import READ_THROUGH, RECORD_FIELDS, STORED_FIELDS, DebtRecord, StoredDebt
+from relance.kit.readers import row_reader
 
-DEBT_COLUMNS: tuple[str, ...] = (
-    "civility",
-    "firstname",
-    "lastname",
-    "phone",
-    "email",
-    "amount",
-    "currency",
-    "object",
-    "internal_id",
-    "invoice_reference",
-    "debtor_reference",
-    "invoice_date",
-    "due_date",
-    "street_address",
-    "postal_code",
-    "city",
-    "country",
-    "status",
-    "followups_count",
-    "nb_reminders",
-    "nb_answered",
-    "birthdate",
-    "address",
-    "street_number",
-    "timeline_id",
-    "iban",
-    "company_name",
-    "debtor_company",
-    "payment_link",
-    "metadata_json",
-    "external_id",
-)
 _INSERT = (
-    f"INSERT INTO debts (company_id, {', '.join(DEBT_COLUMNS)}, created_at, updated_at)"
-    f" VALUES ({', '.join(f'${n}' for n in range(1, len(DEBT_COLUMNS) + 4))}) RETURNING id"
+    f"INSERT INTO debts (company_id, {', '.join(RECORD_FIELDS)}, created_at, updated_at)"
+    f" VALUES ({', '.join(f'${n}' for n in range(1, len(RECORD_FIELDS) + 4))}) RETURNING id"
 )
 # An import's row updates the debt it made before, found by the caller's external ID; the
-# tallies and status belong to the debt's life since, and are kept.
-_KEPT_ON_UPDATE = frozenset({"followups_count", "nb_reminders", "nb_answered", "status"})
+# tallies and status belong to the debt's life since, and are kept, as are the fields no
+# write of Relance sets.
+_KEPT_ON_UPDATE = frozenset(
+    {
+        "followups_count",
+        "nb_reminders",
+        "nb_answered",
+        "status",
+        "summary",
+        "last_timeline_restart",
+        "payment_plan_active",
+        "plan_start_date",
+    }
+)
 _UPSERT = (
     _INSERT.removesuffix(" RETURNING id")
     + " ON CONFLICT (company_id, external_id) WHERE external_id IS NOT NULL DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in DEBT_COLUMNS if name not in _KEPT_ON_UPDATE)
+    + ", ".join(
+        f"{name} = excluded.{name}" for name in RECORD_FIELDS if name not in _KEPT_ON_UPDATE
+    )
     + ", updated_at = excluded.updated_at"
 )
-_SELECT = f"SELECT {', '.join(DEBT_FIELDS)} FROM debts"
+_SELECT = f"SELECT {', '.join(STORED_FIELDS)} FROM debts"
 _ORDER = "ORDER BY created_at DESC, id DESC"
+# A page's rows: the debt, then the page's total.
+_PAGE_COLUMNS = (*STORED_FIELDS, "total")
+_total_of = itemgetter(_PAGE_COLUMNS.index("total"))
+_id_of = itemgetter(_PAGE_COLUMNS.index("id"))
+_read = row_reader(StoredDebt, STORED_FIELDS, STORED_FIELDS, through=READ_THROUGH, by_keyword=True)
+_values_of = attrgetter(*RECORD_FIELDS)
 
 
-async def insert_debt(
-    conn: Connection, company_id: int, values: Mapping[str, Any], now: datetime
-) -> int:
-    """A new debt; columns missing from `values` are stored empty."""
-    return int(await conn.fetchval(_INSERT, *_insert_args(company_id, values, now)))
+async def insert_debt(conn: Connection, company_id: int, debt: DebtRecord, now: datetime) -> int:
+    return int(await conn.fetchval(_INSERT, *_insert_args(company_id, debt, now)))
 
 
-_EMPTY = {"followups_count": 0, "nb_reminders": 0, "nb_answered": 0}
+def _insert_args(company_id: int, debt: DebtRecord, now: datetime) -> tuple[Any, ...]:
+    return (company_id, *_values_of(debt), now, now)
 
 
-def _insert_args(company_id: int, values: Mapping[str, Any], now: datetime) -> tuple[Any, ...]:
-    """_INSERT's parameters: columns missing from `values` empty, the tallies at 0."""
-    return (company_id, *(values.get(name, _EMPTY.get(name)) for name in DEBT_COLUMNS), now, now)
-
-
-async def debt_row(conn: Connection, company_id: int, debt_id: int) -> Row | None:
-    return await conn.fetchrow(f"{_SELECT} WHERE id = $1 AND company_id = $2", debt_id, company_id)
+async def stored_debt(conn: Connection, company_id: int, debt_id: int) -> StoredDebt | None:
+    row = await conn.fetchrow(f"{_SELECT} WHERE id = $1 AND company_id = $2", debt_id, company_id)
+    return None if row is None else _read([row])[0]
 
 
 async def debt_exists(conn: Connection, company_id: int, debt_id: int) -> bool:
@@ -88,18 +71,18 @@ async def debt_exists(conn: Connection, company_id: int, debt_id: int) -> bool:
 
 async def page_of_debts(
     conn: Connection, company_id: int, status: str | None, limit: int, offset: int
-) -> tuple[int, list[Row]]:
+) -> tuple[int, list[StoredDebt]]:
     """The company's debts, newest first, and their exact count, read in one snapshot."""
     where = "company_id = $1" + ("" if status is None else " AND status = $4")
     args: list[Any] = [company_id, limit, offset] + ([] if status is None else [status])
     rows = await conn.fetch(
-        f"SELECT t.total, p.* FROM (SELECT count(*) AS total FROM debts WHERE {where}) AS t"
+        f"SELECT p.*, t.total FROM (SELECT count(*) AS total FROM debts WHERE {where}) AS t"
         f" LEFT JOIN ({_SELECT} WHERE {where} {_ORDER} LIMIT $2 OFFSET $3) AS p ON 1 = 1"
         f" ORDER BY p.created_at DESC, p.id DESC",
         *args,
     )
     # The outer join always yields one row, with a null debt when the page is empty.
-    return int(rows[0][0]), [row[1:] for row in rows if row[1] is not None]
+    return int(_total_of(rows[0])), _read([row for row in rows if _id_of(row) is not None])
 
 
 async def add_tallies(
@@ -136,7 +119,7 @@ async def add_tallies(
 async def existing_ids(conn: Connection, company_id: int, debt_ids: list[int]) -> set[int]:
     """Those of `debt_ids` that are the company's debts."""
     rows = await _matching(conn, company_id, "id", "bigint", "id", debt_ids)
-    return {int(row[0]) for row in rows}
+    return {int(debt_id) for (debt_id,) in rows}
 
 
 async def ids_by_internal_id(
@@ -154,7 +137,7 @@ async def external_ids_known(
     conn: Connection, company_id: int, external_ids: list[str]
 ) -> set[str]:
     rows = await _matching(conn, company_id, "external_id", "text", "external_id", external_ids)
-    return {str(row[0]) for row in rows}
+    return {str(external_id) for (external_id,) in rows}
 
 
 async def _matching(
@@ -181,7 +164,7 @@ async def _matching(
 
 
 async def upsert_debts(
-    conn: Connection, company_id: int, rows: list[dict[str, Any]], now: datetime
+    conn: Connection, company_id: int, debts: list[DebtRecord], now: datetime
 ) -> None:
-    """Insert the rows, or update the debts already imported under their external IDs."""
-    await conn.executemany(_UPSERT, [_insert_args(company_id, values, now) for values in rows])
+    """Insert the debts, or update those already imported under their external IDs."""
+    await conn.executemany(_UPSERT, [_insert_args(company_id, debt, now) for debt in debts])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -14,6 +14,7 @@ import orjson
 from msgspec import Meta
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from relance.debts.records import RECORD_FIELDS, DebtRecord, StoredDebt
 from relance.errors import ValidationFailed
 from relance.kit.bodies import checked
 from relance.kit.codes import CURRENCIES, IBAN_PATTERN, is_country, is_iban
@@ -168,21 +169,24 @@ class DebtBody(BaseModel):
     accept_expensive_destination: bool | None = None
 
 
-def for_create(body: DebtBody) -> dict[str, Any]:
-    """The stored columns of a new debt; a debt needs a way to reach the debtor."""
+def for_create(body: DebtBody) -> DebtRecord:
+    """The record of a new debt, pending; a debt needs a way to reach the debtor."""
     if body.phone is None and body.email is None:
         reason = ["a debt needs a phone or an email to reach the debtor"]
         raise ValidationFailed({"phone": reason, "email": reason})
-    values = body.model_dump(exclude={"company", "metadata", *_IGNORED})
-    values["iban"] = None if body.iban is None else body.iban.replace(" ", "").upper()
-    values["company_name"] = body.company
     metadata = body.metadata
-    values["metadata_json"] = None if metadata is None else orjson.dumps(metadata).decode()
-    values["status"] = DebtStatus.PENDING.value
-    return values
+    return DebtRecord(
+        **body.model_dump(include=_AS_SENT),
+        iban=None if body.iban is None else body.iban.replace(" ", "").upper(),
+        company_name=body.company,
+        metadata_json=None if metadata is None else orjson.dumps(metadata).decode(),
+        status=DebtStatus.PENDING.value,
+    )
 
 
-_IGNORED = ("timeline_start_mode", "accept_expensive_destination")
+# The fields of the body stored as sent: the others are renamed or reshaped above, or are
+# GetBill's timeline options, accepted with no effect here.
+_AS_SENT = set(DebtBody.model_fields).intersection(RECORD_FIELDS) - {"iban"}
 
 
 def parse_list_query(params: QueryParams) -> tuple[DebtStatus | None, PageRequest]:
@@ -195,52 +199,10 @@ def parse_list_query(params: QueryParams) -> tuple[DebtStatus | None, PageReques
     return status, PageRequest(page or 1, limit or DEFAULT_LIMIT)
 
 
-# The stored columns, in the order the API shows them (company_name is GetBill's `company`,
-# created_at its `import_date`); the repository selects these.
-DEBT_FIELDS: tuple[str, ...] = (
-    "id",
-    "civility",
-    "firstname",
-    "lastname",
-    "phone",
-    "email",
-    "birthdate",
-    "amount",
-    "currency",
-    "object",
-    "internal_id",
-    "invoice_reference",
-    "debtor_reference",
-    "invoice_date",
-    "due_date",
-    "address",
-    "street_address",
-    "street_number",
-    "postal_code",
-    "city",
-    "country",
-    "status",
-    "timeline_id",
-    "nb_reminders",
-    "nb_answered",
-    "summary",
-    "iban",
-    "followups_count",
-    "company_name",
-    "debtor_company",
-    "payment_link",
-    "created_at",
-    "last_timeline_restart",
-    "payment_plan_active",
-    "plan_start_date",
-    "metadata_json",
-)
-
-
 class DebtView(msgspec.Struct, frozen=True):
     """A debt as the API shows it, with GetBill's derived fields (`amount_text`, `company`,
-    `import_date`, `contacts`). Dates hold what the database hands back, which encodes as
-    YYYY-MM-DD."""
+    `import_date`, `contacts`); built from a StoredDebt by `debt_view`, dates and moments as
+    their text."""
 
     id: PublicId
     civility: str | None
@@ -282,29 +244,55 @@ class DebtView(msgspec.Struct, frozen=True):
     metadata: dict[str, Any] | None
 
 
-def debt_view(row: Sequence[Any], encode_id: Callable[[int], str]) -> DebtView:
-    """A stored row (DEBT_FIELDS, in order) as the API shows it."""
-    shown = dict(zip(DEBT_FIELDS, row, strict=True))
-    metadata, restarted = shown["metadata_json"], shown["last_timeline_restart"]
-    amount = Decimal(str(shown["amount"])).quantize(Decimal("0.01"))
+def debt_view(debt: StoredDebt, encode_id: Callable[[int], str]) -> DebtView:
+    """A stored debt as the API shows it."""
+    amount = debt.amount
     return DebtView(
-        id=encode_id(shown["id"]),
-        **{name: shown[name] for name in DEBT_FIELDS[1:7]},
+        id=encode_id(debt.id),
+        civility=debt.civility,
+        firstname=debt.firstname,
+        lastname=debt.lastname,
+        phone=debt.phone,
+        email=debt.email,
+        birthdate=_day(debt.birthdate),
         amount=float(amount),
         amount_text=str(amount),
-        **{name: shown[name] for name in DEBT_FIELDS[8:28]},
-        company=shown["company_name"],
-        debtor_company=shown["debtor_company"],
-        payment_link=shown["payment_link"],
-        import_date=_iso(shown["created_at"]),
-        last_timeline_restart=restarted and _iso(restarted),
-        payment_plan_active=bool(shown["payment_plan_active"]),
-        plan_start_date=shown["plan_start_date"],
+        currency=debt.currency,
+        object=debt.object,
+        internal_id=debt.internal_id,
+        invoice_reference=debt.invoice_reference,
+        debtor_reference=debt.debtor_reference,
+        invoice_date=_day(debt.invoice_date),
+        due_date=_day(debt.due_date),
+        address=debt.address,
+        street_address=debt.street_address,
+        street_number=debt.street_number,
+        postal_code=debt.postal_code,
+        city=debt.city,
+        country=debt.country,
+        status=DebtStatus(debt.status),
+        timeline_id=debt.timeline_id,
+        nb_reminders=debt.nb_reminders,
+        nb_answered=debt.nb_answered,
+        summary=debt.summary,
+        iban=debt.iban,
+        followups_count=debt.followups_count,
+        company=debt.company_name,
+        debtor_company=debt.debtor_company,
+        payment_link=debt.payment_link,
+        import_date=debt.created_at.isoformat(),
+        last_timeline_restart=_moment(debt.last_timeline_restart),
+        payment_plan_active=debt.payment_plan_active,
+        plan_start_date=_day(debt.plan_start_date),
         contacts=[],
-        metadata=None if metadata is None else orjson.loads(metadata),
+        metadata=None if debt.metadata_json is None else orjson.loads(debt.metadata_json),
     )
 
 
-def _iso(moment: datetime | str) -> str:
-    """PostgreSQL hands back datetimes, SQLite the stored text: both shown as SPEC.md §1 says."""
-    return moment.isoformat() if isinstance(moment, datetime) else moment
+def _day(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _moment(moment: datetime | None) -> str | None:
+    """As SPEC.md §1 shows a moment: UTC, to the second, with its offset."""
+    return None if moment is None else moment.isoformat()

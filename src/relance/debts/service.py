@@ -30,16 +30,16 @@ async def get_debt(runtime: Runtime, principal: Principal, public_id: str) -> De
 
 
 async def shown_debt(conn: Connection, runtime: Runtime, company_id: int, debt_id: int) -> DebtView:
-    row = await repository.debt_row(conn, company_id, debt_id)
-    if row is None:
+    debt = await repository.stored_debt(conn, company_id, debt_id)
+    if debt is None:
         raise DebtNotFound()
-    return debt_view(row, runtime.ids.encoder(Resource.DEBT))
+    return debt_view(debt, runtime.ids.encoder(Resource.DEBT))
 
 
 async def list_debts(
     runtime: Runtime, principal: Principal, status: DebtStatus | None, page: PageRequest
 ) -> tuple[list[DebtView], int]:
-    total, rows = await repository.page_of_debts(
+    total, debts = await repository.page_of_debts(
         runtime.db,
         principal.company_id,
         None if status is None else status.value,
@@ -47,7 +47,7 @@ async def list_debts(
         page.offset,
     )
     encode = runtime.ids.encoder(Resource.DEBT)
-    return [debt_view(row, encode) for row in rows], total
+    return [debt_view(debt, encode) for debt in debts], total
 
 
 async def create_debt(

@@ -15,8 +15,9 @@ from relance.companies import repository as companies
 from relance.db import Connection
 from relance.debts.repository import insert_debt
 from relance.demo import media
-from relance.demo.book import COMPANIES, DemoCompany, build_book
-from relance.followups.repository import insert_followups
+from relance.demo.book import DemoCompany, build_book
+from relance.demo.people import COMPANIES
+from relance.followups.repository.writes import insert_followups
 from relance.kit.ids import Resource
 from relance.kit.time import utc_now
 from relance.media.kinds import MediaKind
@@ -68,9 +69,10 @@ async def _attach_media(runtime: Runtime, book: list[DemoCompany]) -> None:
     for company in book:
         for debt in company.debts:
             for followup in debt.followups:
-                if followup.media is not None:
-                    field = "pdf_url" if followup.media == media.LETTER_FILE else "audio_url"
-                    followup.values[field] = stored[followup.media]
+                if followup.media == media.LETTER_FILE:
+                    followup.values.pdf_url = stored[followup.media]
+                elif followup.media is not None:
+                    followup.values.audio_url = stored[followup.media]
 
 
 def _checked(path: Path, content: bytes, max_bytes: int) -> CheckedFile:

@@ -16,6 +16,7 @@ from pydantic.json_schema import JsonSchemaValue
 
 from relance.errors import ValidationFailed
 from relance.followups.enums import Direction, FollowupStatus, FollowupType
+from relance.followups.records import FollowupRecord
 from relance.kit.bodies import checked
 from relance.kit.fields import Count, Label, Long, Phone, Short, UtcMoment, WebUrl, WholeNumber
 
@@ -59,35 +60,19 @@ class FollowupBody(BaseModel):
     email_first_opened_at: UtcMoment | None = None
 
 
-# What a followup holds when a create leaves it out; these can never be null.
-DEFAULTS: dict[str, Any] = {
-    "status": FollowupStatus.ON_HOLD.value,
-    "is_retry": False,
-    "triggered_payment": False,
-    "email_opened": False,
-    "email_clicked": False,
-    "email_open_count": 0,
-    "email_click_count": 0,
-}
-NULLABLE = frozenset(FollowupBody.model_fields) - {"debt_id", "type", *DEFAULTS}
-
-
 def sent_fields(body: FollowupBody) -> dict[str, Any]:
-    """The fields the caller sent, as stored values (enums as their text)."""
+    """The fields the caller sent, as stored values (enums as their text), to be given to a
+    FollowupRecord: the one place a followup's fields pass by name as text."""
     sent = {name: getattr(body, name) for name in body.model_fields_set}
     return {name: v.value if isinstance(v, Enum) else v for name, v in sent.items()}
 
 
-def for_create(body: FollowupBody) -> tuple[str, dict[str, Any]]:
-    """The debt's public ID and every stored field of a new followup."""
+def for_create(body: FollowupBody) -> tuple[str, FollowupRecord]:
+    """The debt's public ID and the record of a new followup: the fields sent, the defaults
+    for the rest."""
     sent = sent_fields(body)
     problems = {name: ["is required"] for name in ("debt_id", "type") if name not in sent}
     if problems:
         raise ValidationFailed(problems)
     debt_id: str = sent.pop("debt_id")
-    return debt_id, new_values(sent)
-
-
-def new_values(sent: dict[str, Any]) -> dict[str, Any]:
-    """Every stored field of a new followup: those sent, the defaults, null for the rest."""
-    return dict.fromkeys(NULLABLE) | DEFAULTS | sent
+    return debt_id, FollowupRecord(**sent)

@@ -12,8 +12,9 @@ from typing import Any
 
 from relance.db import Connection
 from relance.debts import repository as debts
-from relance.followups import import_repository as rows_sql
-from relance.followups.bodies import FollowupBody, new_values, sent_fields
+from relance.followups.bodies import FollowupBody, sent_fields
+from relance.followups.records import FollowupRecord
+from relance.followups.repository import bulk
 from relance.kit.fields import Label, Short
 from relance.kit.ids import Resource
 from relance.kit.imports import Details, ImportReport, ValidRow, validated
@@ -75,7 +76,7 @@ def checker(folder: Path, max_bytes: int) -> Callable[[SourceRow], CheckedFollow
             return problems
         for name in _NOT_WRITTEN:
             sent.pop(name, None)
-        written = rows_sql.written(new_values(sent), body.external_id)
+        written = bulk.written(FollowupRecord(**sent), body.external_id)
         return CheckedFollowup(
             body.debt_id, body.debt_internal_id, body.external_id, written, tuple(files)
         )
@@ -139,7 +140,7 @@ class FollowupBatch:
         batch = _last_of_each_external_id(batch, report)
         debt_of = await self._debts(conn, batch, report)
         named = [r.body.external_id for r in batch if r.body.external_id and r.line in debt_of]
-        existing = await rows_sql.existing_by_external_id(conn, self._company_id, named)
+        existing = await bulk.existing_by_external_id(conn, self._company_id, named)
         now = utc_now()
         staged: list[tuple[Any, ...]] = []
         uploads: list[tuple[str, CheckedFile]] = []
@@ -148,10 +149,10 @@ class FollowupBatch:
             if debt_id is None:
                 continue
             current = existing.get(row.body.external_id or "")
-            if current is not None and current["debt_id"] != debt_id:
+            if current is not None and current.debt_id != debt_id:
                 report.fail(row.line, {"debt_id": ["cannot change for an imported followup"]})
                 continue
-            staged.append(rows_sql.staged_row(self._company_id, debt_id, current, row.body.written))
+            staged.append(bulk.staged_row(self._company_id, debt_id, current, row.body.written))
             uploads.extend(row.body.files)
             if current is None:
                 report.created += 1
@@ -159,7 +160,7 @@ class FollowupBatch:
                 report.updated += 1
         for key, checked in uploads:
             await store_as(self._runtime.media, key, checked)
-        await rows_sql.write_batch(conn, staged, now)
+        await bulk.write_batch(conn, staged, now)
 
     async def _debts(
         self, conn: Connection, batch: list[ValidRow[CheckedFollowup]], report: ImportReport

@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 import msgspec
 
+from relance.db import Row
 from relance.errors import ValidationFailed
 from relance.followups.enums import Direction, FollowupStatus, FollowupType
+from relance.followups.records import BOOLEANS, FOLLOWUP_FIELDS
 from relance.kit.ids import IdCodec, Resource
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, PageRequest
 from relance.kit.query import QueryParams, QueryReader
+from relance.kit.readers import row_reader
 from relance.kit.views import Moment, NonNegative, PublicId
 from relance.media.links import MediaLinks
-
-# The stored fields, in the order GetBill's document shows them; the repository selects these.
-FOLLOWUP_FIELDS: tuple[str, ...] = (
-    "id",
-    "debt_id",
-    "status",
-    "type",
-    "call_date",
-    "scheduled_at",
-    "summary",
-    "notes",
-    "call_id",
-    "audio_url",
-    "pdf_url",
-    "duration_ms",
-    "disconnection_reason",
-    "direction",
-    "phone_number_used",
-    "is_retry",
-    "processed_at",
-    "triggered_payment",
-    "email_opened",
-    "email_open_count",
-    "email_first_opened_at",
-    "email_clicked",
-    "email_click_count",
-)
-
 
 IdEncoder = Callable[[int], str]
 
@@ -90,39 +64,32 @@ class FollowupView(msgspec.Struct, frozen=True):
     media_urls_expire_at: Moment | None
 
 
-def followup_view(
-    row: Sequence[Any], followup_id: IdEncoder, debt_id: IdEncoder, media: MediaLinks
-) -> FollowupView:
-    """A stored row (FOLLOWUP_FIELDS, in order) as the API shows it. bool() because SQLite
-    hands booleans back as 0 and 1."""
-    audio_url, pdf_url, media_expire_at = row[9], row[10], None
-    if audio_url is not None or pdf_url is not None:  # most followups carry no media
-        audio_url, pdf_url, media_expire_at = media.shown(audio_url, pdf_url)
-    return FollowupView(
-        followup_id(row[0]),
-        debt_id(row[1]),
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        row[6],
-        row[7],
-        row[8],
-        audio_url,
-        pdf_url,
-        row[11],
-        row[12],
-        row[13],
-        row[14],
-        bool(row[15]),
-        row[16],
-        bool(row[17]),
-        bool(row[18]),
-        row[19],
-        row[20],
-        bool(row[21]),
-        row[22],
-        media_expire_at,
+_read = row_reader(
+    FollowupView,
+    FollowupView.__struct_fields__,
+    FOLLOWUP_FIELDS,
+    # SQLite hands booleans back as 0 and 1.
+    through=dict.fromkeys(BOOLEANS, bool),
+    given=("id", "debt_id"),
+)
+
+
+def followup_views(
+    rows: Sequence[Row], followup_id: IdEncoder, debt_id: IdEncoder, media: MediaLinks
+) -> list[FollowupView]:
+    """Stored rows (FOLLOWUP_FIELDS first, in order) as the API shows them."""
+    views = _read(rows, followup_id, debt_id)
+    # Most followups carry no media: only those that do are built twice.
+    return [
+        view if view.audio_url is None and view.pdf_url is None else _with_media(view, media)
+        for view in views
+    ]
+
+
+def _with_media(view: FollowupView, media: MediaLinks) -> FollowupView:
+    audio_url, pdf_url, expire_at = media.shown(view.audio_url, view.pdf_url)
+    return msgspec.structs.replace(
+        view, audio_url=audio_url, pdf_url=pdf_url, media_urls_expire_at=expire_at
     )
 
 
@@ -144,9 +111,3 @@ def parse_list_query(
         raise ValidationFailed(reader.errors)
     filters = FollowupFilters(status, kind, date_from, date_to, debt_id)
     return filters, PageRequest(page or 1, limit or DEFAULT_LIMIT)
-
-
-def activity_at(values: Mapping[str, Any]) -> datetime:
-    """When a followup happened or will: call_date, else scheduled_at, else processed_at."""
-    moment: datetime = values["call_date"] or values["scheduled_at"] or values["processed_at"]
-    return moment

@@ -9,10 +9,10 @@ from relance.db import Connection
 from relance.debts import repository as debts
 from relance.debts.service import DebtNotFound, debt_key
 from relance.errors import NotFound, ValidationFailed
-from relance.followups import repository
 from relance.followups.bodies import FollowupBody, for_create, sent_fields
 from relance.followups.enums import tally_change
-from relance.followups.schemas import FollowupFilters, FollowupView, followup_view
+from relance.followups.repository import reads, writes
+from relance.followups.schemas import FollowupFilters, FollowupView, followup_views
 from relance.kit.ids import Resource
 from relance.kit.pagination import PageRequest
 from relance.kit.time import utc_now
@@ -28,7 +28,7 @@ async def list_followups(
     media: MediaLinks,
 ) -> tuple[list[FollowupView], int]:
     """One page of the company's followups, newest activity first, and the exact total."""
-    total, rows = await repository.page_of_followups(
+    total, rows = await reads.page_of_followups(
         runtime.db,
         principal.company_id,
         filters,
@@ -38,7 +38,7 @@ async def list_followups(
     )
     followup_id = runtime.ids.encoder(Resource.FOLLOWUP)
     debt_id = runtime.ids.encoder(Resource.DEBT)
-    return [followup_view(row, followup_id, debt_id, media) for row in rows], total
+    return followup_views(rows, followup_id, debt_id, media), total
 
 
 class FollowupNotFound(NotFound):
@@ -63,12 +63,11 @@ async def shown_followup(
     conn: Connection, runtime: Runtime, company_id: int, followup_id: int, media: MediaLinks
 ) -> FollowupView:
     """The company's followup as the API shows it."""
-    row = await repository.followup_row(conn, company_id, followup_id)
+    row = await reads.followup_row(conn, company_id, followup_id)
     if row is None:
         raise FollowupNotFound()
-    return followup_view(
-        row, runtime.ids.encoder(Resource.FOLLOWUP), runtime.ids.encoder(Resource.DEBT), media
-    )
+    encoders = runtime.ids.encoder(Resource.FOLLOWUP), runtime.ids.encoder(Resource.DEBT)
+    return followup_views([row], *encoders, media)[0]
 
 
 async def list_debt_followups(
@@ -95,13 +94,13 @@ async def create_followup(
 ) -> FollowupView:
     """A new followup on one of the company's debts, its counts and its debt's tallies moved in
     the caller's transaction."""
-    public_debt_id, values = for_create(body)
+    public_debt_id, record = for_create(body)
     company_id = principal.company_id
     debt_id = await _own_debt(conn, runtime, company_id, public_debt_id)
     now = utc_now()
-    values["processed_at"] = now
-    followup_id = await repository.insert_followup(conn, company_id, debt_id, values, now)
-    moved = tally_change(None, values["status"])
+    record.processed_at = now
+    followup_id = await writes.insert_followup(conn, company_id, debt_id, record, now)
+    moved = tally_change(None, record.status)
     await debts.add_tallies(conn, company_id, [(debt_id, moved)])
     return await shown_followup(conn, runtime, company_id, followup_id, media)
 
@@ -123,14 +122,16 @@ async def update_followup(
     changes = sent_fields(body)
     company_id = principal.company_id
     async with runtime.db.transaction() as conn:
-        current = await repository.locked_followup(conn, company_id, key)
+        current = await writes.locked_followup(conn, company_id, key)
         if current is None:
             raise FollowupNotFound()
-        _refuse_other_debt(runtime, changes.pop("debt_id", None), current["debt_id"])
-        await repository.update_followup(conn, company_id, key, current, changes, utc_now())
-        moved = tally_change(current["status"], changes.get("status", current["status"]))
+        _refuse_other_debt(runtime, changes.pop("debt_id", None), current.debt_id)
+        changed = replace(current, **changes)
+        names = frozenset(changes)
+        await writes.update_followup(conn, company_id, current, changed, names, utc_now())
+        moved = tally_change(current.status, changed.status)
         if any(moved):
-            await debts.add_tallies(conn, company_id, [(current["debt_id"], moved)])
+            await debts.add_tallies(conn, company_id, [(current.debt_id, moved)])
         return await shown_followup(conn, runtime, company_id, key, media)
 
 

@@ -5,10 +5,16 @@ each: on PostgreSQL, row-at-a-time statements, each planned and sent on its own,
 100,000-row import take minutes; arrays of values (`unnest`) cost more to encode than to store.
 """
 
+# Statements assembled from fixed fragments and $n placeholders, never caller text (as in
+# every *repository.py, which pyproject.toml's per-file ignores name).
+# ruff: noqa: S608
+
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from relance.db import Connection
@@ -16,16 +22,13 @@ from relance.db.bulk import staged
 from relance.db.statements import placeholders
 from relance.followups import counts
 from relance.followups.enums import ANSWERED, REMINDED, FollowupStatus
-from relance.followups.repository import (
-    INSERT_FIELDS,
-    as_current,
-    locked_columns,
-    stored_values,
-)
+from relance.followups.records import RECORD_FIELDS, FollowupRecord, StoredFollowup
+from relance.followups.repository.writes import LOCKED, locked_columns, read_locked, stored
 
 # The fields staged for a followup, then written with processed_at, the write's moment. A null
 # activity_at stands for that moment too (activity_at: call_date, scheduled_at, processed_at).
-_FIELDS = tuple(name for name in INSERT_FIELDS if name not in ("processed_at", "activity_at"))
+_FIELDS = tuple(name for name in RECORD_FIELDS if name != "processed_at")
+_staged_values = attrgetter(*_FIELDS)
 _STAGED = (*_FIELDS, "activity_at", "external_id")
 _NAMES = ", ".join(_STAGED)
 # A batch is staged, one row per followup: its company and debt, for an update the followup's
@@ -74,13 +77,17 @@ _MOVED = (
 )
 
 
+_FOUND = (*LOCKED, "external_id")
+_external_id_of = itemgetter(_FOUND.index("external_id"))
+
+
 async def existing_by_external_id(
     conn: Connection, company_id: int, external_ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, StoredFollowup]:
     """The company's followups already imported under these external IDs, locked."""
     if not external_ids:
         return {}
-    columns = f"f.external_id, f.id, {locked_columns('f')}"
+    columns = f"{locked_columns('f')}, f.external_id"
     if conn.dialect == "postgresql":
         rows = await conn.fetch(
             f"SELECT {columns} FROM unnest($2::text[]) AS w(external_id) JOIN followups AS f"
@@ -95,24 +102,25 @@ async def existing_by_external_id(
             company_id,
             *external_ids,
         )
-    return {row[0]: {"id": row[1], **as_current(row[2:])} for row in rows}
+    found = read_locked(rows)
+    return {_external_id_of(row): followup for row, followup in zip(rows, found, strict=True)}
 
 
-def written(values: Mapping[str, Any], external_id: str | None) -> tuple[Any, ...]:
-    """A followup's values as staged, from all its fields (new_values) but processed_at."""
-    stored = stored_values({**values, "processed_at": None})
-    activity = stored["call_date"] or stored["scheduled_at"]
-    return (*(stored[name] for name in _FIELDS), activity, external_id)
+def written(record: FollowupRecord, external_id: str | None) -> tuple[Any, ...]:
+    """A followup's values as staged: every field of its record but processed_at."""
+    record = stored(replace(record, processed_at=None))
+    activity = record.call_date or record.scheduled_at
+    return (*_staged_values(record), activity, external_id)
 
 
 def staged_row(
-    company_id: int, debt_id: int, current: Mapping[str, Any] | None, written: tuple[Any, ...]
+    company_id: int, debt_id: int, current: StoredFollowup | None, written: tuple[Any, ...]
 ) -> tuple[Any, ...]:
     """A followup to write: new (`current` None) or the update of `current`."""
     old = (
         (None, None, None, None)
         if current is None
-        else (current["id"], current["status"], current["type"], current["activity_at"])
+        else (current.id, current.status, current.type, current.activity_at)
     )
     return (company_id, debt_id, *old, *written)
 

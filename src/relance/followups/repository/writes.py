@@ -1,0 +1,139 @@
+"""The statements that write followups one at a time (the API, the demo). Every write keeps the
+count tables (`followups.counts`) in step, in the same transaction."""
+
+# Statements assembled from fixed fragments and $n placeholders, never caller text (as in
+# every *repository.py, which pyproject.toml's per-file ignores name).
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from operator import attrgetter
+from typing import Any
+
+from relance.db import Connection
+from relance.followups import counts
+from relance.followups.records import (
+    RECORD_FIELDS,
+    TIMESTAMPS,
+    FollowupRecord,
+    StoredFollowup,
+    activity_of,
+)
+from relance.followups.repository.reads import Params
+from relance.kit.readers import row_reader
+from relance.kit.time import to_utc_seconds
+
+INSERTED = (*RECORD_FIELDS, "activity_at")
+_INSERT = (
+    f"INSERT INTO followups (company_id, debt_id, {', '.join(INSERTED)},"
+    f" created_at, updated_at) VALUES ("
+    + ", ".join(f"${n}" for n in range(1, len(INSERTED) + 5))
+    + ")"
+)
+_values_of = attrgetter(*RECORD_FIELDS)
+
+
+def stored(record: FollowupRecord) -> FollowupRecord:
+    """The record as stored: its timestamps in UTC to the second, on either database."""
+    copy = replace(record)
+    for name in TIMESTAMPS:
+        moment = getattr(copy, name)
+        if moment is not None:
+            setattr(copy, name, to_utc_seconds(moment))
+    return copy
+
+
+def _insert_row(
+    company_id: int, debt_id: int, record: FollowupRecord, now: datetime
+) -> tuple[Any, ...]:
+    return (company_id, debt_id, *_values_of(record), activity_of(record), now, now)
+
+
+async def insert_followup(
+    conn: Connection, company_id: int, debt_id: int, record: FollowupRecord, now: datetime
+) -> int:
+    record = stored(record)
+    row = _insert_row(company_id, debt_id, record, now)
+    followup_id = int(await conn.fetchval(_INSERT + " RETURNING id", *row))
+    await counts.apply_deltas(conn, [(_count_key(company_id, record), 1)])
+    return followup_id
+
+
+async def insert_followups(
+    conn: Connection,
+    company_id: int,
+    debt_id: int,
+    records: Sequence[FollowupRecord],
+    now: datetime,
+) -> None:
+    records = [stored(record) for record in records]
+    await conn.executemany(_INSERT, [_insert_row(company_id, debt_id, r, now) for r in records])
+    await counts.apply_deltas(conn, [(_count_key(company_id, record), 1) for record in records])
+
+
+def _count_key(company_id: int, record: FollowupRecord) -> counts.CountKey:
+    return counts.count_key(company_id, record.status, record.type, activity_of(record))
+
+
+def _moment(value: datetime | str | None) -> datetime | None:
+    """A timestamp as a datetime: SQLite hands back its stored text."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+# A followup read back to be changed, its timestamps as datetimes on either database.
+LOCKED = ("id", "debt_id", "activity_at", *RECORD_FIELDS)
+read_locked = row_reader(
+    StoredFollowup,
+    LOCKED,
+    LOCKED,
+    through=dict.fromkeys((*TIMESTAMPS, "activity_at"), _moment),
+    by_keyword=True,
+)
+
+
+def locked_columns(table: str = "") -> str:
+    prefix = f"{table}." if table else ""
+    return ", ".join(prefix + name for name in LOCKED)
+
+
+async def locked_followup(
+    conn: Connection, company_id: int, followup_id: int
+) -> StoredFollowup | None:
+    """The company's followup, locked until the transaction ends (SQLite's write lock already
+    covers the whole transaction)."""
+    lock = " FOR UPDATE" if conn.dialect == "postgresql" else ""
+    row = await conn.fetchrow(
+        f"SELECT {locked_columns()} FROM followups WHERE id = $1 AND company_id = $2{lock}",
+        followup_id,
+        company_id,
+    )
+    return None if row is None else read_locked([row])[0]
+
+
+async def update_followup(
+    conn: Connection,
+    company_id: int,
+    current: StoredFollowup,
+    changed: FollowupRecord,
+    names: frozenset[str],
+    now: datetime,
+) -> None:
+    """Write the fields `names` of the `changed` record, processed_at (now) and the activity
+    time, and move the followup between counts if its status, type or day changed."""
+    changed = stored(replace(changed, processed_at=now))
+    written = {name: getattr(changed, name) for name in (*names, "processed_at")}
+    written["activity_at"] = activity_of(changed)
+    written["updated_at"] = now
+    params = Params()
+    sets = ", ".join(f"{name} = {params.bind(value)}" for name, value in written.items())
+    await conn.execute(
+        f"UPDATE followups SET {sets} WHERE id = {params.bind(current.id)}"
+        f" AND company_id = {params.bind(company_id)}",
+        *params.values,
+    )
+    old = counts.count_key(company_id, current.status, current.type, current.activity_at)
+    new = counts.count_key(company_id, changed.status, changed.type, written["activity_at"])
+    await counts.apply_deltas(conn, [(old, -1), (new, 1)])
