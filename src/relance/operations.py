@@ -87,6 +87,8 @@ class Body:
 
 @dataclass(frozen=True, kw_only=True)
 class Operation:
+    """One operation of the API; see the module's text."""
+
     method: Method
     # Under the router that serves it, each path parameter as {name}, the name GetBill uses.
     path: str

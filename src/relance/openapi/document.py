@@ -25,8 +25,7 @@ from relance.kit.responses import encode_json
 from relance.kit.views import PublicId
 from relance.observability.requests import MAX_QUERY_BYTES
 from relance.openapi.paths import TAGS, documented, error_response, errors_of, paths
-from relance.operations import REF, Envelope, Operation, Schema
-from relance.operations import ref as _ref
+from relance.operations import REF, Envelope, Operation, Schema, ref
 
 DESCRIPTION = f"""\
 GetBill's external API for followups, served by Relance: a client written for GetBill works
@@ -135,7 +134,7 @@ def _body_schemas() -> Schema:
     schemas: Schema = {**followup.pop("$defs", {}), **debt.pop("$defs", {}), "DebtBody": debt}
     update = {**followup, "properties": dict(followup["properties"])}
     del update["properties"]["debt_id"]
-    create = {**followup, "properties": {**followup["properties"], "debt_id": _ref("Id")}}
+    create = {**followup, "properties": {**followup["properties"], "debt_id": ref("Id")}}
     schemas["FollowupCreate"] = {**create, "required": ["debt_id", "type"]}
     schemas["FollowupUpdate"] = update
     return schemas
@@ -164,10 +163,10 @@ def _object(properties: Schema) -> Schema:
 
 def _enveloped(envelope: Envelope) -> Schema:
     if envelope.paged:
-        data = {"type": "array", "items": _ref(envelope.item)}
-        return _object({"error": {"const": False}, "data": data, "pagination": _ref("Pagination")})
+        data = {"type": "array", "items": ref(envelope.item)}
+        return _object({"error": {"const": False}, "data": data, "pagination": ref("Pagination")})
     return _object(
-        {"error": {"const": False}, "message": {"type": "string"}, "data": _ref(envelope.item)}
+        {"error": {"const": False}, "message": {"type": "string"}, "data": ref(envelope.item)}
     )
 
 

@@ -35,8 +35,8 @@ from relance.operations import (
     declared,
     header_ref,
     json_content,
+    ref,
 )
-from relance.operations import ref as schema_ref
 
 TAGS = ("Authentication", "Followups", "Debts", "Service")
 # What the machinery an operation declares can answer, beside what its handler raises.
@@ -89,7 +89,7 @@ def errors_of(op: Operation) -> Iterator[type[AppError]]:
 
 def error_response(error: type[AppError]) -> Schema:
     """The document's answer for `error`, among its components."""
-    content = json_content(schema_ref("Error"))
+    content = json_content(ref("Error"))
     response: Schema = {"description": error.description, "content": content}
     if error.header_names:
         response["headers"] = {name: header_ref(name) for name in error.header_names}
@@ -109,7 +109,7 @@ def _entry(op: Operation, rate_limited: bool) -> Schema:
     if parameters:
         entry["parameters"] = parameters
     if op.body is not None:
-        content = {op.body.media_type: {"schema": schema_ref(op.body.schema)}}
+        content = {op.body.media_type: {"schema": ref(op.body.schema)}}
         entry["requestBody"] = {"required": True, "content": content}
     entry["responses"] = _responses(op, rate_limited)
     return entry
@@ -139,7 +139,7 @@ def _responses(op: Operation, rate_limited: bool) -> Schema:
 def _answer(op: Operation, answer: Answer, rate_limited: bool) -> Schema:
     content = answer.content
     if isinstance(content, Envelope):
-        content = json_content(schema_ref(content.name))
+        content = json_content(ref(content.name))
     shown: Schema = {"description": answer.description or op.summary, "content": content}
     headers = dict(answer.headers)
     if 200 <= answer.status < 300:
