@@ -8,6 +8,7 @@ those.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
@@ -16,7 +17,7 @@ from pydantic.json_schema import JsonSchemaValue
 
 from relance.errors import ValidationFailed
 from relance.followups.enums import Direction, FollowupStatus, FollowupType
-from relance.followups.records import FollowupRecord
+from relance.followups.records import RECORD_FIELDS, FollowupRecord, StoredFollowup
 from relance.kit.bodies import checked
 from relance.kit.fields import Count, Label, Long, Phone, Short, UtcMoment, WebUrl, WholeNumber
 
@@ -60,19 +61,31 @@ class FollowupBody(BaseModel):
     email_first_opened_at: UtcMoment | None = None
 
 
-def sent_fields(body: FollowupBody) -> dict[str, Any]:
-    """The fields the caller sent, as stored values (enums as their text), to be given to a
-    FollowupRecord: the one place a followup's fields pass by name as text."""
-    sent = {name: getattr(body, name) for name in body.model_fields_set}
+def _sent(body: FollowupBody) -> dict[str, Any]:
+    """The record's fields the caller sent, as stored values (enums as their text)."""
+    sent = {name: getattr(body, name) for name in body.model_fields_set & _RECORDED}
     return {name: v.value if isinstance(v, Enum) else v for name, v in sent.items()}
 
 
+_RECORDED = frozenset(RECORD_FIELDS)
+
+
+def record_of(body: FollowupBody) -> FollowupRecord:
+    """The record of a new followup: the fields sent, the defaults for the rest."""
+    return FollowupRecord(**_sent(body))
+
+
 def for_create(body: FollowupBody) -> tuple[str, FollowupRecord]:
-    """The debt's public ID and the record of a new followup: the fields sent, the defaults
-    for the rest."""
-    sent = sent_fields(body)
-    problems = {name: ["is required"] for name in ("debt_id", "type") if name not in sent}
-    if problems:
+    """The debt's public ID and the record of a new followup."""
+    required = {"debt_id": body.debt_id, "type": body.type}
+    problems = {name: ["is required"] for name, value in required.items() if value is None}
+    if body.debt_id is None or problems:
         raise ValidationFailed(problems)
-    debt_id: str = sent.pop("debt_id")
-    return debt_id, FollowupRecord(**sent)
+    return body.debt_id, record_of(body)
+
+
+def changed(body: FollowupBody, current: StoredFollowup) -> tuple[StoredFollowup, frozenset[str]]:
+    """`current` with the fields the caller sent, and their names (debt_id is not one: a
+    followup stays on its debt)."""
+    sent = _sent(body)
+    return replace(current, **sent), frozenset(sent)

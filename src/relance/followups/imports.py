@@ -12,8 +12,7 @@ from typing import Any
 
 from relance.db import Connection
 from relance.debts import repository as debts
-from relance.followups.bodies import FollowupBody, sent_fields
-from relance.followups.records import FollowupRecord
+from relance.followups.bodies import FollowupBody, record_of
 from relance.followups.repository import bulk
 from relance.kit.fields import Label, Short
 from relance.kit.ids import Resource
@@ -54,7 +53,6 @@ class CheckedFollowup:
 
 
 _FILES = {"audio_file": MediaKind.AUDIO, "pdf_file": MediaKind.PDF}
-_NOT_WRITTEN = (*_DEBT_REFS, "external_id", *_FILES)
 
 
 def checker(folder: Path, max_bytes: int) -> Callable[[SourceRow], CheckedFollowup | Details]:
@@ -70,15 +68,15 @@ def checker(folder: Path, max_bytes: int) -> Callable[[SourceRow], CheckedFollow
             problems["type"] = ["is required"]
         if sum(name in body.model_fields_set for name in _DEBT_REFS) != 1:
             problems["debt_id"] = ["name the debt by debt_id or by debt_internal_id (one of them)"]
-        sent = sent_fields(body)
-        files = _media_files(sent, folder, max_bytes, problems)
+        files = _media_files(body, folder, max_bytes, problems)
         if problems:
             return problems
-        for name in _NOT_WRITTEN:
-            sent.pop(name, None)
-        written = bulk.written(FollowupRecord(**sent), body.external_id)
+        record = record_of(body)
+        for kind, (key, _) in files.items():
+            setattr(record, kind.column, PREFIX + key)
+        written = bulk.written(record, body.external_id)
         return CheckedFollowup(
-            body.debt_id, body.debt_internal_id, body.external_id, written, tuple(files)
+            body.debt_id, body.debt_internal_id, body.external_id, written, tuple(files.values())
         )
 
     return check
@@ -105,25 +103,23 @@ def file_inside(folder: Path, name: str) -> Path | None:
 
 
 def _media_files(
-    sent: dict[str, Any], folder: Path, max_bytes: int, problems: Details
-) -> list[tuple[str, CheckedFile]]:
-    """The files a row names, each under the key it will be stored at, which `sent` now gives
-    as its audio_url or pdf_url; what is wrong with them goes to `problems`."""
-    files = []
+    body: FollowupImportRow, folder: Path, max_bytes: int, problems: Details
+) -> dict[MediaKind, tuple[str, CheckedFile]]:
+    """The files a row names, each under the key it will be stored at (its audio_url or
+    pdf_url); what is wrong with them goes to `problems`."""
+    files = {}
     for column, kind in _FILES.items():
-        name = sent.get(column)
+        name = getattr(body, column)
         if name is None:
             continue
         path = file_inside(folder, name)
         checked = NO_SUCH_FILE if path is None else check_file(path, kind, max_bytes)
         if isinstance(checked, str):
             problems[column] = [checked]
-        elif kind.column in sent:
+        elif kind.column in body.model_fields_set:
             problems[column] = [f"give {column} or {kind.column}, not both"]
         else:
-            key = new_key(checked)
-            files.append((key, checked))
-            sent[kind.column] = PREFIX + key
+            files[kind] = (new_key(checked), checked)
     return files
 
 

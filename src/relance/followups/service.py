@@ -9,7 +9,7 @@ from relance.db import Connection
 from relance.debts import repository as debts
 from relance.debts.service import DebtNotFound, debt_key
 from relance.errors import NotFound, ValidationFailed
-from relance.followups.bodies import FollowupBody, for_create, sent_fields
+from relance.followups.bodies import FollowupBody, changed, for_create
 from relance.followups.enums import tally_change
 from relance.followups.repository import reads, writes
 from relance.followups.schemas import FollowupFilters, FollowupView, followup_views
@@ -119,17 +119,15 @@ async def update_followup(
     concurrent updates apply one after the other: the last writer of each field wins and no
     update is lost."""
     key = followup_key(runtime, public_id)
-    changes = sent_fields(body)
     company_id = principal.company_id
     async with runtime.db.transaction() as conn:
         current = await writes.locked_followup(conn, company_id, key)
         if current is None:
             raise FollowupNotFound()
-        _refuse_other_debt(runtime, changes.pop("debt_id", None), current.debt_id)
-        changed = replace(current, **changes)
-        names = frozenset(changes)
-        await writes.update_followup(conn, company_id, current, changed, names, utc_now())
-        moved = tally_change(current.status, changed.status)
+        _refuse_other_debt(runtime, body.debt_id, current.debt_id)
+        new, names = changed(body, current)
+        await writes.update_followup(conn, company_id, current, new, names, utc_now())
+        moved = tally_change(current.status, new.status)
         if any(moved):
             await debts.add_tallies(conn, company_id, [(current.debt_id, moved)])
         return await shown_followup(conn, runtime, company_id, key, media)
