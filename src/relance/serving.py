@@ -127,6 +127,7 @@ class EdgeProtocol(HttpToolsProtocol):
         # The head: whether bytes now arriving belong to one, and how many have come.
         self._in_head = True
         self._head_bytes = 0
+        self._requests_ended = 0
         self._url_bytes = 0
         self._header_lines = 0
         self._header_bytes = 0
@@ -161,7 +162,7 @@ class EdgeProtocol(HttpToolsProtocol):
             self._discard(len(data))
             return
         self._unset_keepalive_if_required()
-        began_in_head = self._in_head
+        began_in_head, ended = self._in_head, self._requests_ended
         try:
             self.parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade):
@@ -171,7 +172,12 @@ class EdgeProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if self._in_head and (began_in_head or self._head_bytes):
-            self._head_bytes += len(data)
+            if self._requests_ended == ended:
+                self._head_bytes += len(data)
+            else:
+                # A request ended in this read: the rest of the read, not the whole of it,
+                # belongs to the next head; the callbacks counted what they have seen of it.
+                self._head_bytes = self._url_bytes + self._header_bytes
             if self._head_bytes > self._limits.max_head_bytes:
                 self._refuse(self._head_too_large())
             elif self._deadline is None:
@@ -225,7 +231,8 @@ class EdgeProtocol(HttpToolsProtocol):
         self._disarm()
         self._in_body = False
         self._in_head = True
-        self._head_bytes = 0
+        self._head_bytes = self._url_bytes = self._header_lines = self._header_bytes = 0
+        self._requests_ended += 1
 
     # Deadlines
 

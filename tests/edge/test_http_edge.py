@@ -5,7 +5,9 @@ that every common client can read."""
 from __future__ import annotations
 
 import http.client
+import shutil
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -108,6 +110,30 @@ def test_a_head_within_the_limits_is_served(base: str) -> None:
     assert httpx.get(f"{base}/healthz", headers=headers).status_code == 200
 
 
+def test_a_body_that_comes_with_its_head_is_not_counted_as_head(base: str) -> None:
+    """A request read whole in one piece, its body far over the head's limit, reaches the app
+    (which refuses the unknown client: it read the request)."""
+    body = b"grant_type=client_credentials&client_id=rlc_nobody&client_secret=" + b"x" * 20_000
+    head = b"POST /token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: "
+    head += FORM.encode() + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
+    line, _, answer = exchange(base, head + body)
+    assert line.startswith(b"HTTP/1.1 401"), line
+    assert answer["error"] == "invalid_client"
+
+
+def test_pipelined_requests_are_each_held_to_the_limit_alone(base: str) -> None:
+    """Three requests sent in one piece, 7.5 KiB together, each well within the 4 KiB limit."""
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 2500 + b"\r\n\r\n"
+    last = request.replace(b"Host: x", b"Host: x\r\nConnection: close")
+    with socket.create_connection(("127.0.0.1", port_of(base)), timeout=30) as conn:
+        conn.sendall(request * 2 + last)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    assert answer.count(b"HTTP/1.1 200 OK") == 3, answer[:200]
+    assert b"431" not in answer
+
+
 def test_a_huge_header_is_refused_without_being_buffered(server: tuple[int, str]) -> None:
     """128 MiB of one header: the server refuses it at its limit and discards the rest (up to
     what a lingering close reads), instead of buffering it: its peak memory barely moves."""
@@ -189,6 +215,32 @@ def test_a_body_over_the_limit_is_a_413_that_every_client_reads(base: str, size_
     conn.request("POST", "/external-api/v1/followups", body=body, headers=headers)
     assert conn.getresponse().status == 413
     conn.close()
+
+
+def test_curl_reads_the_413_too(base: str, tmp_path: Path) -> None:
+    body = tmp_path / "body.json"
+    body.write_bytes(b'{"notes": "' + b"x" * (8 * 1024 * 1024) + b'"}')
+    curl = shutil.which("curl")
+    assert curl is not None, "curl is missing: apt-get install -y curl (.ci/run does)"
+    headers = ["-H", "Content-Type: application/json", "-H", "Authorization: Bearer x"]
+    answer = subprocess.run(  # noqa: S603 - fixed arguments
+        [
+            curl,
+            "-s",
+            "-w",
+            "\n%{http_code}",
+            *headers,
+            "--data-binary",
+            f"@{body}",
+            f"{base}/external-api/v1/followups",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    document, _, status = answer.rpartition(b"\n")
+    assert status == b"413"
+    assert b"at most 262144 bytes" in document
 
 
 def test_an_unread_chunked_body_still_lets_the_client_read_the_answer(base: str) -> None:
