@@ -140,6 +140,27 @@ def test_a_database_without_its_secret_key_is_refused_not_given_a_new_key(
     assert not (home / "secret.key").exists()
 
 
+@pytest.mark.parametrize("command", [("db", "upgrade"), ("serve", "--port", "{port}")])
+def test_no_command_makes_up_a_key_beside_an_existing_database(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """`db upgrade` migrates without one (the migrations need none); `serve`, which would hand
+    out IDs and secrets under it, refuses."""
+    home = tmp_path / "home"
+    assert relance("db", "upgrade", data_dir=home).returncode == 0
+    (home / "secret.key").unlink()
+    args = [arg.replace("{port}", str(free_port())) for arg in command]
+
+    result = relance(*args, data_dir=home)
+
+    assert not (home / "secret.key").exists(), report(result)
+    if command[0] == "serve":
+        assert result.returncode == 2, report(result)
+        assert f"its secret key {home / 'secret.key'} does not" in flat(result.stderr)
+    else:
+        assert result.returncode == 0, report(result)
+
+
 def test_serve_first_says_which_deployment_it_serves(tmp_path: Path) -> None:
     home = tmp_path / "home"
 
@@ -205,4 +226,29 @@ def test_a_postgresql_deployment_without_its_secret_is_refused(
 
     assert result.returncode == 2, report(result)
     assert "RELANCE_SECRET_KEY" in flat(result.stderr), report(result)
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.postgresql
+def test_db_upgrade_of_an_existing_postgresql_deployment_makes_no_key(
+    elsewhere: Path, empty_postgres: str
+) -> None:
+    """An operator upgrading from another machine or folder leaves no stray key there, which
+    later commands run from that folder would take for the deployment's."""
+    secret = {"RELANCE_DATABASE_URL": empty_postgres, "RELANCE_SECRET_KEY": "s" * 40}
+    assert in_folder(elsewhere, "db", "upgrade", env=secret).returncode == 0
+
+    upgraded = in_folder(elsewhere, "db", "upgrade", env={"RELANCE_DATABASE_URL": empty_postgres})
+
+    assert upgraded.returncode == 0, report(upgraded)
+    assert list(elsewhere.iterdir()) == []
+    served = in_folder(
+        elsewhere,
+        "serve",
+        "--port",
+        str(free_port()),
+        env={"RELANCE_DATABASE_URL": empty_postgres},
+    )
+    assert served.returncode == 2, report(served)
+    assert "RELANCE_SECRET_KEY" in flat(served.stderr), report(served)
     assert list(elsewhere.iterdir()) == []

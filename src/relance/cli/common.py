@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from relance.cli.output import JsonFlag, err, fail, out, print_json
@@ -139,14 +139,17 @@ def with_runtime(work: Callable[[Runtime], Awaitable[T]], *, create: bool = Fals
     embedded = config.database.dialect == "sqlite"
     if embedded and not create:
         _require_database_file(config)
+    if embedded and _sqlite_file(config).exists():
+        _require_secret_key(config)
     if embedded:
         upgrade(config.database)
 
     async def run() -> T:
-        if not create:
-            if not embedded:
-                await _require_schema(config)
-            _require_secret_key(config)
+        if not embedded:
+            if await _holds_schema(config):
+                _require_secret_key(config)
+            elif not create:
+                _no_schema(config)
         runtime = await open_runtime(config)
         try:
             if not embedded:
@@ -188,7 +191,7 @@ def _require_database_file(config: Settings) -> None:
     )
 
 
-async def _require_schema(config: Settings) -> None:
+async def _holds_schema(config: Settings) -> bool:
     """A PostgreSQL deployment exists once its schema does: the database answers and holds
     Relance's migrations (at whatever revision; ensure_current then says if it is behind)."""
     from relance.db import connect
@@ -196,21 +199,24 @@ async def _require_schema(config: Settings) -> None:
 
     db = await connect(config.database, 1)
     try:
-        revision = await current_revision(db)
+        return await current_revision(db) is not None
     finally:
         await db.close()
-    if revision is None:
-        fail(
-            f"no Relance deployment in {shown_setting(config.database_url)}: the database has"
-            " no Relance schema; set RELANCE_DATABASE_URL to the deployment's database, or run"
-            " `relance db upgrade` to create the schema there",
-            NO_DEPLOYMENT,
-        )
+
+
+def _no_schema(config: Settings) -> NoReturn:
+    fail(
+        f"no Relance deployment in {shown_setting(config.database_url)}: the database has"
+        " no Relance schema; set RELANCE_DATABASE_URL to the deployment's database, or run"
+        " `relance db upgrade` to create the schema there",
+        NO_DEPLOYMENT,
+    )
 
 
 def _require_secret_key(config: Settings) -> None:
     """Every public ID and client secret hangs on the deployment's secret: a new one, made up
-    beside an existing database, would silently break them all."""
+    beside an existing database, would silently break them all. Checked wherever a deployment
+    exists, before any command may make a key."""
     from relance.kit.keys import KEY_FILE_NAME
 
     key_file = config.data_dir.resolve() / KEY_FILE_NAME
@@ -224,11 +230,22 @@ def _require_secret_key(config: Settings) -> None:
     )
 
 
-def ensure_secret_key(config: Settings) -> None:
-    """The deployment's secret key, made now when neither configured nor there yet."""
-    from relance.kit.keys import load_master_secret
+def upgrade_deployment(config: Settings) -> None:
+    """Apply every pending migration; a new deployment also gets its secret key, made with the
+    database it goes with, so that later commands find a whole deployment. An existing one
+    keeps its key wherever it is: the migrations need none, and one made up here would not
+    be the deployment's."""
+    import asyncio
 
-    if config.secret_key is None:
+    from relance.kit.keys import load_master_secret
+    from relance.schema import upgrade
+
+    if config.database.dialect == "sqlite":
+        existed = _sqlite_file(config).exists()
+    else:
+        existed = asyncio.run(_holds_schema(config))
+    upgrade(config.database)
+    if not existed and config.secret_key is None:
         load_master_secret(config.data_dir, None)
 
 

@@ -11,13 +11,13 @@ import typer
 from relance.cli.common import (
     JsonFlag,
     announce_deployment,
-    ensure_secret_key,
     err,
     fail,
     in_one_write,
     out,
     print_json,
     settings,
+    upgrade_deployment,
     with_runtime,
 )
 from relance.cli.config import config_app
@@ -51,14 +51,9 @@ app.add_typer(config_app, name="config")
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""
-    from relance.schema import upgrade
-
     config = settings()
     announce_deployment(config)
-    upgrade(config.database)
-    # The key every ID and client secret hangs on is made with the database it goes with, so
-    # that later commands find a whole deployment here.
-    ensure_secret_key(config)
+    upgrade_deployment(config)
     err.print("database schema is up to date")
 
 
