@@ -1,12 +1,15 @@
-"""Each operation of the API declared once, beside its handler: its method and path, the scope
-its token needs, its parameters and body, what it answers, the errors its handler raises, and
+"""Each operation of the API declared once, beside its handler: its method and path, the token
+it takes, its parameters and body, what it answers, the errors its handler raises, and
 its docstring, which is its description. Used as the handler's decorator, a declaration makes
 the Litestar route handler and stays on it; relance.openapi makes the document's entry of
 every declaration it finds there (`declared`).
 
 A declaration names only the errors its own code raises: those of the machinery it declares
-(the token's check for a scope, the parsing of a JSON body, an idempotent POST's key, the
-query's length) are added by the document, from that machinery, once."""
+(the token's check, the parsing of a JSON body, an idempotent POST's key, the
+query's length) are added by the document, from that machinery, once.
+
+This module knows no domain, and no package of the app but `errors` and `kit`: every domain
+declares its operations with it, the one that checks tokens included."""
 
 from __future__ import annotations
 
@@ -22,7 +25,6 @@ from litestar.di import Provide
 from litestar.handlers import ASGIRouteHandler, BaseRouteHandler, HTTPRouteHandler
 from litestar.types import Method
 
-from relance.auth.dependencies import Authenticator
 from relance.errors import AppError
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE
 
@@ -78,6 +80,15 @@ class PathId:
 
 
 @dataclass(frozen=True)
+class Token:
+    """The Bearer token an operation takes: the scope it must hold, and the dependency that
+    checks it and yields the caller (relance.auth.dependencies.Authenticator(scope))."""
+
+    scope: str
+    check: Provide
+
+
+@dataclass(frozen=True)
 class Body:
     """A request body, by the name of its schema among the document's."""
 
@@ -95,9 +106,9 @@ class Operation:
     summary: str
     tag: str
     answers: tuple[Answer, ...]
-    # The scope its Bearer token needs; None for an operation that takes no token.
-    scope: str | None = None
-    # Only where the scope does not say it (POST /token authenticates clients).
+    # None for an operation that takes no token.
+    token: Token | None = None
+    # Only where the token does not say it (POST /token authenticates clients).
     security: tuple[Schema, ...] | None = None
     parameters: tuple[Schema | PathId, ...] = ()
     body: Body | None = None
@@ -109,11 +120,9 @@ class Operation:
 
     def __call__(self, handler: Handler) -> HTTPRouteHandler:
         """Used as the handler's decorator: its route handler, which keeps this declaration,
-        with the handler's docstring as description and, for a scope, the token's check."""
+        with the handler's docstring as description and the token's check."""
         declaration = _described(self, handler)
-        dependencies: dict[str, Provide] = {}
-        if self.scope is not None:
-            dependencies["principal"] = Authenticator(self.scope)
+        dependencies = {} if self.token is None else {"principal": self.token.check}
         return HTTPRouteHandler(
             self._route_path(),
             http_method=self.method,

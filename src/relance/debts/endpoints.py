@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request
 from litestar.params import FromPath
 
-from relance.auth.dependencies import PrincipalParam, runtime_of
+from relance.auth.dependencies import Authenticator, PrincipalParam, runtime_of
 from relance.auth.scopes import DEBTS_READ, DEBTS_WRITE
 from relance.db import Connection
 from relance.debts import service
@@ -17,9 +17,20 @@ from relance.errors import ValidationFailed
 from relance.idempotency.responses import answered_once
 from relance.kit.bodies import parse_body
 from relance.kit.responses import JsonAnswer
-from relance.operations import PAGE_PARAMETERS, Answer, Body, Envelope, Operation, PathId, choice
+from relance.operations import (
+    PAGE_PARAMETERS,
+    Answer,
+    Body,
+    Envelope,
+    Operation,
+    PathId,
+    Token,
+    choice,
+)
 
 AnyRequest = Request[Any, Any, Any]
+READ = Token(DEBTS_READ, Authenticator(DEBTS_READ))
+WRITE = Token(DEBTS_WRITE, Authenticator(DEBTS_WRITE))
 
 
 @Operation(
@@ -27,7 +38,7 @@ AnyRequest = Request[Any, Any, Any]
     path="/debts",
     summary="List Debts",
     tag="Debts",
-    scope=DEBTS_READ,
+    token=READ,
     parameters=(*PAGE_PARAMETERS, choice("status", DebtStatus, "Only debts of this status")),
     answers=(Answer(200, Envelope(DebtView, paged=True)),),
     errors=(ValidationFailed,),
@@ -44,7 +55,7 @@ async def list_debts(request: AnyRequest, principal: PrincipalParam) -> JsonAnsw
     path="/debts",
     summary="Create Debt",
     tag="Debts",
-    scope=DEBTS_WRITE,
+    token=WRITE,
     body=Body("DebtBody"),
     idempotent=True,
     answers=(Answer(201, Envelope(DebtView)),),
@@ -67,7 +78,7 @@ async def create_debt(request: AnyRequest, principal: PrincipalParam) -> JsonAns
     path="/debts/{id}",
     summary="Get Debt",
     tag="Debts",
-    scope=DEBTS_READ,
+    token=READ,
     parameters=(PathId("id", "debt_id", "The debt's ID"),),
     answers=(Answer(200, Envelope(DebtView)),),
     errors=(ValidationFailed, DebtNotFound),

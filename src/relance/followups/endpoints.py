@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request
 from litestar.params import FromPath
 
-from relance.auth.dependencies import PrincipalParam, runtime_of
+from relance.auth.dependencies import Authenticator, PrincipalParam, runtime_of
 from relance.auth.scopes import FOLLOWUPS_READ, FOLLOWUPS_WRITE
 from relance.db import Connection
 from relance.debts.service import DebtNotFound
@@ -28,12 +28,15 @@ from relance.operations import (
     Envelope,
     Operation,
     PathId,
+    Token,
     choice,
     query,
     ref,
 )
 
 AnyRequest = Request[Any, Any, Any]
+READ = Token(FOLLOWUPS_READ, Authenticator(FOLLOWUPS_READ))
+WRITE = Token(FOLLOWUPS_WRITE, Authenticator(FOLLOWUPS_WRITE))
 PAGE = Envelope(FollowupView, paged=True)
 ONE = Envelope(FollowupView)
 FOLLOWUP_ID = PathId("id", "followup_id", "The followup's ID")
@@ -67,7 +70,7 @@ DEBT_FILTER = query(
     path="/followups",
     summary="List Followups",
     tag="Followups",
-    scope=FOLLOWUPS_READ,
+    token=READ,
     parameters=(*FILTERS, DEBT_FILTER),
     answers=(Answer(200, PAGE),),
     errors=(ValidationFailed,),
@@ -92,7 +95,7 @@ async def list_followups(request: AnyRequest, principal: PrincipalParam) -> Json
     path="/followups",
     summary="Create Followup",
     tag="Followups",
-    scope=FOLLOWUPS_WRITE,
+    token=WRITE,
     body=Body("FollowupCreate"),
     idempotent=True,
     answers=(Answer(201, ONE),),
@@ -115,7 +118,7 @@ async def create_followup(request: AnyRequest, principal: PrincipalParam) -> Jso
     path="/followups/{id}",
     summary="Get Followup",
     tag="Followups",
-    scope=FOLLOWUPS_READ,
+    token=READ,
     parameters=(FOLLOWUP_ID,),
     answers=(Answer(200, ONE),),
     errors=(ValidationFailed, FollowupNotFound),
@@ -135,7 +138,7 @@ async def get_followup(
     path="/followups/{id}",
     summary="Update Followup",
     tag="Followups",
-    scope=FOLLOWUPS_WRITE,
+    token=WRITE,
     parameters=(FOLLOWUP_ID,),
     body=Body("FollowupUpdate"),
     answers=(Answer(200, ONE),),
@@ -159,7 +162,7 @@ async def update_followup(
     path="/followups/debt/{debtId}",
     summary="Get Followups by Debt",
     tag="Followups",
-    scope=FOLLOWUPS_READ,
+    token=READ,
     parameters=(PathId("debtId", "debt_id", "The debt's ID"), *FILTERS),
     answers=(Answer(200, PAGE),),
     errors=(ValidationFailed, DebtNotFound),

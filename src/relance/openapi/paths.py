@@ -1,6 +1,6 @@
 """The document's paths, one entry per operation declared on a route handler (relance.operations),
-with what the machinery it declares adds: the token's check for a scope (its errors, the rate
-limit's headers), a JSON body's parsing (its errors), an idempotent POST's key, and the query
+with what the machinery it declares adds: the token's check (its errors, the rate limit's
+headers), a JSON body's parsing (its errors), an idempotent POST's key, and the query
 string's length, which every request meets."""
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from relance.operations import (
     Operation,
     PathId,
     Schema,
+    Token,
     declared,
     header_ref,
     json_content,
@@ -79,7 +80,7 @@ def errors_of(op: Operation) -> Iterator[type[AppError]]:
     """Every error the operation can answer: its handler's and its machinery's."""
     yield from op.errors
     yield from EVERY_REQUEST
-    if op.scope is not None:
+    if op.token is not None:
         yield from TOKEN_CHECK
     if op.body is not None and op.body.media_type == JSON:
         yield from JSON_BODY
@@ -102,7 +103,7 @@ def _entry(op: Operation, rate_limited: bool) -> Schema:
         "summary": op.summary,
         "description": op.description,
         "operationId": op.operation_id,
-        "security": list(op.security or _security(op.scope)),
+        "security": list(op.security or _security(op.token)),
     }
     parameters = [p.schema() if isinstance(p, PathId) else p for p in op.parameters]
     parameters += [_idempotency_key()] if op.idempotent else []
@@ -115,8 +116,8 @@ def _entry(op: Operation, rate_limited: bool) -> Schema:
     return entry
 
 
-def _security(scope: str | None) -> list[Schema]:
-    return [] if scope is None else [{"oauth2": [scope]}]
+def _security(token: Token | None) -> list[Schema]:
+    return [] if token is None else [{"oauth2": [token.scope]}]
 
 
 def _responses(op: Operation, rate_limited: bool) -> Schema:
@@ -143,7 +144,7 @@ def _answer(op: Operation, answer: Answer, rate_limited: bool) -> Schema:
     shown: Schema = {"description": answer.description or op.summary, "content": content}
     headers = dict(answer.headers)
     if 200 <= answer.status < 300:
-        if op.scope is not None and rate_limited:
+        if op.token is not None and rate_limited:
             headers |= {name: header_ref(name) for name in RATE_LIMIT_HEADERS}
         if op.idempotent:
             headers |= _replayed_header()
