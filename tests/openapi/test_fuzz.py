@@ -1,7 +1,7 @@
 """schemathesis against `relance serve` on the demo book, with a token holding every scope:
 every operation of /openapi.json, with valid and invalid input of every kind the document
 allows, must answer without a 5xx and as the document says (status, content type, headers,
-body). The figures of a run are in the README's "Reliability" section.
+body). The figures of a run are in docs/reliability.md, "Fuzzing".
 
 RELANCE_FUZZ_EXAMPLES and RELANCE_FUZZ_SEED make a run longer or different (a failure prints
 the seed and a `curl` that reproduces each case)."""
