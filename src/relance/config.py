@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     # Pages whose first row lies this deep or deeper seek their day from the day counts instead
     # of walking the index from the newest row.
     seek_from_offset: int = Field(default=1000, ge=0)
-    # Rate limits (SPEC.md §6): requests per OAuth client over a sliding window, reads and writes
-    # counted apart; a client's own limits, when set, replace these defaults.
+    # Rate limits (docs/contract.md §6): requests per OAuth client over a sliding window, reads
+    # and writes counted apart; a client's own limits, when set, replace these defaults.
     rate_limit_enabled: bool = True
     rate_limit_window_seconds: int = Field(default=3600, ge=1, le=86_400)
     rate_limit_reads: int = Field(default=1000, ge=1, le=MAX_RATE_LIMIT)
@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     # Shared by every process when set (redis://, rediss:// or unix://); may hold a password.
     redis_url: SecretStr | None = None
     redis_timeout_seconds: float = Field(default=0.5, gt=0, le=10)
-    # Media (SPEC.md §5): a directory under the data dir that Relance serves, or an S3 bucket.
+    # Media (docs/contract.md §5): a directory under the data dir that Relance serves, or an S3
+    # bucket.
     media_backend: Literal["local", "s3"] = "local"
     media_url_ttl_seconds: int = Field(default=3600, ge=1, le=7 * 86_400)
     media_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)

@@ -1,5 +1,5 @@
 """How uvicorn speaks HTTP for Relance: its httptools protocol, with the limits a server on the
-open internet needs and uvicorn lacks, every refusal in the error envelope of SPEC.md §3.
+open internet needs and uvicorn lacks, every refusal in the error envelope of docs/contract.md §3.
 
 - The request line and the header block are bounded as they arrive (414, 431): httptools grows a
   header by concatenation, so an unbounded one costs memory and time beyond its size.

@@ -1,4 +1,4 @@
-"""Encrypted, type-tagged IDs (SPEC.md §4)."""
+"""Encrypted, type-tagged IDs (docs/contract.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Encrypted, type-tagged public IDs (SPEC.md §4).
+"""Encrypted, type-tagged public IDs (docs/contract.md §4).
 
 An ID is one AES block holding a resource tag, a fixed marker and the internal integer key,
 written as 22 base62 characters. Decoding needs no database: a string that does not decrypt to

@@ -1,4 +1,4 @@
-"""Timestamps: stored and returned in UTC at seconds precision (SPEC.md §1)."""
+"""Timestamps: stored and returned in UTC at seconds precision (docs/contract.md §1)."""
 
 from __future__ import annotations
 

@@ -1,2 +1,2 @@
 """Recordings and documents: a store (local directory or S3-compatible bucket), and the signed,
-expiring URLs through which the API hands them out (SPEC.md §5)."""
+expiring URLs through which the API hands them out (docs/contract.md §5)."""

@@ -1,5 +1,6 @@
 """The media URLs of one response: every stored object signed for the configured lifetime from
-the moment of the response, all expiring together at `media_urls_expire_at` (SPEC.md §5)."""
+the moment of the response, all expiring together at `media_urls_expire_at`
+(docs/contract.md §5)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ def _one_of(column: str, values: type[FollowupStatus | FollowupType | Direction]
 
 
 class Followup(Timestamped, Base):
-    """One collection attempt on a debt (SPEC.md §1)."""
+    """One collection attempt on a debt (docs/contract.md §1)."""
 
     __tablename__ = "followups"
     __table_args__ = (
@@ -32,7 +32,7 @@ class Followup(Timestamped, Base):
         CheckConstraint(_one_of("type", FollowupType), name="type"),
         CheckConstraint(_one_of("direction", Direction), name="direction"),
         # Every list query starts from the company, narrows by its filters and reads in
-        # activity order (SPEC.md §2); one index per filter shape the API offers.
+        # activity order (docs/contract.md §2); one index per filter shape the API offers.
         Index(None, "company_id", "activity_at", "id"),
         Index(None, "company_id", "status", "activity_at", "id"),
         Index(None, "company_id", "type", "activity_at", "id"),
