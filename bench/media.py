@@ -88,7 +88,7 @@ async def load(settings: Settings) -> dict[str, str]:
                 followups = [followup_values(now - timedelta(hours=n), *media) for n in range(100)]
                 await insert_followups(conn, company_id, debt_id, followups, now)
                 client = await create_client(
-                    conn, runtime, company_id, ALL_SCOPES, "bench", read_limit=MAX_RATE_LIMIT
+                    conn, runtime.keys, company_id, ALL_SCOPES, "bench", read_limit=MAX_RATE_LIMIT
                 )
                 fixtures[f"{tenant}_id"] = client.client_id
                 fixtures[f"{tenant}_secret"] = client.client_secret

@@ -167,7 +167,7 @@ async def prepare(settings: Settings) -> dict[str, str]:
         for tenant, company_id in (("biggest", 1), ("small", COMPANIES)):
             async with runtime.db.transaction() as conn:
                 client = await create_client(
-                    conn, runtime, company_id, ALL_SCOPES, "bench", read_limit=MAX_RATE_LIMIT
+                    conn, runtime.keys, company_id, ALL_SCOPES, "bench", read_limit=MAX_RATE_LIMIT
                 )
             fixtures[f"{tenant}_id"] = client.client_id
             fixtures[f"{tenant}_secret"] = client.client_secret

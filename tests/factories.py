@@ -42,7 +42,7 @@ async def create_client(
     write_limit: int | None = None,
 ) -> NewClient:
     return await create_oauth_client(
-        runtime.db, runtime, company_id, scopes, read_limit=read_limit, write_limit=write_limit
+        runtime.db, runtime.keys, company_id, scopes, read_limit=read_limit, write_limit=write_limit
     )
 
 

@@ -1,9 +1,12 @@
-"""What a running Relance holds: settings, keys, codecs and the database, built once."""
+"""What a running Relance holds, built once: a Deployment (settings, keys, IDs, media and
+database) for every command, and, for the API server, a Runtime that adds the token authority
+and the rate limiter."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from relance.auth.authority import Authority, TokenThrottles
 from relance.auth.keyring import SigningKeyring
 from relance.auth.standing import ClientStandings
 from relance.auth.throttle import FailureThrottle
@@ -17,24 +20,22 @@ from relance.ratelimit.limiter import RateLimiter
 
 
 @dataclass(frozen=True, slots=True)
-class TokenThrottles:
-    by_address: FailureThrottle
-    by_client: FailureThrottle
-
-
-@dataclass(frozen=True, slots=True)
-class Runtime:
+class Deployment:
     settings: Settings
     keys: DeploymentKeys
     ids: IdCodec
-    tokens: TokenService
-    keyring: SigningKeyring
-    standings: ClientStandings
-    throttles: TokenThrottles
-    # None when RELANCE_RATE_LIMIT_ENABLED is off (a gateway in front enforces limits).
-    limiter: RateLimiter | None
     media: MediaStore
     db: Database
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime(Deployment):
+    authority: Authority
+    # None when RELANCE_RATE_LIMIT_ENABLED is off (a gateway in front enforces limits).
+    limiter: RateLimiter | None
 
     async def close(self) -> None:
         if self.limiter is not None:
@@ -42,20 +43,31 @@ class Runtime:
         await self.db.close()
 
 
-async def open_runtime(settings: Settings) -> Runtime:
+async def open_deployment(settings: Settings) -> Deployment:
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     keys = DeploymentKeys.derive(load_master_secret(settings.data_dir, secret))
-    ids = IdCodec(keys.id_encryption)
-    tokens = TokenService(
-        keys.token_signing, settings.token_issuer, settings.token_ttl_seconds, ids
-    )
-    keyring = SigningKeyring(tokens, settings.auth_cache_seconds)
-    standings = ClientStandings(settings.auth_cache_seconds)
-    throttles = TokenThrottles(
-        by_address=FailureThrottle(settings.token_failures_per_address, 60),
-        by_client=FailureThrottle(settings.token_failures_per_client, 60),
-    )
-    limiter = RateLimiter.from_settings(settings) if settings.rate_limit_enabled else None
     media = open_store(settings, keys.media_urls)
     db = await connect(settings.database, settings.db_pool_size)
-    return Runtime(settings, keys, ids, tokens, keyring, standings, throttles, limiter, media, db)
+    return Deployment(settings, keys, IdCodec(keys.id_encryption), media, db)
+
+
+async def open_runtime(settings: Settings) -> Runtime:
+    deployment = await open_deployment(settings)
+    keys = deployment.keys
+    tokens = TokenService(
+        keys.token_signing, settings.token_issuer, settings.token_ttl_seconds, deployment.ids
+    )
+    authority = Authority(
+        tokens,
+        SigningKeyring(tokens, settings.auth_cache_seconds),
+        ClientStandings(settings.auth_cache_seconds),
+        TokenThrottles(
+            by_address=FailureThrottle(settings.token_failures_per_address, 60),
+            by_client=FailureThrottle(settings.token_failures_per_client, 60),
+        ),
+        keys.client_secret_hashing,
+    )
+    limiter = RateLimiter.from_settings(settings) if settings.rate_limit_enabled else None
+    return Runtime(
+        settings, keys, deployment.ids, deployment.media, deployment.db, authority, limiter
+    )

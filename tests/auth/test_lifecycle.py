@@ -47,7 +47,7 @@ async def test_a_rotated_secret_replaces_the_old_one_and_its_tokens(
 ) -> None:
     old_token = await token_for(client, credentials)
     async with runtime.db.transaction() as conn:
-        new_secret = await rotate_secret(conn, runtime, credentials.client_id)
+        new_secret = await rotate_secret(conn, runtime.keys, credentials.client_id)
     assert new_secret is not None
     assert new_secret != credentials.client_secret
 
@@ -65,7 +65,7 @@ async def test_a_revoked_client_cannot_be_given_a_new_secret(
 ) -> None:
     async with runtime.db.transaction() as conn:
         await revoke_client(conn, credentials.client_id)
-        assert await rotate_secret(conn, runtime, credentials.client_id) is None
+        assert await rotate_secret(conn, runtime.keys, credentials.client_id) is None
         assert not await revoke_client(conn, "rlc_unknown")
 
 

@@ -81,7 +81,7 @@ async def test_failures_with_ever_new_plausible_client_ids_are_capped(
     runtime: Runtime = client.app.state.runtime
     for _ in range(11_000):
         await fail(client, "rlc_" + secrets.token_hex(11))
-    assert 0 < len(runtime.throttles.by_client) <= 10_000
+    assert 0 < len(runtime.authority.throttles.by_client) <= 10_000
 
 
 def test_keys_whose_failures_left_the_window_are_forgotten() -> None:

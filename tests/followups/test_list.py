@@ -124,7 +124,7 @@ class TestAuthentication:
         from relance.auth.tokens import Principal
 
         principal = Principal("rlc_x", 1, frozenset({FOLLOWUPS_READ}))
-        issued = runtime.tokens.issue(principal, utc_now() - timedelta(hours=2))
+        issued = runtime.authority.tokens.issue(principal, utc_now() - timedelta(hours=2))
         response = await client.get(URL, headers=bearer(issued.token))
         assert response.status_code == 401
 

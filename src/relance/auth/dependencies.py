@@ -1,4 +1,5 @@
-"""Litestar dependencies that put the runtime and the authenticated principal in handlers."""
+"""The Litestar dependencies that put the runtime and the authenticated principal in
+handlers."""
 
 from __future__ import annotations
 
@@ -9,16 +10,9 @@ from litestar.di import NamedDependency, Provide
 
 from relance.auth.service import authenticate, require_scope
 from relance.auth.tokens import Principal
+from relance.context import runtime_of, state_of
 from relance.ratelimit.service import charge
 from relance.runtime import Runtime
-
-# Where the caller is left in the request's scope state, for the request's log line.
-PRINCIPAL = "relance.principal"
-
-
-def runtime_of(request: Request[Any, Any, Any]) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 def Authenticator(scope: str) -> Provide:  # noqa: N802 - reads as a declaration at use sites
@@ -27,17 +21,27 @@ def Authenticator(scope: str) -> Provide:  # noqa: N802 - reads as a declaration
     without `scope`."""
 
     async def principal(request: Request[Any, Any, Any]) -> Principal:
-        runtime = runtime_of(request)
-        found = await authenticate(runtime, request.headers.get("authorization"))
-        request.scope.setdefault("state", {})[PRINCIPAL] = found
-        await charge(runtime, request, found)
+        runtime = runtime_of(request.scope)
+        authority = runtime.authority
+        state = state_of(request.scope)
+        found = state.principal = await authenticate(
+            runtime.db, authority, request.headers.get("authorization")
+        )
+        if runtime.limiter is not None:
+            await charge(
+                runtime.limiter, authority.standings, runtime.db, state, request.method, found
+            )
         require_scope(found, scope)
         return found
 
     return Provide(principal)
 
 
-RuntimeDep = Provide(runtime_of, sync_to_thread=False)
+def _runtime(request: Request[Any, Any, Any]) -> Runtime:
+    return runtime_of(request.scope)
+
+
+RuntimeDep = Provide(_runtime, sync_to_thread=False)
 # Handler parameter types that name their dependency explicitly.
 RuntimeParam = NamedDependency[Runtime]
 PrincipalParam = NamedDependency[Principal]

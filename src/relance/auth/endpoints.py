@@ -86,7 +86,7 @@ def _counted(
     keyed SHA-256 and a lookup by unique key, as any failure does."""
     if refusal.error != "invalid_client" or claimed is None:
         return refusal
-    throttles = runtime.throttles
+    throttles = runtime.authority.throttles
     # Only a client ID of the shape Relance makes names a client; any other is not kept.
     client_key = claimed if looks_like_client_id(claimed) else None
     wait = throttles.by_address.retry_after(address)
@@ -114,7 +114,7 @@ async def _grant(
             "unsupported_grant_type", "only grant_type=client_credentials is supported"
         )
     return await exchange_client_credentials(
-        runtime, client_id, secret, form.get("scope"), basic=basic
+        runtime.db, runtime.authority, client_id, secret, form.get("scope"), basic=basic
     )
 
 

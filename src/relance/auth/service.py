@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from relance.auth import repository
+from relance.auth.authority import Authority
 from relance.auth.credentials import (
     derived_client_secret,
     hash_secret,
@@ -17,8 +18,8 @@ from relance.auth.scopes import UnknownScopes, parse_scopes
 from relance.auth.tokens import InvalidToken, IssuedToken, Principal, UnknownSigningKey
 from relance.db import Connection
 from relance.errors import MissingScope, OAuthError, Unauthenticated
+from relance.kit.keys import DeploymentKeys
 from relance.kit.time import utc_now
-from relance.runtime import Runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,7 @@ class NewClient:
 
 async def create_client(
     conn: Connection,
-    runtime: Runtime,
+    keys: DeploymentKeys,
     company_id: int,
     scopes: tuple[str, ...],
     name: str | None = None,
@@ -43,14 +44,14 @@ async def create_client(
     """A new client; `reproducible` derives the secret from the deployment key (demo only)."""
     client_id = new_client_id()
     secret = (
-        derived_client_secret(runtime.keys.demo_credentials, client_id)
+        derived_client_secret(keys.demo_credentials, client_id)
         if reproducible
         else new_client_secret()
     )
     await repository.insert_client(
         conn,
         client_id=client_id,
-        secret_hash=hash_secret(runtime.keys.client_secret_hashing, secret),
+        secret_hash=hash_secret(keys.client_secret_hashing, secret),
         company_id=company_id,
         scopes=scopes,
         name=name,
@@ -62,18 +63,24 @@ async def create_client(
 
 
 async def exchange_client_credentials(
-    runtime: Runtime, client_id: str, client_secret: str, scope: str | None, *, basic: bool
+    db: Connection,
+    authority: Authority,
+    client_id: str,
+    client_secret: str,
+    scope: str | None,
+    *,
+    basic: bool,
 ) -> tuple[IssuedToken, tuple[str, ...]]:
     # Only a client ID of the shape Relance makes reaches the database: no other names a client
     # (and PostgreSQL refuses a NUL byte outright).
     plausible = looks_like_client_id(client_id)
-    client = await repository.find_client(runtime.db, client_id) if plausible else None
+    client = await repository.find_client(db, client_id) if plausible else None
     if client is not None and client.revoked:
         client = None
     # The hash is computed even for an unknown client, and both failures read the same, so
     # neither the answer nor its timing tells which client IDs exist.
     stored_hash = client.secret_hash if client is not None else ""
-    matches = secret_matches(runtime.keys.client_secret_hashing, client_secret, stored_hash)
+    matches = secret_matches(authority.secret_hashing, client_secret, stored_hash)
     if client is None or not matches:
         headers = {"WWW-Authenticate": 'Basic realm="relance"'} if basic else None
         raise OAuthError(
@@ -83,8 +90,8 @@ async def exchange_client_credentials(
     principal = Principal(
         client.client_id, client.company_id, frozenset(granted), client.secret_version
     )
-    await runtime.keyring.refresh_if_stale(runtime.db)
-    return runtime.tokens.issue(principal, utc_now()), granted
+    await authority.keyring.refresh_if_stale(db)
+    return authority.tokens.issue(principal, utc_now()), granted
 
 
 def _granted_scopes(allowed: tuple[str, ...], requested: str | None) -> tuple[str, ...]:
@@ -104,7 +111,9 @@ def _granted_scopes(allowed: tuple[str, ...], requested: str | None) -> tuple[st
     return wanted
 
 
-async def authenticate(runtime: Runtime, authorization: str | None) -> Principal:
+async def authenticate(
+    db: Connection, authority: Authority, authorization: str | None
+) -> Principal:
     """The principal behind an `Authorization: Bearer` header, whose client is neither revoked
     nor newer in its secret than the token."""
     if not authorization:
@@ -112,8 +121,8 @@ async def authenticate(runtime: Runtime, authorization: str | None) -> Principal
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated(token_given=False)
-    principal = await _verified(runtime, token.strip())
-    if await runtime.standings.refuses(runtime.db, principal):
+    principal = await _verified(db, authority, token.strip())
+    if await authority.standings.refuses(db, principal):
         raise Unauthenticated(token_given=True)
     return principal
 
@@ -123,17 +132,17 @@ def require_scope(principal: Principal, scope: str) -> None:
         raise MissingScope(scope)
 
 
-async def _verified(runtime: Runtime, token: str) -> Principal:
+async def _verified(db: Connection, authority: Authority, token: str) -> Principal:
     try:
-        return runtime.tokens.verify(token)
+        return authority.tokens.verify(token)
     except UnknownSigningKey:
         # Another process may have rotated the signing key since this one last looked.
-        if not await runtime.keyring.refresh_for_unknown_key(runtime.db):
+        if not await authority.keyring.refresh_for_unknown_key(db):
             raise Unauthenticated(token_given=True) from None
     except InvalidToken:
         raise Unauthenticated(token_given=True) from None
     try:
-        return runtime.tokens.verify(token)
+        return authority.tokens.verify(token)
     except InvalidToken:
         raise Unauthenticated(token_given=True) from None
 
@@ -152,9 +161,9 @@ async def set_limits(
     return await repository.set_limits(conn, client_id, read_limit, write_limit, utc_now())
 
 
-async def rotate_secret(conn: Connection, runtime: Runtime, client_id: str) -> str | None:
+async def rotate_secret(conn: Connection, keys: DeploymentKeys, client_id: str) -> str | None:
     """A new secret for a live client, or None; the old secret and older tokens stop working."""
     secret = new_client_secret()
-    key = runtime.keys.client_secret_hashing
+    key = keys.client_secret_hashing
     replaced = await repository.replace_secret(conn, client_id, hash_secret(key, secret), utc_now())
     return secret if replaced else None

@@ -35,7 +35,7 @@ def check(as_json: JsonFlag = False) -> None:
         shown["RELANCE_DATABASE_URL"] = f"(embedded) {config.database.sqlalchemy_url}"
 
     async def work(runtime: Runtime) -> dict[str, str | None]:
-        return await readiness(runtime)
+        return await readiness(runtime.db, runtime.limiter)
 
     if not as_json:  # shown before the checks, which may stop the command
         for name, value in shown.items():

@@ -96,7 +96,7 @@ def clients_create(
             fail(f"no company with ID {company}", 2)
         return company, await create_client(
             unit.conn,
-            runtime,
+            runtime.keys,
             company_id,
             granted,
             name,
@@ -215,7 +215,7 @@ def clients_rotate_secret(client_id: str, as_json: JsonFlag = False) -> None:
     from relance.auth.service import rotate_secret
 
     async def work(runtime: Runtime, unit: UnitOfWork) -> str | None:
-        return await rotate_secret(unit.conn, runtime, client_id)
+        return await rotate_secret(unit.conn, runtime.keys, client_id)
 
     secret = in_one_write(work)
     if secret is None:

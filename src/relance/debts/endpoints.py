@@ -7,8 +7,9 @@ from typing import Any
 from litestar import Request
 from litestar.params import FromPath
 
-from relance.auth.dependencies import Authenticator, PrincipalParam, runtime_of
+from relance.auth.dependencies import Authenticator, PrincipalParam
 from relance.auth.scopes import DEBTS_READ, DEBTS_WRITE
+from relance.context import runtime_of
 from relance.db import Connection
 from relance.debts import service
 from relance.debts.schemas import DebtBody, DebtStatus, DebtView, parse_list_query
@@ -46,7 +47,7 @@ WRITE = Token(DEBTS_WRITE, Authenticator(DEBTS_WRITE))
 async def list_debts(request: AnyRequest, principal: PrincipalParam) -> JsonAnswer:
     """A page of the company's debts, newest first."""
     status, page = parse_list_query(request.query_params.dict())
-    data, total = await service.list_debts(runtime_of(request), principal, status, page)
+    data, total = await service.list_debts(runtime_of(request.scope), principal, status, page)
     return JsonAnswer({"error": False, "data": data, "pagination": page.envelope(total)})
 
 
@@ -63,7 +64,7 @@ async def list_debts(request: AnyRequest, principal: PrincipalParam) -> JsonAnsw
 async def create_debt(request: AnyRequest, principal: PrincipalParam) -> JsonAnswer:
     """Register a debt of the company, pending. It needs a `phone` or an `email`; an `iban`
     whose check digits do not hold is a 400."""
-    runtime = runtime_of(request)
+    runtime = runtime_of(request.scope)
     body = parse_body(DebtBody, request.headers.get("content-type"), await request.body())
 
     async def write(conn: Connection) -> tuple[int, dict[str, Any]]:
@@ -87,7 +88,7 @@ async def get_debt(
     request: AnyRequest, principal: PrincipalParam, debt_id: FromPath[str]
 ) -> JsonAnswer:
     """One debt of the company."""
-    data = await service.get_debt(runtime_of(request), principal, debt_id)
+    data = await service.get_debt(runtime_of(request.scope), principal, debt_id)
     return JsonAnswer({"error": False, "message": "Success", "data": data})
 
 

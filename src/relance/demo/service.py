@@ -96,7 +96,7 @@ async def _access(conn: Connection, runtime: Runtime, company_id: int, name: str
     client_id = await clients.first_client_of(conn, company_id)
     if client_id is None:
         client = await create_client(
-            conn, runtime, company_id, ALL_SCOPES, "demo", reproducible=True
+            conn, runtime.keys, company_id, ALL_SCOPES, "demo", reproducible=True
         )
         client_id = client.client_id
     secret = derived_client_secret(runtime.keys.demo_credentials, client_id)

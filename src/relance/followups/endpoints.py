@@ -7,8 +7,9 @@ from typing import Any
 from litestar import Request
 from litestar.params import FromPath
 
-from relance.auth.dependencies import Authenticator, PrincipalParam, runtime_of
+from relance.auth.dependencies import Authenticator, PrincipalParam
 from relance.auth.scopes import FOLLOWUPS_READ, FOLLOWUPS_WRITE
+from relance.context import runtime_of
 from relance.db import Connection
 from relance.debts.service import DebtNotFound
 from relance.errors import ValidationFailed
@@ -82,7 +83,7 @@ async def list_followups(request: AnyRequest, principal: PrincipalParam) -> Json
     this deployment made are 400s."""
     # The runtime is read, not injected: with a single dependency Litestar resolves it inline
     # instead of starting a task group per request.
-    runtime = runtime_of(request)
+    runtime = runtime_of(request.scope)
     filters, page = parse_list_query(request.query_params.dict(), runtime.ids)
     data, total = await service.list_followups(
         runtime, principal, filters, page, media_links(request)
@@ -103,7 +104,7 @@ async def list_followups(request: AnyRequest, principal: PrincipalParam) -> Json
 async def create_followup(request: AnyRequest, principal: PrincipalParam) -> JsonAnswer:
     """Log a followup on one of the company's debts: `debt_id` and `type` are required; a
     `debt_id` that is not one of the company's debts is a 400."""
-    runtime = runtime_of(request)
+    runtime = runtime_of(request.scope)
     body = parse_body(FollowupBody, request.headers.get("content-type"), await request.body())
 
     async def write(conn: Connection) -> tuple[int, dict[str, Any]]:
@@ -128,7 +129,7 @@ async def get_followup(
 ) -> JsonAnswer:
     """One followup of the company; another company's is as unknown as none."""
     data = await service.get_followup(
-        runtime_of(request), principal, followup_id, media_links(request)
+        runtime_of(request.scope), principal, followup_id, media_links(request)
     )
     return JsonAnswer({"error": False, "message": "Success", "data": data})
 
@@ -149,7 +150,7 @@ async def update_followup(
 ) -> JsonAnswer:
     """Change the fields sent; `null` clears a field that may be empty. `debt_id` cannot
     change."""
-    runtime = runtime_of(request)
+    runtime = runtime_of(request.scope)
     body = parse_body(FollowupBody, request.headers.get("content-type"), await request.body())
     data = await service.update_followup(
         runtime, principal, followup_id, body, media_links(request)
@@ -172,7 +173,7 @@ async def list_debt_followups(
 ) -> JsonAnswer:
     """A page of one debt's followups, with the list's filters except `debt_id`; a `date_from`
     after `date_to` is a 400."""
-    runtime = runtime_of(request)
+    runtime = runtime_of(request.scope)
     params = request.query_params.dict()
     filters, page = parse_list_query(params, runtime.ids, with_debt_id=False)
     data, total = await service.list_debt_followups(

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Request
 
-from relance.auth.dependencies import runtime_of
+from relance.context import runtime_of
 from relance.errors import ServiceUnavailable
 from relance.health.service import readiness
 from relance.kit.responses import JsonAnswer
@@ -45,7 +45,8 @@ async def healthz() -> JsonAnswer:
 async def readyz(request: Request[Any, Any, Any]) -> JsonAnswer:
     """The database, and Redis when configured, answer within 2 s; else a 503 naming what is
     down in `details`."""
-    checks = await readiness(runtime_of(request))
+    runtime = runtime_of(request.scope)
+    checks = await readiness(runtime.db, runtime.limiter)
     problems = {name: problem for name, problem in checks.items() if problem is not None}
     if problems:
         raise NotReady(problems)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 
-from relance.runtime import Runtime
+from relance.db import Connection
+from relance.ratelimit.limiter import RateLimiter
 
 # A probe answers quickly or says the dependency is down: a load balancer should not wait on it.
 CHECK_TIMEOUT_SECONDS = 2.0
 
 
-async def readiness(runtime: Runtime) -> dict[str, str | None]:
+async def readiness(db: Connection, limiter: RateLimiter | None) -> dict[str, str | None]:
     """Each dependency and what is wrong with it (None when it answers)."""
-    checks: dict[str, Awaitable[object]] = {"database": runtime.db.fetchval("SELECT 1")}
-    if runtime.limiter is not None and runtime.limiter.shared:
-        checks["redis"] = runtime.limiter.ping_shared()
+    checks: dict[str, Awaitable[object]] = {"database": db.fetchval("SELECT 1")}
+    if limiter is not None and limiter.shared:
+        checks["redis"] = limiter.ping_shared()
     found = {}
     for name, check in checks.items():
         found[name] = await _problem(check)

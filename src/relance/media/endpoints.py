@@ -22,13 +22,12 @@ from litestar.types import (
     Send,
 )
 
-from relance.auth.dependencies import runtime_of
+from relance.context import runtime_of
 from relance.errors import Forbidden, MethodNotAllowed, NotFound, RangeNotSatisfiable
 from relance.media.kinds import content_type_of
 from relance.media.links import MediaLinks
 from relance.media.stores import LocalStore
 from relance.operations import Answer, Operation, Schema, mounted
-from relance.runtime import Runtime
 
 MEDIA_PATH = "/media"
 _CHUNK = 64 * 1024
@@ -49,7 +48,7 @@ PLAYER_POLICY = b"default-src 'none'; media-src 'self'; frame-ancestors 'none'"
 def media_links(request: Request[Any, Any, Any]) -> MediaLinks:
     """The links of one response, rooted at the address the request came to unless
     RELANCE_PUBLIC_URL says otherwise."""
-    runtime = runtime_of(request)
+    runtime = runtime_of(request.scope)
     settings = runtime.settings
     base_url = settings.public_url or str(request.base_url)
     return MediaLinks(runtime.media, base_url, settings.media_url_ttl_seconds, time.time())
@@ -95,8 +94,7 @@ async def serve_media(scope: Scope, receive: Receive, send: Send) -> None:
             f"Method {method} is not allowed on media; allowed: GET, HEAD",
             headers={"Allow": "GET, HEAD"},
         )
-    runtime: Runtime = scope["app"].state.runtime
-    store = runtime.media
+    store = runtime_of(scope).media
     # The mount hands the path on with a "/" added at its end.
     key = unquote(scope["path"]).removeprefix(MEDIA_PATH).strip("/")
     if not isinstance(store, LocalStore):

@@ -15,8 +15,7 @@ from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Send
 
-from relance.auth.dependencies import PRINCIPAL
-from relance.auth.tokens import Principal
+from relance.context import runtime_of, state_of
 from relance.errors import AppError
 from relance.handler import error_answer
 from relance.kit.ids import Resource
@@ -120,9 +119,9 @@ def _request_fields(
         "status": status,
         "duration_ms": round(seconds * 1000, 3),
     }
-    principal: Principal | None = scope.get("state", {}).get(PRINCIPAL)
+    principal = state_of(scope).principal
     if principal is not None:
         fields["client_id"] = principal.client_id
-        ids = scope["app"].state.runtime.ids
+        ids = runtime_of(scope).ids
         fields["company_id"] = ids.encode(Resource.COMPANY, principal.company_id)
     return fields

@@ -7,8 +7,9 @@ from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from relance.context import RequestState, state_of
 from relance.handler import error_answer
-from relance.ratelimit.service import decision_of, settle
+from relance.ratelimit.service import settle
 
 
 def rate_limit_headers(app: ASGIApp) -> ASGIApp:
@@ -18,7 +19,7 @@ def rate_limit_headers(app: ASGIApp) -> ASGIApp:
         async def send_with_headers(message: Message) -> None:
             nonlocal replaced
             if message["type"] == "http.response.start":
-                state = scope.setdefault("state", {})
+                state = state_of(scope)
                 error = await settle(state)
                 if error is not None:
                     # The error's answer comes back through here, its decision now settled,
@@ -36,8 +37,8 @@ def rate_limit_headers(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def _with_rate_headers(message: Any, state: dict[str, Any]) -> Any:
-    decision = decision_of(state)
+def _with_rate_headers(message: Any, state: RequestState) -> Any:
+    decision = state.decision
     if decision is not None:
         message["headers"] = [*message.get("headers", ()), *decision.headers()]
     return message
