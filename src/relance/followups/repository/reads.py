@@ -33,7 +33,7 @@ _COLUMNS: dict[Dialect, str] = {
     # SQLite stores them in that form already.
     "sqlite": ", ".join(FOLLOWUP_FIELDS),
 }
-_PAGE_COLUMNS = ", ".join(f"p.{name}" for name in FOLLOWUP_FIELDS)
+_JOINED_COLUMNS = ", ".join(f"p.{name}" for name in FOLLOWUP_FIELDS)
 PAGE_COLUMNS = (*FOLLOWUP_FIELDS, "total")
 _total_of = itemgetter(PAGE_COLUMNS.index("total"))
 _id_of = itemgetter(PAGE_COLUMNS.index("id"))
@@ -110,7 +110,7 @@ async def _joined(
 ) -> tuple[int, Sequence[Row]]:
     columns = _COLUMNS[conn.dialect]
     rows = await conn.fetch(
-        f"{ctes}SELECT {_PAGE_COLUMNS}, t.total FROM {total}"
+        f"{ctes}SELECT {_JOINED_COLUMNS}, t.total FROM {total}"
         f" LEFT JOIN (SELECT {columns}, activity_at FROM followups WHERE {where} {_ORDER}"
         f" {window}) AS p ON 1 = 1 ORDER BY p.activity_at DESC, p.id DESC",
         *values,
