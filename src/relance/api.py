@@ -11,15 +11,15 @@ from relance.debts.endpoints import ROUTES as DEBT_ROUTES
 from relance.followups.endpoints import ROUTES as FOLLOWUP_ROUTES
 from relance.health.endpoints import ROUTES as HEALTH_ROUTES
 from relance.media.endpoints import serve_media
-from relance.openapi.endpoints import ROUTES as OPENAPI_ROUTES
 from relance.ratelimit.headers import rate_limit_headers
 
 API_PREFIX = "/external-api/v1"
 
 API_ROUTES: list[RouteHandlerType] = [*FOLLOWUP_ROUTES, *DEBT_ROUTES]
 # GetBill serves the token endpoint at the root, outside the versioned prefix; media URLs carry
-# their own signature instead of a token; the probes and the docs need none.
-ROOT_ROUTES: list[RouteHandlerType] = [issue_token, serve_media, *HEALTH_ROUTES, *OPENAPI_ROUTES]
+# their own signature instead of a token; the probes need none. The document and the docs
+# page, which describe these routes, are mounted beside them by the app (relance.openapi).
+ROOT_ROUTES: list[RouteHandlerType] = [issue_token, serve_media, *HEALTH_ROUTES]
 
 ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     *ROOT_ROUTES,

@@ -13,7 +13,6 @@ from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from relance.api import ROUTE_HANDLERS
-from relance.auth.dependencies import RuntimeDep
 from relance.config import Settings, get_settings, proxy_list
 from relance.handler import EXCEPTION_HANDLERS
 from relance.kit.bodies import MAX_BODY_BYTES
@@ -21,6 +20,7 @@ from relance.observability.endpoints import metrics
 from relance.observability.metrics import process_ended, sample_pool
 from relance.observability.requests import observed
 from relance.openapi.document import encoded_document
+from relance.openapi.endpoints import ROUTES as OPENAPI_ROUTES
 from relance.runtime import open_runtime
 from relance.schema import ensure_current
 
@@ -46,10 +46,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await runtime.close()
 
     # With a port of their own (`relance serve`), the metrics are not on the API's.
-    handlers = [*ROUTE_HANDLERS, *([metrics] if settings.metrics_port is None else [])]
+    handlers = [
+        *ROUTE_HANDLERS,
+        *OPENAPI_ROUTES,
+        *([metrics] if settings.metrics_port is None else []),
+    ]
     app = Litestar(
         route_handlers=handlers,
-        dependencies={"runtime": RuntimeDep},
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         openapi_config=None,

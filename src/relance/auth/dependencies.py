@@ -1,5 +1,4 @@
-"""The Litestar dependencies that put the runtime and the authenticated principal in
-handlers."""
+"""The Litestar dependency that puts the authenticated principal in handlers."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ from relance.auth.service import authenticate, require_scope
 from relance.auth.tokens import Principal
 from relance.context import runtime_of, state_of
 from relance.ratelimit.service import charge
-from relance.runtime import Runtime
 
 
 def Authenticator(scope: str) -> Provide:  # noqa: N802 - reads as a declaration at use sites
@@ -28,20 +26,14 @@ def Authenticator(scope: str) -> Provide:  # noqa: N802 - reads as a declaration
             runtime.db, authority, request.headers.get("authorization")
         )
         if runtime.limiter is not None:
-            await charge(
-                runtime.limiter, authority.standings, runtime.db, state, request.method, found
-            )
+            standing = await authority.standings.of(runtime.db, found.client_id)
+            own = (None, None) if standing is None else (standing.read_limit, standing.write_limit)
+            await charge(runtime.limiter, state, request.method, found.client_id, own)
         require_scope(found, scope)
         return found
 
     return Provide(principal)
 
 
-def _runtime(request: Request[Any, Any, Any]) -> Runtime:
-    return runtime_of(request.scope)
-
-
-RuntimeDep = Provide(_runtime, sync_to_thread=False)
-# Handler parameter types that name their dependency explicitly.
-RuntimeParam = NamedDependency[Runtime]
+# The handler parameter type that names its dependency explicitly.
 PrincipalParam = NamedDependency[Principal]

@@ -10,14 +10,15 @@ from urllib.parse import parse_qsl, unquote
 from litestar import Request
 
 from relance.auth import audit
+from relance.auth.authority import Authority, TokenThrottles
 from relance.auth.credentials import looks_like_client_id
-from relance.auth.dependencies import RuntimeParam
 from relance.auth.service import exchange_client_credentials
 from relance.auth.tokens import IssuedToken
+from relance.context import runtime_of
+from relance.db import Connection
 from relance.errors import OAuthError, ServiceUnavailable
 from relance.kit.responses import JsonAnswer
 from relance.operations import Answer, Body, Operation, header_ref, json_content, ref
-from relance.runtime import Runtime
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -48,10 +49,11 @@ def _refusal(status: int, meaning: str, *headers: str) -> Answer:
     ),
     errors=(ServiceUnavailable,),
 )
-async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) -> JsonAnswer:
+async def issue_token(request: Request[Any, Any, Any]) -> JsonAnswer:
     """OAuth 2.0 client credentials grant (RFC 6749 §4.4). The client authenticates with
     `client_id` and `client_secret` form fields or with HTTP Basic, not both. The token is valid
     for `expires_in` seconds."""
+    runtime = runtime_of(request.scope)
     address = request.client.host if request.client else "unknown"
     claimed: str | None = None
     try:
@@ -59,9 +61,9 @@ async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) ->
         claimed = form.get("client_id")
         client_id, secret, basic = _client_credentials(request.headers.get("authorization"), form)
         claimed = client_id
-        issued, scopes = await _grant(runtime, form, client_id, secret, basic)
+        issued, scopes = await _grant(runtime.db, runtime.authority, form, client_id, secret, basic)
     except OAuthError as refusal:
-        answer = _counted(runtime, refusal, address, claimed)
+        answer = _counted(runtime.authority.throttles, refusal, address, claimed)
         audit.token_refused(claimed, address, answer.error)
         raise answer from None
     audit.token_issued(client_id, address, scopes)
@@ -75,7 +77,7 @@ async def issue_token(request: Request[Any, Any, Any], runtime: RuntimeParam) ->
 
 
 def _counted(
-    runtime: Runtime, refusal: OAuthError, address: str, claimed: str | None
+    throttles: TokenThrottles, refusal: OAuthError, address: str, claimed: str | None
 ) -> OAuthError:
     """A failed client authentication, counted against its address and client ID; once either
     has failed too often, the answer is 429 rather than 401.
@@ -86,7 +88,6 @@ def _counted(
     keyed SHA-256 and a lookup by unique key, as any failure does."""
     if refusal.error != "invalid_client" or claimed is None:
         return refusal
-    throttles = runtime.authority.throttles
     # Only a client ID of the shape Relance makes names a client; any other is not kept.
     client_key = claimed if looks_like_client_id(claimed) else None
     wait = throttles.by_address.retry_after(address)
@@ -105,7 +106,12 @@ def _counted(
 
 
 async def _grant(
-    runtime: Runtime, form: dict[str, str], client_id: str, secret: str, basic: bool
+    db: Connection,
+    authority: Authority,
+    form: dict[str, str],
+    client_id: str,
+    secret: str,
+    basic: bool,
 ) -> tuple[IssuedToken, tuple[str, ...]]:
     if form.get("grant_type") is None:
         raise OAuthError("invalid_request", "grant_type is required")
@@ -114,7 +120,7 @@ async def _grant(
             "unsupported_grant_type", "only grant_type=client_credentials is supported"
         )
     return await exchange_client_credentials(
-        runtime.db, runtime.authority, client_id, secret, form.get("scope"), basic=basic
+        db, authority, client_id, secret, form.get("scope"), basic=basic
     )
 
 

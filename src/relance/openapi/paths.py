@@ -25,6 +25,7 @@ from relance.handler import BodyTooLarge
 from relance.idempotency.service import HEADER as IDEMPOTENCY_HEADER
 from relance.observability.endpoints import metrics
 from relance.observability.requests import QueryTooLong
+from relance.openapi.endpoints import ROUTES as OPENAPI_ROUTES
 from relance.operations import (
     JSON,
     Answer,
@@ -60,7 +61,8 @@ RATE_LIMIT_HEADERS = (
 
 def documented(settings: Settings) -> list[tuple[str, Operation]]:
     """Every operation the deployment serves, with its full path, in the order of the tags."""
-    handlers: list[tuple[str, BaseRouteHandler]] = [("", handler) for handler in ROOT_ROUTES]
+    root = [*ROOT_ROUTES, *OPENAPI_ROUTES]
+    handlers: list[tuple[str, BaseRouteHandler]] = [("", handler) for handler in root]
     handlers += [(API_PREFIX, handler) for handler in API_ROUTES]
     if settings.metrics_port is None:  # else the metrics have a port of their own
         handlers.append(("", metrics))

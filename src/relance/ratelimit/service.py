@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from relance.auth.standing import ClientStandings
-from relance.auth.tokens import Principal
 from relance.context import RequestState
-from relance.db import Connection
 from relance.errors import AppError, RateLimited
 from relance.ratelimit.limiter import RateLimiter
 from relance.ratelimit.policy import Decision, Kind, kind_of
@@ -20,25 +17,22 @@ from relance.ratelimit.policy import Decision, Kind, kind_of
 
 async def charge(
     limiter: RateLimiter,
-    standings: ClientStandings,
-    db: Connection,
     state: RequestState,
     method: str,
-    principal: Principal,
+    client_id: str,
+    own_limits: tuple[int | None, int | None],
 ) -> None:
-    """Count the request against its client's budget; 429 once the budget is spent. The
-    decision is left in the request's state, for the headers of its answer."""
+    """Count the request against its client's budget (its own limits for reads and writes,
+    where it has them); 429 once the budget is spent. The decision is left in the request's
+    state, for the headers of its answer."""
     kind = kind_of(method)
-    standing = await standings.of(db, principal.client_id)
-    own = None
-    if standing is not None:
-        own = standing.read_limit if kind is Kind.READ else standing.write_limit
-    limit = limiter.limit_of(kind, own)
-    known = limiter.known_refusal(principal.client_id, kind, limit)
+    reads, writes = own_limits
+    limit = limiter.limit_of(kind, reads if kind is Kind.READ else writes)
+    known = limiter.known_refusal(client_id, kind, limit)
     if known is not None:
         state.decision = known
         raise refusal(known)
-    decision = limiter.decide(principal.client_id, kind, limit)
+    decision = limiter.decide(client_id, kind, limit)
     if kind is Kind.READ and limiter.shared:
         state.pending = asyncio.ensure_future(decision)
         return
