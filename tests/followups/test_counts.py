@@ -25,12 +25,12 @@ import pytest
 from relance.app import create_app
 from relance.db import Connection, Database
 from relance.followups import counts
+from relance.followups.counts import ANY
 from relance.followups.enums import FollowupStatus, FollowupType
 from relance.followups.records import FollowupRecord
 from relance.followups.repository.writes import insert_followup, insert_followups
 from relance.kit.ids import Resource
 from relance.kit.time import utc_now
-from relance.models.followup_count import ANY
 from relance.runtime import Runtime
 from tests.factories import (
     Client,

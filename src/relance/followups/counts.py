@@ -14,7 +14,9 @@ from typing import Any
 
 from relance.config import Dialect
 from relance.db import Connection
-from relance.models.followup_count import ANY
+
+# Stands for "every status" or "every type" in a count's key.
+ANY = "*"
 
 # (company_id, status, type, day of activity)
 CountKey = tuple[int, str, str, date]

@@ -7,12 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from relance.models.base import Base, Key
 
-# Stands for "every status" or "every type" in a count's key.
-ANY = "*"
-
 
 class _CountKey:
-    """The key every count shares: the company, and a status and a type, each possibly ANY.
+    """The key every count shares: the company, and a status and a type, each possibly ANY
+    (followups.counts.ANY, '*').
     No foreign key to the company: a count only counts followups, which have one (0008)."""
 
     company_id: Mapped[int] = mapped_column(Key)

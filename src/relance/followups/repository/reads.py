@@ -19,9 +19,9 @@ from typing import Any, TypedDict
 
 from relance.config import Dialect
 from relance.db import Connection, Row
+from relance.followups.counts import ANY
 from relance.followups.records import FOLLOWUP_FIELDS, TIMESTAMPS
 from relance.followups.schemas import FollowupFilters
-from relance.models.followup_count import ANY
 
 # PostgreSQL writes the timestamps in the API's own form: decoding them into datetime objects
 # was the largest single cost of reading a page in the driver.
