@@ -66,7 +66,15 @@ def create_least_app() -> Any:
             return
         runtime: Runtime = state["runtime"]
         media = MediaLinks(runtime.media, "http://127.0.0.1/", 3600, time.time())
-        data, total = await service.list_followups(runtime, _BIGGEST, _STATUS, _PAGE, media)
+        data, total = await service.list_followups(
+            runtime.db,
+            runtime.ids,
+            _BIGGEST.company_id,
+            _STATUS,
+            _PAGE,
+            media,
+            seek_from=runtime.settings.seek_from_offset,
+        )
         body = encode_json({"error": False, "data": data, "pagination": _PAGE.envelope(total)})
         await send(_START)
         await send({"type": "http.response.body", "body": body})

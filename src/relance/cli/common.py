@@ -1,4 +1,4 @@
-"""What the server-side commands share: the settings, the deployment they work on, the runtime.
+"""What the server-side commands share: the settings, and the deployment they work on.
 
 Everything of the server is loaded inside the functions, when a command runs: `relance --help`
 and the client-side commands start without it (and run where only the client is installed)."""
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from pydantic import ValidationError
 
     from relance.config import Settings
-    from relance.runtime import Runtime
+    from relance.runtime import Deployment
     from relance.units import UnitOfWork
 
 __all__ = [
@@ -29,7 +29,7 @@ __all__ = [
     "out",
     "print_json",
     "settings",
-    "with_runtime",
+    "with_deployment",
 ]
 
 T = TypeVar("T")
@@ -109,20 +109,22 @@ def _sqlite_file(config: Settings) -> Path:
     return Path(config.database.driver_dsn).resolve()
 
 
-def in_one_write(work: Callable[[Runtime, UnitOfWork], Awaitable[T]]) -> T:
+def in_one_write(
+    work: Callable[[Deployment, UnitOfWork], Awaitable[T]], *, create: bool = False
+) -> T:
     """`work` as one write (one transaction, see relance.units) on the deployment's database,
-    as with_runtime finds it."""
+    as with_deployment finds (or, with `create`, makes) it."""
 
-    async def written(runtime: Runtime) -> T:
+    async def written(deployment: Deployment) -> T:
         from relance.units import unit_of_work
 
-        async with unit_of_work(runtime.db) as unit:
-            return await work(runtime, unit)
+        async with unit_of_work(deployment.db) as unit:
+            return await work(deployment, unit)
 
-    return with_runtime(written)
+    return with_deployment(written, create=create)
 
 
-def with_runtime(work: Callable[[Runtime], Awaitable[T]], *, create: bool = False) -> T:
+def with_deployment(work: Callable[[Deployment], Awaitable[T]], *, create: bool = False) -> T:
     """Run `work` on a database at the code's schema: the embedded database migrates itself; a
     shared PostgreSQL is migrated by an operator, so one that is behind is refused.
 
@@ -132,7 +134,7 @@ def with_runtime(work: Callable[[Runtime], Awaitable[T]], *, create: bool = Fals
     import asyncio
 
     from relance.config import ConfigError
-    from relance.runtime import open_runtime
+    from relance.runtime import open_deployment
     from relance.schema import SchemaBehind, ensure_current, upgrade
 
     config = settings()
@@ -150,13 +152,13 @@ def with_runtime(work: Callable[[Runtime], Awaitable[T]], *, create: bool = Fals
                 _require_secret_key(config)
             elif not create:
                 _no_schema(config)
-        runtime = await open_runtime(config)
+        deployment = await open_deployment(config)
         try:
             if not embedded:
-                await ensure_current(runtime.db, config.database)
-            return await work(runtime)
+                await ensure_current(deployment.db, config.database)
+            return await work(deployment)
         finally:
-            await runtime.close()
+            await deployment.close()
 
     try:
         return asyncio.run(run())
@@ -249,10 +251,10 @@ def upgrade_deployment(config: Settings) -> None:
         load_master_secret(config.data_dir, None)
 
 
-def company_key(runtime: Runtime, company: str) -> int:
+def company_key(deployment: Deployment, company: str) -> int:
     from relance.kit.ids import MalformedId, Resource
 
     try:
-        return runtime.ids.decode(Resource.COMPANY, company)
+        return deployment.ids.decode(Resource.COMPANY, company)
     except MalformedId:
         fail(f"{company!r} is not a company ID", 2)

@@ -14,11 +14,11 @@ from relance.cli.common import (
     print_json,
     settings,
     shown_setting,
-    with_runtime,
+    with_deployment,
 )
 
 if TYPE_CHECKING:
-    from relance.runtime import Runtime
+    from relance.runtime import Deployment
 
 config_app = typer.Typer(no_args_is_help=True, help="The configuration.")
 
@@ -34,13 +34,21 @@ def check(as_json: JsonFlag = False) -> None:
     if config.database_url is None:
         shown["RELANCE_DATABASE_URL"] = f"(embedded) {config.database.sqlalchemy_url}"
 
-    async def work(runtime: Runtime) -> dict[str, str | None]:
-        return await readiness(runtime.db, runtime.limiter)
+    async def work(deployment: Deployment) -> dict[str, str | None]:
+        from relance.ratelimit.limiter import RateLimiter
+
+        # Redis is only the rate limiter's: checked as the limiter the API would use.
+        limiter = RateLimiter.from_settings(config) if config.rate_limit_enabled else None
+        try:
+            return await readiness(deployment.db, limiter)
+        finally:
+            if limiter is not None:
+                await limiter.close()
 
     if not as_json:  # shown before the checks, which may stop the command
         for name, value in shown.items():
             out.print(f"{name}={'' if value is None else value}", highlight=False)
-    checks = with_runtime(work)
+    checks = with_deployment(work)
     problems = {name: problem for name, problem in checks.items() if problem is not None}
     if as_json:
         print_json({"settings": shown, "checks": {k: v or "ok" for k, v in checks.items()}})

@@ -17,12 +17,12 @@ from relance.cli.common import (
     out,
     print_json,
     settings,
-    with_runtime,
+    with_deployment,
 )
 
 if TYPE_CHECKING:
-    from relance.kit.imports import ImportReport
-    from relance.runtime import Runtime
+    from relance.imports import ImportReport
+    from relance.runtime import Deployment
 
 import_app = typer.Typer(
     no_args_is_help=True,
@@ -95,12 +95,12 @@ def run_import_command(
     as_json: bool,
     columns: frozenset[str],
     check: Callable[[Any], Any],
-    writer: Callable[[Runtime, int], Any],
+    writer: Callable[[Deployment, int], Any],
 ) -> None:
     from rich.progress import Progress
 
     from relance.companies.repository import company_exists
-    from relance.kit.imports import run_import
+    from relance.imports import run_import
     from relance.kit.rows import UnreadableFile, format_of, read_rows
 
     try:
@@ -110,24 +110,24 @@ def run_import_command(
 
     size = file.stat().st_size
 
-    async def work(runtime: Runtime) -> ImportReport:
-        company_id = company_key(runtime, company)
-        if not await company_exists(runtime.db, company_id):
+    async def work(deployment: Deployment) -> ImportReport:
+        company_id = company_key(deployment, company)
+        if not await company_exists(deployment.db, company_id):
             fail(f"no company with ID {company}", 2)
         with file.open("rb") as source, Progress(console=err, disable=as_json) as bar:
             task = bar.add_task(f"importing {file.name}", total=size)
             rows = read_rows(source, source_format, columns, Advance(bar, task))
             return await run_import(
-                runtime.db,
+                deployment.db,
                 rows,
                 check,
-                writer(runtime, company_id),
+                writer(deployment, company_id),
                 strict=strict,
                 batch_size=batch_size,
             )
 
     try:
-        report = with_runtime(work)
+        report = with_deployment(work)
     except UnreadableFile as exc:
         fail(str(exc), 2)
     print_import_report(report, as_json)

@@ -18,7 +18,6 @@ from relance.cli.common import (
     print_json,
     settings,
     upgrade_deployment,
-    with_runtime,
 )
 from relance.cli.config import config_app
 from relance.cli.followups import followups_app
@@ -31,7 +30,7 @@ from relance.cli.tenants import clients_app, companies_app, keys_app
 # the client-side commands then start in a fraction of the time, without the server installed.
 if TYPE_CHECKING:
     from relance.demo.service import DemoAccess
-    from relance.runtime import Runtime
+    from relance.runtime import Deployment
     from relance.units import UnitOfWork
 
 app = typer.Typer(
@@ -62,7 +61,7 @@ def db_recount() -> None:
     """Rebuild the followup count tables from the followups (after a bulk load or a repair)."""
     from relance.followups.counts import rebuild
 
-    async def work(runtime: Runtime, unit: UnitOfWork) -> None:
+    async def work(deployment: Deployment, unit: UnitOfWork) -> None:
         await rebuild(unit.conn)
 
     in_one_write(work)
@@ -106,7 +105,7 @@ def demo(
     if not no_serve:
         ensure_port_free(host, port)
     try:
-        companies: list[DemoAccess] = with_runtime(load_demo, create=True)
+        companies: list[DemoAccess] = in_one_write(load_demo, create=True)
     except DemoConflict as exc:
         fail(str(exc))
     if as_json:

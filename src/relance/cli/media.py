@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from relance.cli.common import JsonFlag, fail, out, print_json, settings, with_runtime
+from relance.cli.common import JsonFlag, fail, out, print_json, settings, with_deployment
 
 if TYPE_CHECKING:
-    from relance.runtime import Runtime
+    from relance.runtime import Deployment
 
 media_app = typer.Typer(no_args_is_help=True, help="Call recordings and documents.")
 
@@ -33,9 +33,9 @@ def attach(
     import msgspec
 
     from relance.errors import AppError
+    from relance.followups.attachments import point_at, store_for_followup
     from relance.media.kinds import MediaKind
     from relance.media.links import MediaLinks
-    from relance.media.service import point_at, store_for_followup
     from relance.units import unit_of_work
 
     if (audio is None) == (pdf is None):
@@ -45,16 +45,16 @@ def attach(
     config = settings()
     base_url = config.public_url or DEFAULT_PUBLIC_URL
 
-    async def work(runtime: Runtime) -> dict[str, Any]:
-        links = MediaLinks(runtime.media, base_url, config.media_url_ttl_seconds, time.time())
-        stored = await store_for_followup(runtime, followup_id, kind, path)
-        async with unit_of_work(runtime.db) as unit:
-            view = await point_at(unit.conn, runtime, stored, links)
+    async def work(deployment: Deployment) -> dict[str, Any]:
+        links = MediaLinks(deployment.media, base_url, config.media_url_ttl_seconds, time.time())
+        stored = await store_for_followup(deployment, followup_id, kind, path)
+        async with unit_of_work(deployment.db) as unit:
+            view = await point_at(unit.conn, deployment.ids, stored, links)
         shown: dict[str, Any] = msgspec.to_builtins(view)
         return shown
 
     try:
-        followup = with_runtime(work)
+        followup = with_deployment(work)
     except AppError as exc:
         problems = [p for ps in (exc.details or {}).values() for p in ps]
         fail("; ".join(problems) or exc.message, 1)

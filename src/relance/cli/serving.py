@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from relance.cli.common import err, fail, settings, with_runtime
+from relance.cli.common import err, fail, settings, with_deployment
 
 if TYPE_CHECKING:
     from relance.config import Settings
-    from relance.runtime import Runtime
+    from relance.runtime import Deployment
 
 
 def base_url(host: str, port: int) -> str:
@@ -25,13 +25,13 @@ def base_url(host: str, port: int) -> str:
 
 
 def prepare_schema() -> None:
-    """Migrate or check the schema (see with_runtime), and make the secret key of a new
-    deployment, before serving, which opens no runtime of its own here."""
+    """Migrate or check the schema (see with_deployment), and make the secret key of a new
+    deployment, before serving, which opens a runtime of its own in each worker."""
 
-    async def nothing(runtime: Runtime) -> None:
+    async def nothing(deployment: Deployment) -> None:
         return None
 
-    with_runtime(nothing, create=True)
+    with_deployment(nothing, create=True)
 
 
 def ensure_port_free(host: str, port: int) -> None:

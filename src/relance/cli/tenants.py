@@ -16,11 +16,11 @@ from relance.cli.common import (
     out,
     print_json,
     settings,
-    with_runtime,
+    with_deployment,
 )
 
 if TYPE_CHECKING:
-    from relance.runtime import Runtime
+    from relance.runtime import Deployment
     from relance.units import UnitOfWork
 
 # relance.config.MAX_RATE_LIMIT, which this module cannot import without pydantic-settings;
@@ -55,9 +55,9 @@ def companies_create(name: str, as_json: JsonFlag = False) -> None:
     from relance.companies.service import InvalidCompanyName, create_company
     from relance.kit.ids import Resource
 
-    async def work(runtime: Runtime, unit: UnitOfWork) -> dict[str, str]:
+    async def work(deployment: Deployment, unit: UnitOfWork) -> dict[str, str]:
         company_id = await create_company(unit.conn, name)
-        return {"id": runtime.ids.encode(Resource.COMPANY, company_id), "name": name.strip()}
+        return {"id": deployment.ids.encode(Resource.COMPANY, company_id), "name": name.strip()}
 
     try:
         company = in_one_write(work)
@@ -90,13 +90,13 @@ def clients_create(
     if not granted:
         fail("give at least one scope with --scopes", 2)
 
-    async def work(runtime: Runtime, unit: UnitOfWork) -> tuple[str, NewClient]:
-        company_id = company_key(runtime, company)
+    async def work(deployment: Deployment, unit: UnitOfWork) -> tuple[str, NewClient]:
+        company_id = company_key(deployment, company)
         if not await company_exists(unit.conn, company_id):
             fail(f"no company with ID {company}", 2)
         return company, await create_client(
             unit.conn,
-            runtime.keys,
+            deployment.keys,
             company_id,
             granted,
             name,
@@ -131,13 +131,13 @@ def clients_list(
     from relance.auth.repository import list_clients
     from relance.kit.ids import Resource
 
-    async def work(runtime: Runtime) -> list[dict[str, Any]]:
-        company_id = None if company is None else company_key(runtime, company)
-        clients = await list_clients(runtime.db, company_id)
+    async def work(deployment: Deployment) -> list[dict[str, Any]]:
+        company_id = None if company is None else company_key(deployment, company)
+        clients = await list_clients(deployment.db, company_id)
         return [
             {
                 "client_id": c.client_id,
-                "company_id": runtime.ids.encode(Resource.COMPANY, c.company_id),
+                "company_id": deployment.ids.encode(Resource.COMPANY, c.company_id),
                 "name": c.name,
                 "scopes": c.scopes,
                 "created_at": str(c.created_at),
@@ -148,7 +148,7 @@ def clients_list(
             for c in clients
         ]
 
-    listing = with_runtime(work)
+    listing = with_deployment(work)
     if as_json:
         print_json(listing)
         return
@@ -169,7 +169,7 @@ def clients_revoke(client_id: str) -> None:
     RELANCE_AUTH_CACHE_SECONDS on every API process."""
     from relance.auth.service import revoke_client
 
-    async def work(runtime: Runtime, unit: UnitOfWork) -> bool:
+    async def work(deployment: Deployment, unit: UnitOfWork) -> bool:
         return await revoke_client(unit.conn, client_id)
 
     if not in_one_write(work):
@@ -196,7 +196,7 @@ def clients_set_limits(
     if not reset and read_limit is None and write_limit is None:
         fail("give --read-limit, --write-limit or --reset", 2)
 
-    async def work(runtime: Runtime, unit: UnitOfWork) -> bool:
+    async def work(deployment: Deployment, unit: UnitOfWork) -> bool:
         standing = await client_standing(unit.conn, client_id)
         if standing is None:
             return False
@@ -214,8 +214,8 @@ def clients_rotate_secret(client_id: str, as_json: JsonFlag = False) -> None:
     """Give a client a new secret; the old one, and tokens issued before, stop working."""
     from relance.auth.service import rotate_secret
 
-    async def work(runtime: Runtime, unit: UnitOfWork) -> str | None:
-        return await rotate_secret(unit.conn, runtime.keys, client_id)
+    async def work(deployment: Deployment, unit: UnitOfWork) -> str | None:
+        return await rotate_secret(unit.conn, deployment.keys, client_id)
 
     secret = in_one_write(work)
     if secret is None:
@@ -232,7 +232,7 @@ def keys_rotate() -> None:
     """Sign new tokens with a new key; tokens signed before keep working until they expire."""
     from relance.auth.service import rotate_signing_key
 
-    async def work(runtime: Runtime, unit: UnitOfWork) -> int:
+    async def work(deployment: Deployment, unit: UnitOfWork) -> int:
         return await rotate_signing_key(unit.conn)
 
     version = in_one_write(work)

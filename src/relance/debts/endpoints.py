@@ -10,12 +10,11 @@ from litestar.params import FromPath
 from relance.auth.dependencies import Authenticator, PrincipalParam
 from relance.auth.scopes import DEBTS_READ, DEBTS_WRITE
 from relance.context import runtime_of
-from relance.db import Connection
 from relance.debts import service
 from relance.debts.schemas import DebtBody, DebtStatus, DebtView, parse_list_query
 from relance.debts.service import DebtNotFound
 from relance.errors import ValidationFailed
-from relance.idempotency.responses import answered_once
+from relance.idempotency.service import answered_once
 from relance.kit.bodies import parse_body
 from relance.kit.responses import JsonAnswer
 from relance.operations import (
@@ -28,6 +27,7 @@ from relance.operations import (
     Token,
     choice,
 )
+from relance.units import UnitOfWork
 
 AnyRequest = Request[Any, Any, Any]
 READ = Token(DEBTS_READ, Authenticator(DEBTS_READ))
@@ -47,7 +47,10 @@ WRITE = Token(DEBTS_WRITE, Authenticator(DEBTS_WRITE))
 async def list_debts(request: AnyRequest, principal: PrincipalParam) -> JsonAnswer:
     """A page of the company's debts, newest first."""
     status, page = parse_list_query(request.query_params.dict())
-    data, total = await service.list_debts(runtime_of(request.scope), principal, status, page)
+    runtime = runtime_of(request.scope)
+    data, total = await service.list_debts(
+        runtime.db, runtime.ids, principal.company_id, status, page
+    )
     return JsonAnswer({"error": False, "data": data, "pagination": page.envelope(total)})
 
 
@@ -67,11 +70,11 @@ async def create_debt(request: AnyRequest, principal: PrincipalParam) -> JsonAns
     runtime = runtime_of(request.scope)
     body = parse_body(DebtBody, request.headers.get("content-type"), await request.body())
 
-    async def write(conn: Connection) -> tuple[int, dict[str, Any]]:
-        data = await service.create_debt(conn, runtime, principal, body)
+    async def write(unit: UnitOfWork) -> tuple[int, dict[str, Any]]:
+        data = await service.create_debt(unit.conn, runtime.ids, principal.company_id, body)
         return 201, {"error": False, "message": "Debt created successfully", "data": data}
 
-    return await answered_once(request, runtime, principal, body, write)
+    return await answered_once(request, runtime.db, principal.client_id, body, write)
 
 
 @Operation(
@@ -88,7 +91,8 @@ async def get_debt(
     request: AnyRequest, principal: PrincipalParam, debt_id: FromPath[str]
 ) -> JsonAnswer:
     """One debt of the company."""
-    data = await service.get_debt(runtime_of(request.scope), principal, debt_id)
+    runtime = runtime_of(request.scope)
+    data = await service.get_debt(runtime.db, runtime.ids, principal.company_id, debt_id)
     return JsonAnswer({"error": False, "message": "Success", "data": data})
 
 

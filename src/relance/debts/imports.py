@@ -14,9 +14,9 @@ from relance.debts import repository
 from relance.debts.records import DebtRecord
 from relance.debts.schemas import DebtBody, for_create
 from relance.errors import ValidationFailed
+from relance.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.bodies import number_problems
 from relance.kit.fields import Short
-from relance.kit.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.rows import SourceRow
 from relance.kit.time import utc_now
 

@@ -22,7 +22,8 @@ from relance.kit.ids import Resource
 from relance.kit.time import utc_now
 from relance.media.kinds import MediaKind
 from relance.media.service import CheckedFile, check_file, store_new
-from relance.runtime import Runtime
+from relance.runtime import Deployment
+from relance.units import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,33 +38,36 @@ class DemoConflict(RuntimeError):
     pass
 
 
-async def load_demo(runtime: Runtime, anchor: datetime | None = None) -> list[DemoAccess]:
-    """The demo companies with one all-scopes client each, loading the book if it is not there."""
-    async with runtime.db.transaction() as conn:
-        found = [await companies.find_company_by_name(conn, name) for name, _ in COMPANIES]
-        if not any(found):
-            book = build_book(anchor or utc_now())
-            await _attach_media(runtime, book)
-            found = [await _insert_company(conn, company) for company in book]
-        elif not all(found):
-            raise DemoConflict(
-                "this database holds some demo companies but not all of them; "
-                "use a fresh RELANCE_DATA_DIR for the demo"
-            )
-        return [
-            await _access(conn, runtime, company_id, name)
-            for company_id, (name, _) in zip(found, COMPANIES, strict=True)
-            if company_id is not None
-        ]
+async def load_demo(
+    deployment: Deployment, unit: UnitOfWork, anchor: datetime | None = None
+) -> list[DemoAccess]:
+    """The demo companies with one all-scopes client each, loading the book if it is not there,
+    in the caller's unit of work."""
+    conn = unit.conn
+    found = [await companies.find_company_by_name(conn, name) for name, _ in COMPANIES]
+    if not any(found):
+        book = build_book(anchor or utc_now())
+        await _attach_media(deployment, book)
+        found = [await _insert_company(conn, company) for company in book]
+    elif not all(found):
+        raise DemoConflict(
+            "this database holds some demo companies but not all of them; "
+            "use a fresh RELANCE_DATA_DIR for the demo"
+        )
+    return [
+        await _access(conn, deployment, company_id, name)
+        for company_id, (name, _) in zip(found, COMPANIES, strict=True)
+        if company_id is not None
+    ]
 
 
-async def _attach_media(runtime: Runtime, book: list[DemoCompany]) -> None:
+async def _attach_media(deployment: Deployment, book: list[DemoCompany]) -> None:
     """Store the demo's recordings and letter, generated here, and point the followups the book
     gave one of them at it (shared: the demo needs playable media, not a file per followup)."""
     with tempfile.TemporaryDirectory() as work:
-        limit = runtime.settings.media_max_bytes
+        limit = deployment.settings.media_max_bytes
         stored = {
-            name: await store_new(runtime.media, _checked(Path(work) / name, content, limit))
+            name: await store_new(deployment.media, _checked(Path(work) / name, content, limit))
             for name, content in media.demo_files().items()
         }
     for company in book:
@@ -92,12 +96,14 @@ async def _insert_company(conn: Connection, company: DemoCompany) -> int:
     return company_id
 
 
-async def _access(conn: Connection, runtime: Runtime, company_id: int, name: str) -> DemoAccess:
+async def _access(
+    conn: Connection, deployment: Deployment, company_id: int, name: str
+) -> DemoAccess:
     client_id = await clients.first_client_of(conn, company_id)
     if client_id is None:
         client = await create_client(
-            conn, runtime.keys, company_id, ALL_SCOPES, "demo", reproducible=True
+            conn, deployment.keys, company_id, ALL_SCOPES, "demo", reproducible=True
         )
         client_id = client.client_id
-    secret = derived_client_secret(runtime.keys.demo_credentials, client_id)
-    return DemoAccess(runtime.ids.encode(Resource.COMPANY, company_id), name, client_id, secret)
+    secret = derived_client_secret(deployment.keys.demo_credentials, client_id)
+    return DemoAccess(deployment.ids.encode(Resource.COMPANY, company_id), name, client_id, secret)

@@ -10,7 +10,6 @@ from litestar.params import FromPath
 from relance.auth.dependencies import Authenticator, PrincipalParam
 from relance.auth.scopes import FOLLOWUPS_READ, FOLLOWUPS_WRITE
 from relance.context import runtime_of
-from relance.db import Connection
 from relance.debts.service import DebtNotFound
 from relance.errors import ValidationFailed
 from relance.followups import service
@@ -18,7 +17,7 @@ from relance.followups.bodies import FollowupBody
 from relance.followups.enums import FollowupStatus, FollowupType
 from relance.followups.schemas import FollowupView, parse_list_query
 from relance.followups.service import FollowupNotFound
-from relance.idempotency.responses import answered_once
+from relance.idempotency.service import answered_once
 from relance.kit.bodies import parse_body
 from relance.kit.responses import JsonAnswer
 from relance.media.endpoints import media_links
@@ -34,6 +33,7 @@ from relance.operations import (
     query,
     ref,
 )
+from relance.units import UnitOfWork, unit_of_work
 
 AnyRequest = Request[Any, Any, Any]
 READ = Token(FOLLOWUPS_READ, Authenticator(FOLLOWUPS_READ))
@@ -86,7 +86,13 @@ async def list_followups(request: AnyRequest, principal: PrincipalParam) -> Json
     runtime = runtime_of(request.scope)
     filters, page = parse_list_query(request.query_params.dict(), runtime.ids)
     data, total = await service.list_followups(
-        runtime, principal, filters, page, media_links(request)
+        runtime.db,
+        runtime.ids,
+        principal.company_id,
+        filters,
+        page,
+        media_links(request),
+        seek_from=runtime.settings.seek_from_offset,
     )
     return JsonAnswer({"error": False, "data": data, "pagination": page.envelope(total)})
 
@@ -107,11 +113,13 @@ async def create_followup(request: AnyRequest, principal: PrincipalParam) -> Jso
     runtime = runtime_of(request.scope)
     body = parse_body(FollowupBody, request.headers.get("content-type"), await request.body())
 
-    async def write(conn: Connection) -> tuple[int, dict[str, Any]]:
-        data = await service.create_followup(conn, runtime, principal, body, media_links(request))
+    async def write(unit: UnitOfWork) -> tuple[int, dict[str, Any]]:
+        data = await service.create_followup(
+            unit.conn, runtime.ids, principal.company_id, body, media_links(request)
+        )
         return 201, {"error": False, "message": "Followup created successfully", "data": data}
 
-    return await answered_once(request, runtime, principal, body, write)
+    return await answered_once(request, runtime.db, principal.client_id, body, write)
 
 
 @Operation(
@@ -128,8 +136,9 @@ async def get_followup(
     request: AnyRequest, principal: PrincipalParam, followup_id: FromPath[str]
 ) -> JsonAnswer:
     """One followup of the company; another company's is as unknown as none."""
+    runtime = runtime_of(request.scope)
     data = await service.get_followup(
-        runtime_of(request.scope), principal, followup_id, media_links(request)
+        runtime.db, runtime.ids, principal.company_id, followup_id, media_links(request)
     )
     return JsonAnswer({"error": False, "message": "Success", "data": data})
 
@@ -152,9 +161,10 @@ async def update_followup(
     change."""
     runtime = runtime_of(request.scope)
     body = parse_body(FollowupBody, request.headers.get("content-type"), await request.body())
-    data = await service.update_followup(
-        runtime, principal, followup_id, body, media_links(request)
-    )
+    async with unit_of_work(runtime.db) as unit:
+        data = await service.update_followup(
+            unit.conn, runtime.ids, principal.company_id, followup_id, body, media_links(request)
+        )
     return JsonAnswer({"error": False, "message": "Followup updated successfully", "data": data})
 
 
@@ -177,7 +187,14 @@ async def list_debt_followups(
     params = request.query_params.dict()
     filters, page = parse_list_query(params, runtime.ids, with_debt_id=False)
     data, total = await service.list_debt_followups(
-        runtime, principal, debt_id, filters, page, media_links(request)
+        runtime.db,
+        runtime.ids,
+        principal.company_id,
+        debt_id,
+        filters,
+        page,
+        media_links(request),
+        seek_from=runtime.settings.seek_from_offset,
     )
     return JsonAnswer({"error": False, "data": data, "pagination": page.envelope(total)})
 

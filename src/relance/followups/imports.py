@@ -14,15 +14,15 @@ from relance.db import Connection
 from relance.debts import repository as debts
 from relance.followups.bodies import FollowupBody, record_of
 from relance.followups.repository import bulk
+from relance.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.fields import Label, Short
 from relance.kit.ids import Resource
-from relance.kit.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.rows import SourceRow
 from relance.kit.time import utc_now
 from relance.media.kinds import MediaKind
 from relance.media.service import CheckedFile, check_file, new_key, store_as
 from relance.media.stores import PREFIX
-from relance.runtime import Runtime
+from relance.runtime import Deployment
 
 
 class FollowupImportRow(FollowupBody):
@@ -126,8 +126,8 @@ def _media_files(
 class FollowupBatch:
     """Writes batches of one company's followup rows."""
 
-    def __init__(self, runtime: Runtime, company_id: int) -> None:
-        self._runtime = runtime
+    def __init__(self, deployment: Deployment, company_id: int) -> None:
+        self._deployment = deployment
         self._company_id = company_id
 
     async def __call__(
@@ -155,14 +155,14 @@ class FollowupBatch:
             else:
                 report.updated += 1
         for key, checked in uploads:
-            await store_as(self._runtime.media, key, checked)
+            await store_as(self._deployment.media, key, checked)
         await bulk.write_batch(conn, staged, now)
 
     async def _debts(
         self, conn: Connection, batch: list[ValidRow[CheckedFollowup]], report: ImportReport
     ) -> dict[int, int]:
         """Each row's debt key, by line; rows whose debt is not the company's are failed."""
-        ids = self._runtime.ids
+        ids = self._deployment.ids
         wanted = {r.line: ids.find(Resource.DEBT, r.body.debt_id) for r in batch if r.body.debt_id}
         keys = [key for key in wanted.values() if key is not None]
         found_ids = await debts.existing_ids(conn, self._company_id, keys)

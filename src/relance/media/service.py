@@ -1,5 +1,5 @@
-"""Attaching a file to a followup: its content checked, stored under a new key, and the followup
-pointed at it (replacing whatever recording or document it had)."""
+"""A file for the media store: its content checked against the kind it claims to be, then stored
+under a new key (relance.followups.attachments points a followup at it)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from relance.db import Connection
-from relance.errors import NotFound, ValidationFailed
-from relance.followups.schemas import FollowupView
-from relance.followups.service import FollowupNotFound, followup_key, shown_followup
-from relance.kit.time import utc_now
-from relance.media import repository
 from relance.media.kinds import HEAD_BYTES, Format, MediaKind, sniff
-from relance.media.links import MediaLinks
 from relance.media.stores import PREFIX, MediaStore
-from relance.runtime import Runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,44 +48,3 @@ async def store_new(media: MediaStore, checked: CheckedFile) -> str:
     key = new_key(checked)
     await store_as(media, key, checked)
     return PREFIX + key
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMedia:
-    """A file stored for a followup, not yet pointed at."""
-
-    followup_id: int
-    kind: MediaKind
-    reference: str  # media:KEY
-
-
-async def store_for_followup(
-    runtime: Runtime, public_id: str, kind: MediaKind, path: Path
-) -> StoredMedia:
-    """Check the file and store it for the followup, outside any transaction: an upload may
-    take long, and a transaction would hold the embedded database's write lock meanwhile."""
-    try:
-        followup_id = followup_key(runtime, public_id)
-    except FollowupNotFound:
-        raise NotFound(f"no followup with ID {public_id}") from None
-    checked = check_file(path, kind, runtime.settings.media_max_bytes)
-    if isinstance(checked, str):
-        raise ValidationFailed({kind.value: [checked]})
-    # Looked up first, so that no file is stored for a followup that does not exist.
-    if await repository.company_of(runtime.db, followup_id) is None:
-        raise NotFound(f"no followup with ID {public_id}")
-    return StoredMedia(followup_id, kind, await store_new(runtime.media, checked))
-
-
-async def point_at(
-    conn: Connection, runtime: Runtime, stored: StoredMedia, links: MediaLinks
-) -> FollowupView:
-    """Make the stored file the followup's recording or document, in the caller's transaction;
-    the followup as the API now shows it."""
-    now = utc_now()
-    company_id = await repository.set_media(
-        conn, stored.followup_id, stored.kind, stored.reference, now
-    )
-    if company_id is None:  # gone meanwhile
-        raise NotFound("the followup was deleted while its file was stored")
-    return await shown_followup(conn, runtime, company_id, stored.followup_id, links)

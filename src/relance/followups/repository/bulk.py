@@ -7,7 +7,6 @@ each: on PostgreSQL, row-at-a-time statements, each planned and sent on its own,
 
 # Statements assembled from fixed fragments and $n placeholders, never caller text (as in
 # every *repository.py, which pyproject.toml's per-file ignores name).
-# ruff: noqa: S608
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ then on a page its total (`PAGE_COLUMNS`).
 
 # Statements assembled from fixed fragments and $n placeholders, never caller text (as in
 # every *repository.py, which pyproject.toml's per-file ignores name).
-# ruff: noqa: S608
 
 from __future__ import annotations
 

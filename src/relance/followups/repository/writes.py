@@ -3,7 +3,6 @@ count tables (`followups.counts`) in step, in the same transaction."""
 
 # Statements assembled from fixed fragments and $n placeholders, never caller text (as in
 # every *repository.py, which pyproject.toml's per-file ignores name).
-# ruff: noqa: S608
 
 from __future__ import annotations
 

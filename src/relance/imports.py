@@ -1,5 +1,6 @@
 """The import loop shared by debts and followups: rows read and validated one by one, written in
-batches, each bad row reported with its line; `strict` writes all or nothing."""
+batches, each batch one unit of work, each bad row reported with its line; `strict` writes all
+in one unit of work, or nothing."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from relance.db.bulk import plan_each_statement
 from relance.errors import ValidationFailed
 from relance.kit.bodies import details_of, parse_json
 from relance.kit.rows import SourceRow
+from relance.units import unit_of_work
 
 Model = TypeVar("Model", bound=BaseModel)
 # A checked row, as its kind's writer takes it.
@@ -94,9 +96,9 @@ async def run_import(
             await _all_or_nothing(db, batches, write, report)
         else:
             async for batch in batches:
-                async with db.transaction() as conn:
-                    await plan_each_statement(conn)
-                    await write(conn, batch, report)
+                async with unit_of_work(db) as unit:
+                    await plan_each_statement(unit.conn)
+                    await write(unit.conn, batch, report)
     finally:
         await batches.close()
     # Rows fail while read (their fields) or while written (their debt): list them in file order.
@@ -111,10 +113,10 @@ async def _all_or_nothing(
     report: ImportReport,
 ) -> None:
     try:
-        async with db.transaction() as conn:
-            await plan_each_statement(conn)
+        async with unit_of_work(db) as unit:
+            await plan_each_statement(unit.conn)
             async for batch in batches:
-                await write(conn, batch, report)
+                await write(unit.conn, batch, report)
             if report.failed:
                 raise _StrictFailure
     except _StrictFailure:

@@ -1,4 +1,4 @@
-"""The followups' media columns."""
+"""A followup's media columns: its recording (audio_url) and its document (pdf_url)."""
 
 from __future__ import annotations
 
