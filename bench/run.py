@@ -45,8 +45,8 @@ from bench.generate import COMPANIES, default_url, load  # noqa: E402
 from relance.auth.scopes import ALL_SCOPES  # noqa: E402
 from relance.auth.service import create_client  # noqa: E402
 from relance.config import MAX_RATE_LIMIT, Settings  # noqa: E402
-from relance.kit.ids import Resource  # noqa: E402
 from relance.observability.logs import logging_config  # noqa: E402
+from relance.resources import Resource  # noqa: E402
 from relance.runtime import open_runtime  # noqa: E402
 
 SECRET = "relance-bench-secret-never-used-in-production"

@@ -34,10 +34,11 @@ from bench.generate import FOLLOWUP_COLUMNS, Book, followup_rows
 from relance.followups.records import BOOLEANS, FOLLOWUP_FIELDS, TIMESTAMPS
 from relance.followups.repository.reads import _PG_ISO
 from relance.followups.schemas import FollowupView, IdEncoder, followup_views
-from relance.kit.ids import IdCodec, Resource
+from relance.kit.ids import IdCodec
 from relance.media.links import MediaLinks
 from relance.media.stores import LocalStore
 from relance.models.followup import Followup
+from relance.resources import Resource
 
 Rows = Sequence[Any]
 Shaper = Callable[[Rows, IdEncoder, IdEncoder, MediaLinks], list[FollowupView]]
@@ -222,7 +223,7 @@ async def postgresql_rows(url: str) -> Rows:
 
 
 def measure(source: str, rows: Rows, candidates: dict[str, Shaper]) -> list[str]:
-    codec = IdCodec(bytes(32))
+    codec = IdCodec(bytes(32), Resource)
     fid, did = codec.encoder(Resource.FOLLOWUP), codec.encoder(Resource.DEBT)
     media = MediaLinks(LocalStore(Path("/nonexistent"), bytes(32)), "http://bench/", 3600, 0.0)
     expected = followup_views(rows, fid, did, media)

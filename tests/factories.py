@@ -17,8 +17,8 @@ from relance.debts.records import DebtRecord
 from relance.debts.repository import insert_debt
 from relance.followups.records import FollowupRecord
 from relance.followups.repository.writes import insert_followup
-from relance.kit.ids import Resource
 from relance.kit.time import utc_now
+from relance.resources import Resource
 from relance.runtime import Runtime
 
 Client = AsyncTestClient[Litestar]

@@ -13,10 +13,11 @@ from relance.auth.throttle import FailureThrottle
 from relance.auth.tokens import TokenService
 from relance.config import Settings
 from relance.db import Database, connect
+from relance.keys import DeploymentKeys, load_master_secret
 from relance.kit.ids import IdCodec
-from relance.kit.keys import DeploymentKeys, load_master_secret
 from relance.media.stores import MediaStore, open_store
 from relance.ratelimit.limiter import RateLimiter
+from relance.resources import Resource
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ async def open_deployment(settings: Settings) -> Deployment:
     keys = DeploymentKeys.derive(load_master_secret(settings.data_dir, secret))
     media = open_store(settings, keys.media_urls)
     db = await connect(settings.database, settings.db_pool_size)
-    return Deployment(settings, keys, IdCodec(keys.id_encryption), media, db)
+    return Deployment(settings, keys, IdCodec(keys.id_encryption, Resource), media, db)
 
 
 async def open_runtime(settings: Settings) -> Runtime:

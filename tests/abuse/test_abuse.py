@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from relance.kit.ids import Resource
+from relance.resources import Resource
 from relance.runtime import Runtime
 from tests.commands import serving
 from tests.factories import Client, create_debt, new_tenant_headers, public_id

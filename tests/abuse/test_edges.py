@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from relance.kit.ids import Resource
+from relance.resources import Resource
 from relance.runtime import Runtime
 from tests.abuse.test_abuse import assert_envelope
 from tests.factories import Client, create_debt, create_followup, new_tenant_headers, public_id

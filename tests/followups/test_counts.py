@@ -29,8 +29,8 @@ from relance.followups.counts import ANY
 from relance.followups.enums import FollowupStatus, FollowupType
 from relance.followups.records import FollowupRecord
 from relance.followups.repository.writes import insert_followup, insert_followups
-from relance.kit.ids import Resource
 from relance.kit.time import utc_now
+from relance.resources import Resource
 from relance.runtime import Runtime
 from tests.factories import (
     Client,

@@ -11,8 +11,8 @@ import jwt
 import pytest
 
 from relance.auth.scopes import DEBTS_READ, FOLLOWUPS_READ
-from relance.kit.ids import Resource
 from relance.kit.time import utc_now
+from relance.resources import Resource
 from relance.runtime import Runtime
 from tests.factories import (
     Client,

@@ -13,7 +13,7 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from relance.followups.enums import FollowupStatus, FollowupType
-from relance.kit.ids import Resource
+from relance.resources import Resource
 from relance.runtime import Runtime
 from tests.conftest import clear
 from tests.factories import (

@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from relance.app import create_app
 from relance.config import Settings
-from relance.kit.ids import Resource
+from relance.resources import Resource
 from relance.runtime import Runtime, open_runtime
 from tests.conftest import clear
 from tests.factories import (

@@ -8,10 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from relance.kit.ids import ALPHABET, IdCodec, MalformedId, Resource
+from relance.kit.ids import ALPHABET, IdCodec, MalformedId
 
 # A fixed key, so that any failure can be replayed.
-CODEC = IdCodec(bytes(range(32)))
+from relance.resources import Resource
+
+# A fixed key, so that any failure can be replayed.
+CODEC = IdCodec(bytes(range(32)), Resource)
 KEYS = st.integers(min_value=1, max_value=2**64 - 1)
 
 
@@ -44,7 +47,7 @@ def test_consecutive_keys_give_unrelated_ids() -> None:
 
 
 def test_another_deployment_key_reads_no_id() -> None:
-    other = IdCodec(bytes(range(1, 33)))
+    other = IdCodec(bytes(range(1, 33)), Resource)
     with pytest.raises(MalformedId):
         other.decode(Resource.FOLLOWUP, CODEC.encode(Resource.FOLLOWUP, 42))
 

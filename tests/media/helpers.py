@@ -13,7 +13,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from relance.demo.media import letter, recording
-from relance.kit.ids import Resource
+from relance.resources import Resource
 from relance.runtime import Runtime
 from tests.commands import relance
 from tests.conftest import SECRET

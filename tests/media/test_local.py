@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from relance.kit.keys import DeploymentKeys
+from relance.keys import DeploymentKeys
 from relance.media.stores import LocalStore
 from relance.runtime import Runtime
 from tests.commands import report

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from relance.kit.ids import Resource
+from relance.resources import Resource
 from relance.runtime import Runtime
 from tests.factories import (
     Client,

@@ -18,7 +18,7 @@ from relance.auth.scopes import UnknownScopes, parse_scopes
 from relance.auth.tokens import InvalidToken, IssuedToken, Principal, UnknownSigningKey
 from relance.db import Connection
 from relance.errors import MissingScope, OAuthError, Unauthenticated
-from relance.kit.keys import DeploymentKeys
+from relance.keys import DeploymentKeys
 from relance.kit.time import utc_now
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import jwt
 
-from relance.kit.ids import IdCodec, MalformedId, Resource
+from relance.kit.ids import IdCodec, MalformedId
+from relance.resources import Resource
 
 ALGORITHM = "HS256"
 

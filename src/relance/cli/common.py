@@ -219,7 +219,7 @@ def _require_secret_key(config: Settings) -> None:
     """Every public ID and client secret hangs on the deployment's secret: a new one, made up
     beside an existing database, would silently break them all. Checked wherever a deployment
     exists, before any command may make a key."""
-    from relance.kit.keys import KEY_FILE_NAME
+    from relance.keys import KEY_FILE_NAME
 
     key_file = config.data_dir.resolve() / KEY_FILE_NAME
     if config.secret_key is not None or key_file.exists():
@@ -239,7 +239,7 @@ def upgrade_deployment(config: Settings) -> None:
     be the deployment's."""
     import asyncio
 
-    from relance.kit.keys import load_master_secret
+    from relance.keys import load_master_secret
     from relance.schema import upgrade
 
     if config.database.dialect == "sqlite":
@@ -252,7 +252,8 @@ def upgrade_deployment(config: Settings) -> None:
 
 
 def company_key(deployment: Deployment, company: str) -> int:
-    from relance.kit.ids import MalformedId, Resource
+    from relance.kit.ids import MalformedId
+    from relance.resources import Resource
 
     try:
         return deployment.ids.decode(Resource.COMPANY, company)

@@ -53,7 +53,7 @@ WriteLimit = Annotated[
 def companies_create(name: str, as_json: JsonFlag = False) -> None:
     """Create a company and print it, with its ID."""
     from relance.companies.service import InvalidCompanyName, create_company
-    from relance.kit.ids import Resource
+    from relance.resources import Resource
 
     async def work(deployment: Deployment, unit: UnitOfWork) -> dict[str, str]:
         company_id = await create_company(unit.conn, name)
@@ -129,7 +129,7 @@ def clients_list(
 ) -> None:
     """List OAuth clients (never their secrets)."""
     from relance.auth.repository import list_clients
-    from relance.kit.ids import Resource
+    from relance.resources import Resource
 
     async def work(deployment: Deployment) -> list[dict[str, Any]]:
         company_id = None if company is None else company_key(deployment, company)

@@ -14,10 +14,10 @@ import orjson
 from msgspec import Meta
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from relance.debts.codes import CURRENCIES, IBAN_PATTERN, is_country, is_iban
 from relance.debts.records import RECORD_FIELDS, DebtRecord, StoredDebt
 from relance.errors import ValidationFailed
 from relance.kit.bodies import checked
-from relance.kit.codes import CURRENCIES, IBAN_PATTERN, is_country, is_iban
 from relance.kit.fields import Label, Long, Name, NoNul, Phone, Short, WebUrl
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, PageRequest
 from relance.kit.query import QueryParams, QueryReader

@@ -7,9 +7,10 @@ from relance.db import Connection
 from relance.debts import repository
 from relance.debts.schemas import DebtBody, DebtStatus, DebtView, debt_view, for_create
 from relance.errors import NotFound
-from relance.kit.ids import IdCodec, Resource
+from relance.kit.ids import IdCodec
 from relance.kit.pagination import PageRequest
 from relance.kit.time import utc_now
+from relance.resources import Resource
 
 
 class DebtNotFound(NotFound):

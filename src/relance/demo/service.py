@@ -18,10 +18,10 @@ from relance.demo import media
 from relance.demo.book import DemoCompany, build_book
 from relance.demo.people import COMPANIES
 from relance.followups.repository.writes import insert_followups
-from relance.kit.ids import Resource
 from relance.kit.time import utc_now
 from relance.media.kinds import MediaKind
 from relance.media.service import CheckedFile, check_file, store_new
+from relance.resources import Resource
 from relance.runtime import Deployment
 from relance.units import UnitOfWork
 

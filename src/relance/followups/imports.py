@@ -16,12 +16,12 @@ from relance.followups.bodies import FollowupBody, record_of
 from relance.followups.repository import bulk
 from relance.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.fields import Label, Short
-from relance.kit.ids import Resource
 from relance.kit.rows import SourceRow
 from relance.kit.time import utc_now
 from relance.media.kinds import MediaKind
 from relance.media.service import CheckedFile, check_file, new_key, store_as
 from relance.media.stores import PREFIX
+from relance.resources import Resource
 from relance.runtime import Deployment
 
 

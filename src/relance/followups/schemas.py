@@ -12,12 +12,13 @@ from relance.db import Row
 from relance.errors import ValidationFailed
 from relance.followups.enums import Direction, FollowupStatus, FollowupType
 from relance.followups.records import BOOLEANS, FOLLOWUP_FIELDS
-from relance.kit.ids import IdCodec, Resource
+from relance.kit.ids import IdCodec
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, PageRequest
 from relance.kit.query import QueryParams, QueryReader
 from relance.kit.readers import row_reader
 from relance.kit.views import Moment, NonNegative, PublicId
 from relance.media.links import MediaLinks
+from relance.resources import Resource
 
 IdEncoder = Callable[[int], str]
 

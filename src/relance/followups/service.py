@@ -14,10 +14,11 @@ from relance.followups.bodies import FollowupBody, changed, for_create
 from relance.followups.enums import tally_change
 from relance.followups.repository import reads, writes
 from relance.followups.schemas import FollowupFilters, FollowupView, followup_views
-from relance.kit.ids import IdCodec, Resource
+from relance.kit.ids import IdCodec
 from relance.kit.pagination import PageRequest
 from relance.kit.time import utc_now
 from relance.media.links import MediaLinks
+from relance.resources import Resource
 
 
 async def list_followups(

@@ -1,6 +1,7 @@
 """Encrypted, type-tagged public IDs (docs/contract.md §4).
 
-An ID is one AES block holding a resource tag, a fixed marker and the internal integer key,
+An ID is one AES block holding a tag (the kind of thing it names, 1 to 255), a fixed marker and
+the internal integer key,
 written as 22 base62 characters. Decoding needs no database: a string that does not decrypt to
 the marker and the expected tag is malformed. Marker and tag give 64 bits of authenticity, so a
 guessed or altered ID is rejected as malformed with near certainty.
@@ -8,9 +9,8 @@ guessed or altered ID is rejected as malformed with near certainty.
 
 from __future__ import annotations
 
-import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -23,58 +23,52 @@ _SHAPE = re.compile(rf"[0-9A-Za-z]{{{ID_LENGTH}}}")
 _DIGIT = {char: value for value, char in enumerate(ALPHABET)}
 
 
-class Resource(enum.IntEnum):
-    FOLLOWUP = 1
-    DEBT = 2
-    COMPANY = 3
-
-
 class MalformedId(ValueError):
-    """The string is not an ID of the expected resource made by this deployment."""
+    """The string is not an ID of the expected tag made with this key."""
 
 
 class IdCodec:
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, tags: Iterable[int]) -> None:
         # ECB on a single block is a keyed permutation of that block, which is exactly what a
         # deterministic, reversible, opaque ID needs; no block is ever chained.
         cipher = Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305
         self._encryptor = cipher.encryptor()
         self._decryptor = cipher.decryptor()
-        self._encoders = {resource: self._cached_encoder(resource) for resource in Resource}
+        self._encoders = {tag: self._cached_encoder(tag) for tag in tags}
 
-    def encode(self, resource: Resource, key: int) -> str:
-        return self._encoders[resource](key)
+    def encode(self, tag: int, key: int) -> str:
+        return self._encoders[tag](key)
 
-    def encoder(self, resource: Resource) -> Callable[[int], str]:
-        """`encode` for one resource, for loops over many rows: a plain dict lookup per ID."""
-        return self._encoders[resource]
+    def encoder(self, tag: int) -> Callable[[int], str]:
+        """`encode` for one tag, for loops over many rows: a plain dict lookup per ID."""
+        return self._encoders[tag]
 
-    def _cached_encoder(self, resource: Resource) -> Callable[[int], str]:
+    def _cached_encoder(self, tag: int) -> Callable[[int], str]:
         # Pages repeat IDs (a debt's followups, the newest rows): remember recent ones. A hit is
         # the dict's own C lookup, with no Python call at all.
-        return _Remembered(lambda key: self._encrypt(resource, key)).__getitem__
+        return _Remembered(lambda key: self._encrypt(tag, key)).__getitem__
 
-    def _encrypt(self, resource: Resource, key: int) -> str:
+    def _encrypt(self, tag: int, key: int) -> str:
         if not 0 < key <= _MAX_KEY:
             raise ValueError(f"internal key out of range: {key}")
-        block = bytes([resource]) + _MARKER + key.to_bytes(8, "big")
+        block = bytes([tag]) + _MARKER + key.to_bytes(8, "big")
         return _to_base62(int.from_bytes(self._encryptor.update(block), "big"))
 
-    def find(self, resource: Resource, public_id: str) -> int | None:
-        """The key behind a public ID, or None if it is not one of this resource's."""
+    def find(self, tag: int, public_id: str) -> int | None:
+        """The key behind a public ID, or None if it is not one of this tag's."""
         try:
-            return self.decode(resource, public_id)
+            return self.decode(tag, public_id)
         except MalformedId:
             return None
 
-    def decode(self, resource: Resource, public_id: str) -> int:
+    def decode(self, tag: int, public_id: str) -> int:
         if not _SHAPE.fullmatch(public_id):
             raise MalformedId(public_id)
         number = _from_base62(public_id)
         if number >= 2**128:
             raise MalformedId(public_id)
         block = self._decryptor.update(number.to_bytes(16, "big"))
-        if block[0] != resource or block[1:8] != _MARKER:
+        if block[0] != tag or block[1:8] != _MARKER:
             raise MalformedId(public_id)
         key = int.from_bytes(block[8:], "big")
         if key == 0:

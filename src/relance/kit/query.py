@@ -6,9 +6,13 @@ import enum
 import re
 from collections.abc import Mapping
 from datetime import date
+from enum import IntEnum
 from typing import TypeVar
 
-from relance.kit.ids import IdCodec, Resource
+from relance.kit.ids import IdCodec
+
+# Each parameter's values, in the order given.
+
 
 # Each parameter's values, in the order given.
 QueryParams = Mapping[str, list[str]]
@@ -66,11 +70,11 @@ class QueryReader:
             self.fail(name, "must be a calendar date written YYYY-MM-DD")
             return None
 
-    def public_id(self, name: str, ids: IdCodec, resource: Resource) -> int | None:
+    def public_id(self, name: str, ids: IdCodec, kind: IntEnum) -> int | None:
         text = self._one(name)
         if text is None:
             return None
-        key = ids.find(resource, text)
+        key = ids.find(kind, text)
         if key is None:
-            self.fail(name, f"is not a valid {resource.name.lower()} ID")
+            self.fail(name, f"is not a valid {kind.name.lower()} ID")
         return key

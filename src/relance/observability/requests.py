@@ -18,9 +18,9 @@ from litestar.types import ASGIApp, Message, Receive, Send
 from relance.context import runtime_of, state_of
 from relance.errors import AppError
 from relance.handler import error_answer
-from relance.kit.ids import Resource
 from relance.observability.logs import request_id
 from relance.observability.metrics import RequestMetrics
+from relance.resources import Resource
 
 HEADER = b"x-request-id"
 # Far more than any list query needs; answered before any parsing.

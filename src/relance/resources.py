@@ -1,0 +1,12 @@
+"""The kinds of thing a public ID names: the tag the ID codec (kit.ids) seals into each ID, so
+that a debt's ID is never taken for a followup's."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Resource(enum.IntEnum):
+    FOLLOWUP = 1
+    DEBT = 2
+    COMPANY = 3
