@@ -82,7 +82,7 @@ class PathId:
 @dataclass(frozen=True)
 class Token:
     """The Bearer token an operation takes: the scope it must hold, and the dependency that
-    checks it and yields the caller (relance.auth.dependencies.Authenticator(scope))."""
+    checks it and yields the caller (made by relance.auth.dependencies.Authenticator)."""
 
     scope: str
     check: Provide

@@ -10,13 +10,14 @@ from litestar.di import NamedDependency, Provide
 from relance.auth.service import authenticate, require_scope
 from relance.auth.tokens import Principal
 from relance.context import runtime_of, state_of
+from relance.operations import Token
 from relance.ratelimit.service import charge
 
 
-def Authenticator(scope: str) -> Provide:  # noqa: N802 - reads as a declaration at use sites
-    """A dependency yielding the caller's Principal, charged to its client's rate limit (so a
-    missing scope costs a request too, as any authenticated answer does), refusing tokens
-    without `scope`."""
+def Authenticator(scope: str) -> Token:  # noqa: N802 - reads as a declaration at use sites
+    """The Bearer token an operation takes: its dependency yields the caller's Principal,
+    charged to its client's rate limit (so a missing scope costs a request too, as any
+    authenticated answer does), refusing tokens without `scope`."""
 
     async def principal(request: Request[Any, Any, Any]) -> Principal:
         runtime = runtime_of(request.scope)
@@ -32,7 +33,7 @@ def Authenticator(scope: str) -> Provide:  # noqa: N802 - reads as a declaration
         require_scope(found, scope)
         return found
 
-    return Provide(principal)
+    return Token(scope, Provide(principal))
 
 
 # The handler parameter type that names its dependency explicitly.

@@ -24,14 +24,13 @@ from relance.operations import (
     Envelope,
     Operation,
     PathId,
-    Token,
     choice,
 )
 from relance.units import UnitOfWork
 
 AnyRequest = Request[Any, Any, Any]
-READ = Token(DEBTS_READ, Authenticator(DEBTS_READ))
-WRITE = Token(DEBTS_WRITE, Authenticator(DEBTS_WRITE))
+READ = Authenticator(DEBTS_READ)
+WRITE = Authenticator(DEBTS_WRITE)
 
 
 @Operation(

@@ -28,7 +28,6 @@ from relance.operations import (
     Envelope,
     Operation,
     PathId,
-    Token,
     choice,
     query,
     ref,
@@ -36,8 +35,8 @@ from relance.operations import (
 from relance.units import UnitOfWork, unit_of_work
 
 AnyRequest = Request[Any, Any, Any]
-READ = Token(FOLLOWUPS_READ, Authenticator(FOLLOWUPS_READ))
-WRITE = Token(FOLLOWUPS_WRITE, Authenticator(FOLLOWUPS_WRITE))
+READ = Authenticator(FOLLOWUPS_READ)
+WRITE = Authenticator(FOLLOWUPS_WRITE)
 PAGE = Envelope(FollowupView, paged=True)
 ONE = Envelope(FollowupView)
 FOLLOWUP_ID = PathId("id", "followup_id", "The followup's ID")
