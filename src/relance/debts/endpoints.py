@@ -84,7 +84,7 @@ async def create_debt(request: AnyRequest, principal: PrincipalParam) -> JsonAns
     token=READ,
     parameters=(PathId("id", "debt_id", "The debt's ID"),),
     answers=(Answer(200, Envelope(DebtView)),),
-    errors=(ValidationFailed, DebtNotFound),
+    errors=(DebtNotFound,),
 )
 async def get_debt(
     request: AnyRequest, principal: PrincipalParam, debt_id: FromPath[str]

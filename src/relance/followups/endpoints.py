@@ -129,7 +129,7 @@ async def create_followup(request: AnyRequest, principal: PrincipalParam) -> Jso
     token=READ,
     parameters=(FOLLOWUP_ID,),
     answers=(Answer(200, ONE),),
-    errors=(ValidationFailed, FollowupNotFound),
+    errors=(FollowupNotFound,),
 )
 async def get_followup(
     request: AnyRequest, principal: PrincipalParam, followup_id: FromPath[str]
