@@ -79,6 +79,23 @@ def test_a_named_proxy_forwards_the_address_that_counts(
     ]
 
 
+def test_in_an_appended_chain_the_last_untrusted_address_counts(
+    home: Path, company: dict[str, Any]
+) -> None:
+    """nginx's `$proxy_add_x_forwarded_for` appends the peer it saw to whatever the caller sent:
+    the caller's own values, on the left, are never believed."""
+    log = home / "chain.log"
+    env = {**THROTTLED, "RELANCE_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"}
+    with served(home, env, log) as (_, base):
+        forged = [f"192.0.2.{n}, 203.0.113.9".encode() for n in range(1, 5)]
+        # Four claims of four addresses, all appended with the one real caller: throttled as one.
+        assert [attempt(base, company, chain) for chain in forged] == [401, 401, 401, 429]
+        # Through a second trusted proxy, the address before it counts.
+        assert attempt(base, company, b"192.0.2.9, 198.51.100.77, 10.1.2.3") == 401
+    addresses = [line["address"] for line in audit_lines(log)]
+    assert addresses == ["203.0.113.9"] * 4 + ["198.51.100.77"]
+
+
 @pytest.mark.parametrize("log_format", ["text", "json"])
 def test_a_forwarded_value_cannot_forge_a_log_line(
     home: Path, company: dict[str, Any], log_format: str

@@ -134,6 +134,12 @@ def test_pipelined_requests_are_each_held_to_the_limit_alone(base: str) -> None:
     assert b"431" not in answer
 
 
+def test_a_content_length_of_thousands_of_digits_is_a_400(base: str) -> None:
+    head = b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: " + FORM.encode()
+    head += b"\r\nContent-Length: " + b"9" * 3000 + b"\r\n\r\ngrant_type="
+    assert_refusal(exchange(base, head), 400, "could not be parsed")
+
+
 def test_a_huge_header_is_refused_without_being_buffered(server: tuple[int, str]) -> None:
     """128 MiB of one header: the server refuses it at its limit and discards the rest (up to
     what a lingering close reads), instead of buffering it: its peak memory barely moves."""
