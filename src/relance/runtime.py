@@ -41,7 +41,7 @@ class Runtime(Deployment):
     async def close(self) -> None:
         if self.limiter is not None:
             await self.limiter.close()
-        await self.db.close()
+        await Deployment.close(self)
 
 
 async def open_deployment(settings: Settings) -> Deployment:
@@ -68,7 +68,17 @@ async def open_runtime(settings: Settings) -> Runtime:
         ),
         keys.client_secret_hashing,
     )
-    limiter = RateLimiter.from_settings(settings) if settings.rate_limit_enabled else None
     return Runtime(
-        settings, keys, deployment.ids, deployment.media, deployment.db, authority, limiter
+        settings,
+        keys,
+        deployment.ids,
+        deployment.media,
+        deployment.db,
+        authority,
+        open_limiter(settings),
     )
+
+
+def open_limiter(settings: Settings) -> RateLimiter | None:
+    """The rate limiter the API enforces, None when RELANCE_RATE_LIMIT_ENABLED is off."""
+    return RateLimiter.from_settings(settings) if settings.rate_limit_enabled else None

@@ -35,10 +35,10 @@ def check(as_json: JsonFlag = False) -> None:
         shown["RELANCE_DATABASE_URL"] = f"(embedded) {config.database.sqlalchemy_url}"
 
     async def work(deployment: Deployment) -> dict[str, str | None]:
-        from relance.ratelimit.limiter import RateLimiter
+        from relance.runtime import open_limiter
 
         # Redis is only the rate limiter's: checked as the limiter the API would use.
-        limiter = RateLimiter.from_settings(config) if config.rate_limit_enabled else None
+        limiter = open_limiter(config)
         try:
             return await readiness(deployment.db, limiter)
         finally:

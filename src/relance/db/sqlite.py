@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
@@ -20,13 +21,13 @@ from relance.db.statements import reads_only, sqlite_statement
 from relance.kit.time import to_utc_seconds
 
 
-class _SqliteCalls:
+class _SqliteCalls(ABC):
     """The Connection methods, over one `_run` that says how a statement reaches a connection."""
 
     dialect: Dialect = "sqlite"
 
-    async def _run(self, sql: str, args: Sequence[Any], how: str) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    async def _run(self, sql: str, args: Sequence[Any], how: str) -> Any: ...
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
         return await self._run(sql, args, "all")  # type: ignore[no-any-return]
