@@ -25,6 +25,7 @@ class DeploymentKeys:
     client_secret_hashing: bytes
     demo_credentials: bytes
     media_urls: bytes
+    webhook_secrets: bytes
     _master: bytes = field(repr=False)
 
     @classmethod
@@ -34,6 +35,7 @@ class DeploymentKeys:
             client_secret_hashing=_derive(master, b"relance client secret hashing v1"),
             demo_credentials=_derive(master, b"relance demo credentials v1"),
             media_urls=_derive(master, b"relance media urls v1"),
+            webhook_secrets=_derive(master, b"relance webhook secrets v1"),
             _master=master,
         )
 
