@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler, RouteHandlerType
 
 from relance.auth.endpoints import issue_token
 from relance.debts.endpoints import ROUTES as DEBT_ROUTES
+from relance.events.endpoints import ROUTES as EVENT_ROUTES
 from relance.followups.endpoints import ROUTES as FOLLOWUP_ROUTES
 from relance.health.endpoints import ROUTES as HEALTH_ROUTES
 from relance.media.endpoints import serve_media
@@ -15,7 +16,7 @@ from relance.ratelimit.headers import rate_limit_headers
 
 API_PREFIX = "/external-api/v1"
 
-API_ROUTES: list[RouteHandlerType] = [*FOLLOWUP_ROUTES, *DEBT_ROUTES]
+API_ROUTES: list[RouteHandlerType] = [*FOLLOWUP_ROUTES, *DEBT_ROUTES, *EVENT_ROUTES]
 # GetBill serves the token endpoint at the root, outside the versioned prefix; media URLs carry
 # their own signature instead of a token; the probes need none. The document and the docs
 # page, which describe these routes, are mounted beside them by the app (relance.openapi).

@@ -95,6 +95,16 @@ class Settings(BaseSettings):
     # Addresses or networks (CIDR) of the proxies whose X-Forwarded-For / X-Forwarded-Proto are
     # believed, comma-separated; none by default, so a caller's own address is what counts.
     trusted_proxies: str = ""
+    # Change events and webhooks (docs/webhooks.md): off, no write records an event and
+    # nothing is delivered. The retries' delays in seconds after each failed attempt (the
+    # Standard Webhooks schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h); how
+    # long a receiver has to answer; whether endpoints may be http, loopback or private
+    # addresses (local development only); how long events and their deliveries are kept.
+    webhooks_enabled: bool = True
+    webhooks_retry_schedule: str = "5,300,1800,7200,18000,36000,50400,72000,86400"
+    webhooks_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    webhooks_allow_private_networks: bool = False
+    events_retention_days: int = Field(default=30, ge=1, le=3650)
 
     @field_validator("secret_key")
     @classmethod
@@ -134,6 +144,12 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
+    @field_validator("webhooks_retry_schedule")
+    @classmethod
+    def _delays(cls, value: str) -> str:
+        retry_delays(value)  # raises ConfigError, with the fix to make
+        return value
+
     @model_validator(mode="after")
     def _s3_named(self) -> Settings:
         if self.media_backend == "s3" and not self.s3_bucket:
@@ -151,6 +167,20 @@ class Settings(BaseSettings):
 def proxy_list(value: str) -> list[str]:
     """The trusted proxies setting as its items."""
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def retry_delays(value: str) -> tuple[float, ...]:
+    """The retry schedule setting as its delays: seconds, each above 0, at most 30 days."""
+    try:
+        delays = tuple(float(item) for item in value.split(","))
+    except ValueError:
+        delays = ()
+    if not delays or any(not 0 < delay <= 30 * 86_400 for delay in delays):
+        raise ConfigError(
+            "RELANCE_WEBHOOKS_RETRY_SCHEDULE: give the delays before each retry in seconds, "
+            "comma-separated, each above 0 and at most 2592000, e.g. 5,300,1800"
+        )
+    return delays
 
 
 def parse_database_url(url: str) -> DatabaseTarget:

@@ -24,6 +24,7 @@ import msgspec
 from litestar.di import Provide
 from litestar.handlers import ASGIRouteHandler, BaseRouteHandler, HTTPRouteHandler
 from litestar.types import Method
+from pydantic import BaseModel
 
 from relance.errors import AppError
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE
@@ -44,6 +45,9 @@ class Envelope:
 
     view: type[msgspec.Struct]
     paged: bool = False
+    # A page by cursor (`{"error": false, "data", "pagination": {"limit", "has_more",
+    # "next_starting_after"}}`), newest first, instead of by number.
+    cursor: bool = False
 
     @property
     def item(self) -> str:
@@ -51,7 +55,7 @@ class Envelope:
 
     @property
     def name(self) -> str:
-        return self.item + ("List" if self.paged else "Answer")
+        return self.item + ("List" if self.paged or self.cursor else "Answer")
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,13 @@ class PathId:
     shown: str
     name: str
     description: str
+    # The ID's schema, when it is not a plain encrypted ID (an event's "evt_...").
+    id_schema: Schema | None = None
 
     def schema(self) -> Schema:
         return {"name": self.shown, "in": "path", "required": True,
-                "description": self.description, "schema": ref("Id")}  # fmt: skip
+                "description": self.description,
+                "schema": self.id_schema or ref("Id")}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,9 @@ class Body:
 
     schema: str
     media_type: str = JSON
+    # The model that checks it, when the document does not know it already (the followup and
+    # debt bodies): its schema is the document's, under `schema`.
+    model: type[BaseModel] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,3 +10,6 @@ class Resource(enum.IntEnum):
     FOLLOWUP = 1
     DEBT = 2
     COMPANY = 3
+    EVENT = 4
+    WEBHOOK_ENDPOINT = 5
+    WEBHOOK_DELIVERY = 6

@@ -13,6 +13,7 @@ from relance.auth.throttle import FailureThrottle
 from relance.auth.tokens import TokenService
 from relance.config import Settings
 from relance.db import Database, connect
+from relance.events.log import EventLog
 from relance.keys import DeploymentKeys, load_master_secret
 from relance.kit.ids import IdCodec
 from relance.media.stores import MediaStore, open_store
@@ -27,6 +28,8 @@ class Deployment:
     ids: IdCodec
     media: MediaStore
     db: Database
+    # What every write records its change events through.
+    events: EventLog
 
     async def close(self) -> None:
         await self.db.close()
@@ -49,7 +52,8 @@ async def open_deployment(settings: Settings) -> Deployment:
     keys = DeploymentKeys.derive(load_master_secret(settings.data_dir, secret))
     media = open_store(settings, keys.media_urls)
     db = await connect(settings.database, settings.db_pool_size)
-    return Deployment(settings, keys, IdCodec(keys.id_encryption, Resource), media, db)
+    ids = IdCodec(keys.id_encryption, Resource)
+    return Deployment(settings, keys, ids, media, db, EventLog(settings.webhooks_enabled))
 
 
 async def open_runtime(settings: Settings) -> Runtime:
@@ -74,6 +78,7 @@ async def open_runtime(settings: Settings) -> Runtime:
         deployment.ids,
         deployment.media,
         deployment.db,
+        deployment.events,
         authority,
         open_limiter(settings),
     )

@@ -6,6 +6,8 @@ FOLLOWUPS_READ = "followups:read"
 FOLLOWUPS_WRITE = "followups:write"
 DEBTS_READ = "debts:read"
 DEBTS_WRITE = "debts:write"
+WEBHOOKS_READ = "webhooks:read"
+WEBHOOKS_WRITE = "webhooks:write"
 
 ALL_SCOPES: tuple[str, ...] = (
     DEBTS_READ,
@@ -15,7 +17,8 @@ ALL_SCOPES: tuple[str, ...] = (
     "reports:read",
     "company:read",
     "users:read",
-    "webhooks:read",
+    WEBHOOKS_READ,
+    WEBHOOKS_WRITE,
     "debtors:read",
     "debtors:write",
     "creditors:read",

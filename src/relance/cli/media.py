@@ -49,7 +49,7 @@ def attach(
         links = MediaLinks(deployment.media, base_url, config.media_url_ttl_seconds, time.time())
         stored = await store_for_followup(deployment, followup_id, kind, path)
         async with unit_of_work(deployment.db) as unit:
-            view = await point_at(unit.conn, deployment.ids, stored, links)
+            view = await point_at(unit.conn, deployment.ids, stored, links, deployment.events)
         shown: dict[str, Any] = msgspec.to_builtins(view)
         return shown
 

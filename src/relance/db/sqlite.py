@@ -135,7 +135,8 @@ def _sqlite_call(conn: sqlite3.Connection, sql: str, args: Sequence[Any], how: s
     if how == "value":
         row = cursor.fetchone()
         return None if row is None else row[0]
-    return None
+    # As asyncpg's status ("UPDATE 3") tells, the rows a statement changed.
+    return cursor.rowcount
 
 
 def create_private_file(path: Path) -> None:

@@ -70,7 +70,9 @@ async def create_debt(request: AnyRequest, principal: PrincipalParam) -> JsonAns
     body = parse_body(DebtBody, request.headers.get("content-type"), await request.body())
 
     async def write(unit: UnitOfWork) -> tuple[int, dict[str, Any]]:
-        data = await service.create_debt(unit.conn, runtime.ids, principal.company_id, body)
+        data = await service.create_debt(
+            unit.conn, runtime.ids, principal.company_id, body, runtime.events
+        )
         return 201, {"error": False, "message": "Debt created successfully", "data": data}
 
     return await answered_once(request, runtime.db, principal.client_id, body, write)

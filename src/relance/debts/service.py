@@ -3,10 +3,15 @@ uses: a connection (a write's, from the caller's unit of work) and the public ID
 
 from __future__ import annotations
 
+import msgspec
+
 from relance.db import Connection
 from relance.debts import repository
 from relance.debts.schemas import DebtBody, DebtStatus, DebtView, debt_view, for_create
 from relance.errors import NotFound
+from relance.events.log import EventLog
+from relance.events.records import NewEvent
+from relance.events.types import EventType
 from relance.kit.ids import IdCodec
 from relance.kit.pagination import PageRequest
 from relance.kit.time import utc_now
@@ -46,8 +51,17 @@ async def list_debts(
     return [debt_view(debt, encode) for debt in debts], total
 
 
-async def create_debt(conn: Connection, ids: IdCodec, company_id: int, body: DebtBody) -> DebtView:
-    """A new debt of the caller's company, pending, with no followup yet; within the caller's
-    transaction, so that an idempotency key is recorded with it or not at all."""
+async def create_debt(
+    conn: Connection, ids: IdCodec, company_id: int, body: DebtBody, log: EventLog
+) -> DebtView:
+    """A new debt of the caller's company, pending, with no followup yet, and its
+    debt.created event; within the caller's transaction, so that an idempotency key is
+    recorded with it or not at all."""
     debt_id = await repository.insert_debt(conn, company_id, for_create(body), utc_now())
-    return await shown_debt(conn, ids, company_id, debt_id)
+    view = await shown_debt(conn, ids, company_id, debt_id)
+    await log.record(conn, company_id, [created_event(view)])
+    return view
+
+
+def created_event(view: DebtView) -> NewEvent:
+    return NewEvent(EventType.DEBT_CREATED, msgspec.json.encode(view))

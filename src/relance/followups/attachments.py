@@ -9,9 +9,12 @@ from pathlib import Path
 
 from relance.db import Connection
 from relance.errors import NotFound, ValidationFailed
+from relance.events.log import EventLog
+from relance.followups import events
 from relance.followups.repository import media as repository
-from relance.followups.schemas import FollowupView
-from relance.followups.service import FollowupNotFound, followup_key, shown_followup
+from relance.followups.repository.writes import locked_followup
+from relance.followups.schemas import FollowupView, signed
+from relance.followups.service import FollowupNotFound, followup_key, unsigned_followup
 from relance.kit.ids import IdCodec
 from relance.kit.time import utc_now
 from relance.media.kinds import MediaKind
@@ -48,14 +51,18 @@ async def store_for_followup(
 
 
 async def point_at(
-    conn: Connection, ids: IdCodec, stored: StoredMedia, links: MediaLinks
+    conn: Connection, ids: IdCodec, stored: StoredMedia, links: MediaLinks, log: EventLog
 ) -> FollowupView:
-    """Make the stored file the followup's recording or document, in the caller's transaction;
-    the followup as the API now shows it."""
-    now = utc_now()
-    company_id = await repository.set_media(
-        conn, stored.followup_id, stored.kind, stored.reference, now
+    """Make the stored file the followup's recording or document, and record the event of the
+    change, in the caller's transaction; the followup as the API now shows it."""
+    company_id = await repository.company_of(conn, stored.followup_id)
+    current = (
+        None if company_id is None else await locked_followup(conn, company_id, stored.followup_id)
     )
-    if company_id is None:  # gone meanwhile
+    if company_id is None or current is None:  # gone meanwhile
         raise NotFound("the followup was deleted while its file was stored")
-    return await shown_followup(conn, ids, company_id, stored.followup_id, links)
+    await repository.set_media(conn, stored.followup_id, stored.kind, stored.reference, utc_now())
+    view = await unsigned_followup(conn, ids, company_id, stored.followup_id)
+    before = events.view_before(current, view)
+    await log.record(conn, company_id, events.updated(before, view, first_completion=False))
+    return signed(view, links)

@@ -114,7 +114,12 @@ async def create_followup(request: AnyRequest, principal: PrincipalParam) -> Jso
 
     async def write(unit: UnitOfWork) -> tuple[int, dict[str, Any]]:
         data = await service.create_followup(
-            unit.conn, runtime.ids, principal.company_id, body, media_links(request)
+            unit.conn,
+            runtime.ids,
+            principal.company_id,
+            body,
+            media_links(request),
+            runtime.events,
         )
         return 201, {"error": False, "message": "Followup created successfully", "data": data}
 
@@ -162,7 +167,13 @@ async def update_followup(
     body = parse_body(FollowupBody, request.headers.get("content-type"), await request.body())
     async with unit_of_work(runtime.db) as unit:
         data = await service.update_followup(
-            unit.conn, runtime.ids, principal.company_id, followup_id, body, media_links(request)
+            unit.conn,
+            runtime.ids,
+            principal.company_id,
+            followup_id,
+            body,
+            media_links(request),
+            runtime.events,
         )
     return JsonAnswer({"error": False, "message": "Followup updated successfully", "data": data})
 

@@ -52,6 +52,17 @@ ANSWERED = frozenset(
     {FollowupStatus.DEAL_FOUND, FollowupStatus.DEAL_NOT_FOUND, FollowupStatus.BAD_BEHAVIOR}
 )
 
+# followup.completed is sent the first time a followup's status enters one of these.
+COMPLETED = frozenset(
+    {
+        FollowupStatus.DELIVERED,
+        FollowupStatus.DEAL_FOUND,
+        FollowupStatus.DEAL_NOT_FOUND,
+        FollowupStatus.NO_ANSWER,
+        FollowupStatus.BAD_BEHAVIOR,
+    }
+)
+
 
 Tallies = tuple[int, int, int]
 

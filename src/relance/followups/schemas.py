@@ -79,15 +79,22 @@ def followup_views(
     rows: Sequence[Row], followup_id: IdEncoder, debt_id: IdEncoder, media: MediaLinks
 ) -> list[FollowupView]:
     """Stored rows (FOLLOWUP_FIELDS first, in order) as the API shows them."""
-    views = _read(rows, followup_id, debt_id)
-    # Most followups carry no media: only those that do are built twice.
-    return [
-        view if view.audio_url is None and view.pdf_url is None else _with_media(view, media)
-        for view in views
-    ]
+    return [signed(view, media) for view in unsigned_views(rows, followup_id, debt_id)]
 
 
-def _with_media(view: FollowupView, media: MediaLinks) -> FollowupView:
+def unsigned_views(
+    rows: Sequence[Row], followup_id: IdEncoder, debt_id: IdEncoder
+) -> list[FollowupView]:
+    """The rows as views whose stored media are still their references (`media:KEY`), as an
+    event keeps them, to be signed each time it is shown."""
+    return _read(rows, followup_id, debt_id)
+
+
+def signed(view: FollowupView, media: MediaLinks) -> FollowupView:
+    """The view with its stored media as signed URLs. Most followups carry no media: only
+    those that do are built twice."""
+    if view.audio_url is None and view.pdf_url is None:
+        return view
     audio_url, pdf_url, expire_at = media.shown(view.audio_url, view.pdf_url)
     return msgspec.structs.replace(
         view, audio_url=audio_url, pdf_url=pdf_url, media_urls_expire_at=expire_at

@@ -10,10 +10,18 @@ from relance.db import Connection
 from relance.debts import repository as debts
 from relance.debts.service import DebtNotFound, debt_key
 from relance.errors import NotFound, ValidationFailed
+from relance.events.log import EventLog
+from relance.followups import events
 from relance.followups.bodies import FollowupBody, changed, for_create
-from relance.followups.enums import tally_change
+from relance.followups.enums import COMPLETED, tally_change
 from relance.followups.repository import reads, writes
-from relance.followups.schemas import FollowupFilters, FollowupView, followup_views
+from relance.followups.schemas import (
+    FollowupFilters,
+    FollowupView,
+    followup_views,
+    signed,
+    unsigned_views,
+)
 from relance.kit.ids import IdCodec
 from relance.kit.pagination import PageRequest
 from relance.kit.time import utc_now
@@ -62,11 +70,17 @@ async def shown_followup(
     conn: Connection, ids: IdCodec, company_id: int, followup_id: int, media: MediaLinks
 ) -> FollowupView:
     """The company's followup as the API shows it."""
+    return signed(await unsigned_followup(conn, ids, company_id, followup_id), media)
+
+
+async def unsigned_followup(
+    conn: Connection, ids: IdCodec, company_id: int, followup_id: int
+) -> FollowupView:
+    """The company's followup as the API shows it, its stored media not yet signed."""
     row = await reads.followup_row(conn, company_id, followup_id)
     if row is None:
         raise FollowupNotFound()
-    encoders = ids.encoder(Resource.FOLLOWUP), ids.encoder(Resource.DEBT)
-    return followup_views([row], *encoders, media)[0]
+    return unsigned_views([row], ids.encoder(Resource.FOLLOWUP), ids.encoder(Resource.DEBT))[0]
 
 
 async def list_debt_followups(
@@ -89,10 +103,15 @@ async def list_debt_followups(
 
 
 async def create_followup(
-    conn: Connection, ids: IdCodec, company_id: int, body: FollowupBody, media: MediaLinks
+    conn: Connection,
+    ids: IdCodec,
+    company_id: int,
+    body: FollowupBody,
+    media: MediaLinks,
+    log: EventLog,
 ) -> FollowupView:
-    """A new followup on one of the company's debts, its counts and its debt's tallies moved in
-    the caller's transaction."""
+    """A new followup on one of the company's debts, its counts, its debt's tallies and its
+    events recorded in the caller's transaction."""
     public_debt_id, record = for_create(body)
     debt_id = await _own_debt(conn, ids, company_id, public_debt_id)
     now = utc_now()
@@ -100,7 +119,9 @@ async def create_followup(
     followup_id = await writes.insert_followup(conn, company_id, debt_id, record, now)
     moved = tally_change(None, record.status)
     await debts.add_tallies(conn, company_id, [(debt_id, moved)])
-    return await shown_followup(conn, ids, company_id, followup_id, media)
+    view = await unsigned_followup(conn, ids, company_id, followup_id)
+    await log.record(conn, company_id, events.created(view))
+    return signed(view, media)
 
 
 async def _own_debt(conn: Connection, ids: IdCodec, company_id: int, public_id: str) -> int:
@@ -117,21 +138,31 @@ async def update_followup(
     public_id: str,
     body: FollowupBody,
     media: MediaLinks,
+    log: EventLog,
 ) -> FollowupView:
-    """Change the fields sent, and nothing else, in the caller's transaction. The followup is
-    locked until it ends, so concurrent updates apply one after the other: the last writer of
-    each field wins and no update is lost."""
+    """Change the fields sent, and nothing else, and record the events of what changed, in the
+    caller's transaction. The followup is locked until it ends, so concurrent updates apply one
+    after the other: the last writer of each field wins and no update is lost."""
     key = followup_key(ids, public_id)
     current = await writes.locked_followup(conn, company_id, key)
     if current is None:
         raise FollowupNotFound()
     _refuse_other_debt(ids, body.debt_id, current.debt_id)
     new, names = changed(body, current)
-    await writes.update_followup(conn, company_id, current, new, names, utc_now())
+    now = utc_now()
+    await writes.update_followup(conn, company_id, current, new, names, now)
     moved = tally_change(current.status, new.status)
     if any(moved):
         await debts.add_tallies(conn, company_id, [(current.debt_id, moved)])
-    return await shown_followup(conn, ids, company_id, key, media)
+    view = await unsigned_followup(conn, ids, company_id, key)
+    first = (
+        new.status != current.status
+        and new.status in COMPLETED
+        and await writes.mark_completed(conn, key, now)
+    )
+    before = events.view_before(current, view)
+    await log.record(conn, company_id, events.updated(before, view, first_completion=first))
+    return signed(view, media)
 
 
 def _refuse_other_debt(ids: IdCodec, sent: str | None, debt_id: int) -> None:

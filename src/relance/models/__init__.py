@@ -8,6 +8,7 @@ from relance.models.followup_count import FollowupDayCount, FollowupMonthCount, 
 from relance.models.idempotency_key import IdempotencyKey
 from relance.models.oauth_client import OAuthClient
 from relance.models.signing_key import TokenSigningKey
+from relance.models.webhook import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 # Children before parents: the order in which every row can be deleted.
 TABLES_CHILDREN_FIRST: tuple[str, ...] = tuple(
@@ -19,6 +20,7 @@ __all__ = [
     "Base",
     "Company",
     "Debt",
+    "Event",
     "Followup",
     "FollowupDayCount",
     "FollowupMonthCount",
@@ -26,4 +28,7 @@ __all__ = [
     "IdempotencyKey",
     "OAuthClient",
     "TokenSigningKey",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -70,3 +70,5 @@ class Followup(Timestamped, Base):
     activity_at: Mapped[datetime] = mapped_column(Timestamp)
     # The caller's own reference, by which a second import updates instead of duplicating.
     external_id: Mapped[str | None] = mapped_column(String(100))
+    # When its status first entered a completed one (followup.completed is sent that once).
+    completed_at: Mapped[datetime | None] = mapped_column(Timestamp)

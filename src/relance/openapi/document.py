@@ -15,7 +15,14 @@ import msgspec
 from pydantic import BaseModel
 
 from relance.api import API_PREFIX
-from relance.auth.scopes import DEBTS_READ, DEBTS_WRITE, FOLLOWUPS_READ, FOLLOWUPS_WRITE
+from relance.auth.scopes import (
+    DEBTS_READ,
+    DEBTS_WRITE,
+    FOLLOWUPS_READ,
+    FOLLOWUPS_WRITE,
+    WEBHOOKS_READ,
+    WEBHOOKS_WRITE,
+)
 from relance.config import Settings
 from relance.debts.schemas import DebtBody
 from relance.errors import AppError, OAuthError
@@ -76,17 +83,29 @@ def _schemas(operations: list[Operation]) -> Schema:
     for view, name in items.items():
         views[name] = {
             **views.pop(view.__name__),
-            "description": _DESCRIPTIONS[name],
+            "description": _DESCRIPTIONS.get(name) or " ".join((view.__doc__ or "").split()),
             "additionalProperties": False,
         }
     schemas: Schema = {
         **views,
         "Id": msgspec.json.schema(PublicId),
         **_body_schemas(),
+        **_declared_bodies(operations),
         "Pagination": _object(
             {
                 name: {"type": "integer", "minimum": 0}
                 for name in ("total", "page", "limit", "pages")
+            }
+        ),
+        "CursorPagination": _object(
+            {
+                "limit": {"type": "integer", "minimum": 1},
+                "has_more": {"type": "boolean", "description": "Whether older items follow"},
+                "next_starting_after": {
+                    "type": ["string", "null"],
+                    "description": "The `starting_after` of the next page (its last item's "
+                    "ID), null on the last page",
+                },
             }
         ),
         **{envelope.name: _enveloped(envelope) for envelope in envelopes},
@@ -140,6 +159,17 @@ def _body_schemas() -> Schema:
     return schemas
 
 
+def _declared_bodies(operations: list[Operation]) -> Schema:
+    """The bodies whose operations name their model."""
+    schemas: Schema = {}
+    for op in operations:
+        if op.body is not None and op.body.model is not None:
+            schema = _model_schema(op.body.model)
+            schemas |= schema.pop("$defs", {})
+            schemas[op.body.schema] = schema
+    return schemas
+
+
 def _model_schema(model: type[BaseModel]) -> Schema:
     """A body's schema, less what pydantic adds that means nothing to a caller: titles made
     from field names, and `default: null` on fields that are simply optional."""
@@ -162,6 +192,10 @@ def _object(properties: Schema) -> Schema:
 
 
 def _enveloped(envelope: Envelope) -> Schema:
+    if envelope.cursor:
+        data = {"type": "array", "items": ref(envelope.item)}
+        pagination = ref("CursorPagination")
+        return _object({"error": {"const": False}, "data": data, "pagination": pagination})
     if envelope.paged:
         data = {"type": "array", "items": ref(envelope.item)}
         return _object({"error": {"const": False}, "data": data, "pagination": ref("Pagination")})
@@ -192,6 +226,8 @@ def _security_schemes() -> Schema:
         FOLLOWUPS_WRITE: "Log and update followups",
         DEBTS_READ: "Read debts",
         DEBTS_WRITE: "Register debts",
+        WEBHOOKS_READ: "Read change events, webhook endpoints and their deliveries",
+        WEBHOOKS_WRITE: "Manage webhook endpoints: create, change, rotate, retry, recover",
     }
     return {
         "oauth2": {

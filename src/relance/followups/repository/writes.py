@@ -14,6 +14,7 @@ from typing import Any
 
 from relance.db import Connection
 from relance.followups import counts
+from relance.followups.enums import COMPLETED
 from relance.followups.records import (
     RECORD_FIELDS,
     TIMESTAMPS,
@@ -25,7 +26,7 @@ from relance.followups.repository.reads import Params
 from relance.kit.readers import row_reader
 from relance.kit.time import to_utc_seconds
 
-INSERTED = (*RECORD_FIELDS, "activity_at")
+INSERTED = (*RECORD_FIELDS, "activity_at", "completed_at")
 _INSERT = (
     f"INSERT INTO followups (company_id, debt_id, {', '.join(INSERTED)},"
     f" created_at, updated_at) VALUES ("
@@ -48,7 +49,8 @@ def stored(record: FollowupRecord) -> FollowupRecord:
 def _insert_row(
     company_id: int, debt_id: int, record: FollowupRecord, now: datetime
 ) -> tuple[Any, ...]:
-    return (company_id, debt_id, *_values_of(record), activity_of(record), now, now)
+    completed_at = now if record.status in COMPLETED else None
+    return (company_id, debt_id, *_values_of(record), activity_of(record), completed_at, now, now)
 
 
 async def insert_followup(
@@ -71,6 +73,18 @@ async def insert_followups(
     records = [stored(record) for record in records]
     await conn.executemany(_INSERT, [_insert_row(company_id, debt_id, r, now) for r in records])
     await counts.apply_deltas(conn, [(_count_key(company_id, record), 1) for record in records])
+
+
+async def mark_completed(conn: Connection, followup_id: int, now: datetime) -> bool:
+    """Record that the followup's status has entered a completed one; False when it had
+    before (followup.completed is sent only the first time)."""
+    marked = await conn.fetchval(
+        "UPDATE followups SET completed_at = $2 WHERE id = $1 AND completed_at IS NULL"
+        " RETURNING id",
+        followup_id,
+        now,
+    )
+    return marked is not None
 
 
 def _count_key(company_id: int, record: FollowupRecord) -> counts.CountKey:

@@ -1,0 +1,1 @@
+"""Change events: what each write changed, recorded in its own transaction (docs/webhooks.md)."""
