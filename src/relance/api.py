@@ -13,10 +13,16 @@ from relance.followups.endpoints import ROUTES as FOLLOWUP_ROUTES
 from relance.health.endpoints import ROUTES as HEALTH_ROUTES
 from relance.media.endpoints import serve_media
 from relance.ratelimit.headers import rate_limit_headers
+from relance.webhooks.endpoints import ROUTES as WEBHOOK_ROUTES
 
 API_PREFIX = "/external-api/v1"
 
-API_ROUTES: list[RouteHandlerType] = [*FOLLOWUP_ROUTES, *DEBT_ROUTES, *EVENT_ROUTES]
+API_ROUTES: list[RouteHandlerType] = [
+    *FOLLOWUP_ROUTES,
+    *DEBT_ROUTES,
+    *EVENT_ROUTES,
+    *WEBHOOK_ROUTES,
+]
 # GetBill serves the token endpoint at the root, outside the versioned prefix; media URLs carry
 # their own signature instead of a token; the probes need none. The document and the docs
 # page, which describe these routes, are mounted beside them by the app (relance.openapi).

@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     webhooks_retry_schedule: str = "5,300,1800,7200,18000,36000,50400,72000,86400"
     webhooks_timeout_seconds: float = Field(default=10, gt=0, le=60)
     webhooks_allow_private_networks: bool = False
+    # An endpoint whose every attempt has failed this long is disabled (five days).
+    webhooks_disable_after_seconds: int = Field(default=5 * 86_400, ge=1)
+    # Requests one delivery worker keeps in flight, over all endpoints (four at most each).
+    webhooks_concurrency: int = Field(default=64, ge=1, le=1024)
     events_retention_days: int = Field(default=30, ge=1, le=3650)
 
     @field_validator("secret_key")

@@ -27,7 +27,7 @@ from litestar.types import Method
 from pydantic import BaseModel
 
 from relance.errors import AppError
-from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE
+from relance.kit.pagination import CURSOR_DEFAULT, CURSOR_MAX, DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE
 
 Schema = dict[str, Any]
 Handler = Callable[..., Any]
@@ -104,6 +104,8 @@ class Body:
     # The model that checks it, when the document does not know it already (the followup and
     # debt bodies): its schema is the document's, under `schema`.
     model: type[BaseModel] | None = None
+    # False where an empty body stands for the model's defaults.
+    required: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,3 +223,20 @@ PAGE_PARAMETERS = (
         f"Items per page, at most {MAX_LIMIT} (a larger value is a 400, not clamped)",
     ),
 )
+
+
+def cursor_parameters(item: str) -> tuple[Schema, ...]:
+    """`limit` and `starting_after` of a list paged by cursor, newest first."""
+    return (
+        query(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": CURSOR_MAX, "default": CURSOR_DEFAULT},
+            f"{item} per page, at most {CURSOR_MAX}",
+        ),
+        query(
+            "starting_after",
+            {"type": "string"},
+            f"The ID of the last of the previous page's {item.lower()}: the page continues"
+            " with older ones",
+        ),
+    )

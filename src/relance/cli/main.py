@@ -25,6 +25,7 @@ from relance.cli.imports import import_app
 from relance.cli.media import media_app
 from relance.cli.serving import base_url, ensure_port_free, prepare_schema, run_server
 from relance.cli.tenants import clients_app, companies_app, keys_app
+from relance.cli.webhooks import webhooks_app, worker_command
 
 # The server's modules are imported inside the commands that use them: `relance --help` and
 # the client-side commands then start in a fraction of the time, without the server installed.
@@ -45,6 +46,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(media_app, name="media")
 app.add_typer(followups_app, name="followups")
 app.add_typer(config_app, name="config")
+app.add_typer(webhooks_app, name="webhooks")
+app.command("worker")(worker_command)
 
 
 @db_app.command("upgrade")
@@ -77,8 +80,15 @@ def serve(
     host: HostOption = "127.0.0.1",
     port: PortOption = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+    no_deliver: Annotated[
+        bool,
+        typer.Option(
+            "--no-deliver", help="Deliver no webhooks here (run `relance worker` elsewhere)."
+        ),
+    ] = False,
 ) -> None:
-    """Serve the API (creating the deployment, in RELANCE_DATA_DIR, if there is none)."""
+    """Serve the API (creating the deployment, in RELANCE_DATA_DIR, if there is none), and
+    deliver its webhooks from one process beside it unless --no-deliver."""
     config = settings()
     announce_deployment(config)
     prepare_schema()
@@ -88,7 +98,7 @@ def serve(
             " its own rate-limit count, so a client may get up to that many times its budget",
             highlight=False,
         )
-    run_server(host, port, workers)
+    run_server(host, port, workers, deliver=not no_deliver)
 
 
 @app.command()
@@ -113,7 +123,7 @@ def demo(
     else:
         print_demo_guide(companies, host, port)
     if not no_serve:
-        run_server(host, port, 1)
+        run_server(host, port, 1, deliver=True)
 
 
 # The followups the demo's printed commands ask for: a status every demo company has rows in.

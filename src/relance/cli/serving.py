@@ -7,6 +7,7 @@ import contextlib
 import errno
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -46,11 +47,12 @@ def ensure_port_free(host: str, port: int) -> None:
             fail(f"cannot listen on {host}:{port}: {exc.strerror}")
 
 
-def run_server(host: str, port: int, workers: int) -> None:
+def run_server(host: str, port: int, workers: int, *, deliver: bool) -> None:
     from relance.observability.logs import logging_config
     from relance.serving import serve_workers
 
     config = settings()
+    deliver = deliver and config.webhooks_enabled
     ensure_port_free(host, port)
     if config.metrics_port is not None:
         ensure_port_free(host, config.metrics_port)
@@ -62,13 +64,31 @@ def run_server(host: str, port: int, workers: int) -> None:
         err.print(
             f"Relance listening on {base_url(host, port)} ({workers} worker(s)); Ctrl+C stops it"
         )
-        serve_workers(
-            host,
-            port,
-            workers,
-            log_config=logging_config(log_format(config), config.log_level),
-            timeout_graceful_shutdown=config.shutdown_timeout_seconds,
-        )
+        public_url = config.public_url or base_url(host, port)
+        with _delivering(public_url) if deliver else contextlib.nullcontext():
+            serve_workers(
+                host,
+                port,
+                workers,
+                log_config=logging_config(log_format(config), config.log_level),
+                timeout_graceful_shutdown=config.shutdown_timeout_seconds,
+            )
+
+
+@contextlib.contextmanager
+def _delivering(public_url: str) -> Iterator[None]:
+    """The webhook delivery process beside the server (`relance worker`), stopped with it; it
+    stops by itself if the server dies without stopping it."""
+    command = [sys.executable, "-m", "relance", "worker", "--public-url", public_url]
+    worker = subprocess.Popen([*command, "--exit-with", str(os.getpid())])  # noqa: S603
+    try:
+        yield
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=settings().webhooks_timeout_seconds + 5)
+        except subprocess.TimeoutExpired:
+            worker.kill()
 
 
 def log_format(config: Settings) -> Literal["json", "text"]:

@@ -24,3 +24,11 @@ def reads_only(sql: str) -> bool:
     and fixed, so the answer is kept."""
     first = sql.lstrip()[:4].upper()
     return first in ("SELE", "WITH") and _WRITES.search(sql) is None
+
+
+def rows_changed(status: object) -> int:
+    """The rows a write changed, from what `execute` answered: asyncpg's status ("UPDATE 3"),
+    the SQLite layer's count."""
+    if isinstance(status, str):
+        return int(status.rsplit(" ", 1)[-1])
+    return int(status) if isinstance(status, int) else 0

@@ -12,40 +12,18 @@ from relance.auth.scopes import WEBHOOKS_READ
 from relance.context import runtime_of
 from relance.errors import ValidationFailed
 from relance.events import service
-from relance.events.service import DEFAULT_EVENTS, MAX_EVENTS, EventNotFound
+from relance.events.service import EventNotFound
 from relance.events.types import EventType
 from relance.events.views import EventView
+from relance.kit.pagination import cursor_page
 from relance.kit.responses import JsonAnswer
 from relance.media.endpoints import media_links
-from relance.operations import Answer, Envelope, Operation, PathId, query
+from relance.operations import Answer, Envelope, Operation, PathId, cursor_parameters, query
 
 AnyRequest = Request[Any, Any, Any]
 READ = Authenticator(WEBHOOKS_READ)
 _MOMENT = {"type": "string", "description": "RFC 3339 with its offset, or Unix seconds"}
 EVENT_ID = {"type": "string", "pattern": "^evt_[0-9A-Za-z]{22}$"}
-
-
-def cursor_page(data: list[Any], limit: int, has_more: bool) -> dict[str, Any]:
-    """A cursor page in the API's envelope: newest first, `starting_after` the last ID."""
-    last = data[-1].id if data and has_more else None
-    page = {"limit": limit, "has_more": has_more, "next_starting_after": last}
-    return {"error": False, "data": data, "pagination": page}
-
-
-def cursor_parameters(item: str) -> tuple[dict[str, Any], ...]:
-    return (
-        query(
-            "limit",
-            {"type": "integer", "minimum": 1, "maximum": MAX_EVENTS, "default": DEFAULT_EVENTS},
-            f"{item} per page, at most {MAX_EVENTS}",
-        ),
-        query(
-            "starting_after",
-            {"type": "string"},
-            f"The ID of the last {item.lower().rstrip('s')} of the previous page: the page "
-            "continues with older ones",
-        ),
-    )
 
 
 @Operation(

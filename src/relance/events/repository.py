@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from relance.db import Connection
-from relance.db.statements import placeholders
+from relance.db.statements import placeholders, rows_changed
 from relance.events.records import NewEvent, StoredEvent
 
 # Workers LISTEN here: a NOTIFY made in a transaction is sent when, and only if, it commits.
@@ -58,13 +58,14 @@ async def record(
     # keys that follow the largest, and no other writer's come between.
     last = await conn.fetchval("SELECT coalesce(max(id), 0) FROM events")
     await conn.executemany(_SQLITE_INSERT, [(company_id, t, created_us, d, c) for t, d, c in texts])
-    return _count(await conn.execute(_SQLITE_FAN_OUT, last))
+    return rows_changed(await conn.execute(_SQLITE_FAN_OUT, last))
 
 
 async def record_for(
     conn: Connection, company_id: int, event: NewEvent, created_us: int, endpoint_id: int
 ) -> int:
-    """Record one event with a delivery to one endpoint only (a test event); its key."""
+    """Record one event with a delivery to one endpoint only (a test event); the delivery's
+    key."""
     event_id = int(
         await conn.fetchval(
             _SQLITE_INSERT + " RETURNING id",
@@ -75,17 +76,17 @@ async def record_for(
             _text(event.changes),
         )
     )
-    await conn.execute(
+    delivery_id = await conn.fetchval(
         "INSERT INTO webhook_deliveries"
         " (company_id, event_id, endpoint_id, status, attempts, next_attempt_us, created_us)"
-        " VALUES ($1, $2, $3, 'pending', 0, $4, $4)",
+        " VALUES ($1, $2, $3, 'pending', 0, $4, $4) RETURNING id",
         company_id,
         event_id,
         endpoint_id,
         created_us,
     )
     await notify(conn)
-    return event_id
+    return int(delivery_id)
 
 
 async def notify(conn: Connection) -> None:
@@ -96,13 +97,6 @@ async def notify(conn: Connection) -> None:
 
 def _text(changes: bytes | None) -> str | None:
     return None if changes is None else changes.decode()
-
-
-def _count(status: object) -> int:
-    # asyncpg answers "INSERT 0 n"; the SQLite layer the row count.
-    if isinstance(status, str):
-        return int(status.rsplit(" ", 1)[-1])
-    return int(status) if isinstance(status, int) else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,4 +159,4 @@ async def purge(conn: Connection, before_us: int, limit: int) -> int:
         before_us,
     )
     await conn.execute(f"DELETE FROM webhook_deliveries WHERE event_id IN ({oldest})", before_us)
-    return _count(await conn.execute(f"DELETE FROM events WHERE id IN ({oldest})", before_us))
+    return rows_changed(await conn.execute(f"DELETE FROM events WHERE id IN ({oldest})", before_us))

@@ -10,12 +10,11 @@ from typing import Any
 import msgspec
 
 from relance.events.records import StoredEvent
-from relance.kit.ids import IdCodec, MalformedId
+from relance.kit.ids import IdCodec, PrefixedIds
 from relance.media.links import MediaLinks
 from relance.media.stores import PREFIX
 from relance.resources import Resource
 
-EVENT_PREFIX = "evt_"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MEDIA = ("audio_url", "pdf_url")
 _STORED = f'"{PREFIX}'
@@ -32,18 +31,8 @@ class EventView(msgspec.Struct, frozen=True, omit_defaults=True):
     changes: msgspec.Raw | None = None
 
 
-def public_event_id(ids: IdCodec, key: int) -> str:
-    return EVENT_PREFIX + ids.encode(Resource.EVENT, key)
-
-
-def event_key(ids: IdCodec, public_id: str) -> int | None:
-    """The key behind an event ID, None when it is not one."""
-    if not public_id.startswith(EVENT_PREFIX):
-        return None
-    try:
-        return ids.decode(Resource.EVENT, public_id[len(EVENT_PREFIX) :])
-    except MalformedId:
-        return None
+def event_ids(ids: IdCodec) -> PrefixedIds:
+    return PrefixedIds(ids, Resource.EVENT, "evt_")
 
 
 def moment_of(micros: int) -> str:
@@ -54,7 +43,7 @@ def moment_of(micros: int) -> str:
 def event_view(event: StoredEvent, ids: IdCodec, links: MediaLinks) -> EventView:
     changes = None if event.changes is None else msgspec.Raw(_signed_changes(event.changes, links))
     return EventView(
-        public_event_id(ids, event.id),
+        event_ids(ids).show(event.id),
         event.type,
         moment_of(event.created_us),
         msgspec.Raw(_signed_data(event.data, links)),

@@ -103,3 +103,24 @@ def _from_base62(text: str) -> int:
     for char in text:
         number = number * 62 + _DIGIT[char]
     return number
+
+
+class PrefixedIds:
+    """The IDs of one kind shown with a prefix that names it (`evt_`, `we_`), as Stripe and
+    Svix show theirs: for the objects GetBill does not have, whose IDs are Relance's own."""
+
+    __slots__ = ("_ids", "_tag", "prefix")
+
+    def __init__(self, ids: IdCodec, tag: int, prefix: str) -> None:
+        self._ids = ids
+        self._tag = tag
+        self.prefix = prefix
+
+    def show(self, key: int) -> str:
+        return self.prefix + self._ids.encode(self._tag, key)
+
+    def key(self, public_id: str) -> int | None:
+        """The key behind a public ID, None when it is not one of this kind."""
+        if not public_id.startswith(self.prefix):
+            return None
+        return self._ids.find(self._tag, public_id[len(self.prefix) :])

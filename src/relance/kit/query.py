@@ -9,10 +9,9 @@ from datetime import date
 from enum import IntEnum
 from typing import TypeVar
 
-from relance.kit.ids import IdCodec
-
-# Each parameter's values, in the order given.
-
+from relance.kit.ids import IdCodec, PrefixedIds
+from relance.kit.pagination import CURSOR_DEFAULT, CURSOR_MAX
+from relance.kit.time import micros_of
 
 # Each parameter's values, in the order given.
 QueryParams = Mapping[str, list[str]]
@@ -78,3 +77,38 @@ class QueryReader:
         if key is None:
             self.fail(name, f"is not a valid {kind.name.lower()} ID")
         return key
+
+    def prefixed_id(self, name: str, ids: PrefixedIds, kind: str) -> int | None:
+        """The key behind an ID such as `evt_...`, `kind` naming it in the problem."""
+        text = self._one(name)
+        if text is None:
+            return None
+        key = ids.key(text)
+        if key is None:
+            self.fail(name, f"is not {kind} ID ({ids.prefix}...) from this deployment")
+        return key
+
+    def moment(self, name: str) -> int | None:
+        """A moment as Unix seconds or RFC 3339 with its offset, in microseconds."""
+        text = self._one(name)
+        if text is None:
+            return None
+        micros = micros_of(text)
+        if micros is None:
+            self.fail(name, "must be Unix seconds or RFC 3339 with its offset")
+        return micros
+
+    def choices(self, name: str, enum: type[Choice]) -> list[Choice]:
+        """A parameter that may be repeated, each value one of `enum`'s."""
+        found = []
+        for text in self._params.get(name, []):
+            try:
+                found.append(enum(text))
+            except ValueError:
+                allowed = ", ".join(str(member.value) for member in enum)
+                self.fail(name, f"{text!r} is not one of: {allowed}")
+        return found
+
+    def cursor_limit(self) -> int:
+        """`limit` of a list paged by cursor."""
+        return self.integer("limit", 1, CURSOR_MAX, default=CURSOR_DEFAULT) or CURSOR_DEFAULT

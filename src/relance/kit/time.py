@@ -14,3 +14,18 @@ def to_utc_seconds(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: every timestamp must carry its offset")
     return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def micros_of(text: str) -> int | None:
+    """A moment given as Unix seconds or as RFC 3339 with its offset, in microseconds since
+    the epoch; None when it is neither."""
+    if text.isascii() and text.isdigit() and len(text) <= 11:
+        return int(text) * 1_000_000
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None or "T" not in text:
+        return None
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds

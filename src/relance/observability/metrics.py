@@ -59,6 +59,33 @@ POOL_MAX = Gauge(
     multiprocess_mode="livesum",
 )
 
+WEBHOOK_DELIVERIES = Counter(
+    "relance_webhook_attempts",
+    "Webhook delivery attempts, by what the delivery became: succeeded, retrying or failed.",
+    ["outcome"],
+)
+WEBHOOK_ATTEMPT_SECONDS = Histogram(
+    "relance_webhook_attempt_duration_seconds",
+    "Time a webhook attempt took, from the request to the receiver's answer or the cut.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+# What every worker reads from the database alike: the largest of the living workers'.
+WEBHOOK_PENDING = Gauge(
+    "relance_webhook_deliveries_pending",
+    "Webhook deliveries not yet succeeded or failed.",
+    multiprocess_mode="livemax",
+)
+WEBHOOK_OLDEST_PENDING = Gauge(
+    "relance_webhook_oldest_pending_seconds",
+    "Age of the oldest webhook delivery still pending.",
+    multiprocess_mode="livemax",
+)
+WEBHOOK_ENDPOINTS_DISABLED = Gauge(
+    "relance_webhook_endpoints_disabled",
+    "Webhook endpoints disabled (by hand, 410 Gone, or failing for days).",
+    multiprocess_mode="livemax",
+)
+
 _Observe = Callable[[float], None]
 
 

@@ -113,7 +113,7 @@ def _entry(op: Operation, rate_limited: bool) -> Schema:
         entry["parameters"] = parameters
     if op.body is not None:
         content = {op.body.media_type: {"schema": ref(op.body.schema)}}
-        entry["requestBody"] = {"required": True, "content": content}
+        entry["requestBody"] = {"required": op.body.required, "content": content}
     entry["responses"] = _responses(op, rate_limited)
     return entry
 
