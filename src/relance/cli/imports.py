@@ -60,9 +60,7 @@ def import_debts(
     """Import debts; a row with an external_id imported before updates its debt."""
     from relance.debts.imports import COLUMNS, DebtBatch, check
 
-    run_import_command(
-        file, company, fmt, strict, batch_size, as_json, COLUMNS, check, lambda _, c: DebtBatch(c)
-    )
+    run_import_command(file, company, fmt, strict, batch_size, as_json, COLUMNS, check, DebtBatch)
 
 
 @import_app.command("followups")

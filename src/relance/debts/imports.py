@@ -12,13 +12,16 @@ import orjson
 from relance.db import Connection
 from relance.debts import repository
 from relance.debts.records import DebtRecord
-from relance.debts.schemas import DebtBody, for_create
+from relance.debts.schemas import DebtBody, debt_view, for_create
+from relance.debts.service import created_event
 from relance.errors import ValidationFailed
 from relance.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.bodies import number_problems
 from relance.kit.fields import Short
 from relance.kit.rows import SourceRow
 from relance.kit.time import utc_now
+from relance.resources import Resource
+from relance.runtime import Deployment
 
 
 class DebtImportRow(DebtBody):
@@ -75,7 +78,11 @@ def _holds_nul(metadata: dict[str, Any] | None) -> bool:
 
 
 class DebtBatch:
-    def __init__(self, company_id: int) -> None:
+    """Writes batches of one company's debt rows, with a debt.created event for each debt
+    made (debt.updated is reserved: an import's update sends nothing yet)."""
+
+    def __init__(self, deployment: Deployment, company_id: int) -> None:
+        self._deployment = deployment
         self._company_id = company_id
 
     async def __call__(
@@ -84,13 +91,28 @@ class DebtBatch:
         named = sorted({r.body.external_id for r in batch if r.body.external_id})
         known = await repository.external_ids_known(conn, self._company_id, named)
         now = utc_now()
-        debts: list[DebtRecord] = []
+        new: list[DebtRecord] = []
+        others: list[DebtRecord] = []
         for row in batch:
-            debts.append(replace(for_create(row.body), external_id=row.body.external_id))
+            debt = replace(for_create(row.body), external_id=row.body.external_id)
             if row.body.external_id in known:
+                others.append(debt)
                 report.updated += 1
             else:
+                new.append(debt)
                 report.created += 1
                 if row.body.external_id:
                     known.add(row.body.external_id)
-        await repository.upsert_debts(conn, self._company_id, debts, now)
+        inserted = await repository.upsert_debts(conn, self._company_id, new, others, now)
+        await self._record_events(conn, inserted)
+
+    async def _record_events(self, conn: Connection, inserted: list[int]) -> None:
+        log = self._deployment.events
+        if not log.enabled or not inserted:
+            return
+        encode = self._deployment.ids.encoder(Resource.DEBT)
+        debts = sorted(
+            await repository.stored_debts(conn, self._company_id, inserted), key=lambda d: d.id
+        )
+        found = [created_event(debt_view(debt, encode)) for debt in debts]
+        await log.record(conn, self._company_id, found)

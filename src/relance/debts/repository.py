@@ -164,7 +164,54 @@ async def _matching(
 
 
 async def upsert_debts(
-    conn: Connection, company_id: int, debts: list[DebtRecord], now: datetime
-) -> None:
-    """Insert the debts, or update those already imported under their external IDs."""
-    await conn.executemany(_UPSERT, [_insert_args(company_id, debt, now) for debt in debts])
+    conn: Connection,
+    company_id: int,
+    new: list[DebtRecord],
+    others: list[DebtRecord],
+    now: datetime,
+) -> list[int]:
+    """Insert the `new` debts (none of them with an external ID already imported, nor twice),
+    many to a statement; then insert the `others`, or update those already imported under
+    their external IDs, one after the other in their order. The keys of the debts inserted."""
+    inserted: list[int] = []
+    for start in range(0, len(new), _ROWS_PER_INSERT):
+        chunk = new[start : start + _ROWS_PER_INSERT]
+        args = [value for debt in chunk for value in _insert_args(company_id, debt, now)]
+        rows = await conn.fetch(_upsert_many(len(chunk), conn.dialect), *args)
+        # On PostgreSQL a concurrent import may have made one of them meanwhile: this one
+        # then updated it (xmax is the updating transaction's, not 0).
+        inserted.extend(int(row[0]) for row in rows if row[1])
+    if others:
+        await conn.executemany(_UPSERT, [_insert_args(company_id, debt, now) for debt in others])
+    return inserted
+
+
+_ARGS_PER_ROW = len(RECORD_FIELDS) + 3
+# Both databases bind at most 32,766 parameters a statement.
+_ROWS_PER_INSERT = 32_000 // _ARGS_PER_ROW
+
+
+def _upsert_many(rows: int, dialect: str) -> str:
+    values = ", ".join(
+        f"({placeholders(1 + row * _ARGS_PER_ROW, _ARGS_PER_ROW)})" for row in range(rows)
+    )
+    inserted = "xmax = 0" if dialect == "postgresql" else "1"
+    head, tail = _UPSERT.split(" VALUES ", 1)
+    conflict = tail[tail.index(" ON CONFLICT") :]
+    return f"{head} VALUES {values}{conflict} RETURNING id, {inserted}"
+
+
+async def stored_debts(
+    conn: Connection, company_id: int, debt_ids: Sequence[int]
+) -> list[StoredDebt]:
+    """The company's debts of these keys, in no particular order."""
+    found: list[StoredDebt] = []
+    for start in range(0, len(debt_ids), 10_000):
+        chunk = debt_ids[start : start + 10_000]
+        rows = await conn.fetch(
+            f"{_SELECT} WHERE company_id = $1 AND id IN ({placeholders(2, len(chunk))})",
+            company_id,
+            *chunk,
+        )
+        found.extend(_read(rows))
+    return found

@@ -13,11 +13,17 @@ from relance.auth.scopes import ALL_SCOPES
 from relance.auth.service import create_client
 from relance.companies import repository as companies
 from relance.db import Connection
+from relance.debts import repository as debt_rows
 from relance.debts.repository import insert_debt
+from relance.debts.schemas import debt_view
+from relance.debts.service import created_event
 from relance.demo import media
 from relance.demo.book import DemoCompany, build_book
 from relance.demo.people import COMPANIES
+from relance.followups import events as followup_events
+from relance.followups.repository import reads
 from relance.followups.repository.writes import insert_followups
+from relance.followups.schemas import unsigned_views
 from relance.kit.time import utc_now
 from relance.media.kinds import MediaKind
 from relance.media.service import CheckedFile, check_file, store_new
@@ -48,7 +54,7 @@ async def load_demo(
     if not any(found):
         book = build_book(anchor or utc_now())
         await _attach_media(deployment, book)
-        found = [await _insert_company(conn, company) for company in book]
+        found = [await _insert_company(conn, deployment, company) for company in book]
     elif not all(found):
         raise DemoConflict(
             "this database holds some demo companies but not all of them; "
@@ -87,13 +93,34 @@ def _checked(path: Path, content: bytes, max_bytes: int) -> CheckedFile:
     return checked
 
 
-async def _insert_company(conn: Connection, company: DemoCompany) -> int:
+async def _insert_company(conn: Connection, deployment: Deployment, company: DemoCompany) -> int:
     now = utc_now()
     company_id = await companies.insert_company(conn, company.name, now)
+    debt_ids = []
     for debt in company.debts:
         debt_id = await insert_debt(conn, company_id, debt.values, now)
         await insert_followups(conn, company_id, debt_id, [f.values for f in debt.followups], now)
+        debt_ids.append(debt_id)
+    await _record_events(conn, deployment, company_id, debt_ids)
     return company_id
+
+
+async def _record_events(
+    conn: Connection, deployment: Deployment, company_id: int, debt_ids: list[int]
+) -> None:
+    """The book's events, as its writes through the API would have recorded them: each debt
+    created, then each followup."""
+    if not deployment.events.enabled:
+        return
+    ids = deployment.ids
+    debts = await debt_rows.stored_debts(conn, company_id, debt_ids)
+    encode_debt = ids.encoder(Resource.DEBT)
+    found = [created_event(debt_view(d, encode_debt)) for d in sorted(debts, key=lambda d: d.id)]
+    keys = await reads.followup_keys(conn, company_id)
+    rows = sorted(await reads.followup_rows(conn, company_id, keys), key=lambda row: row[0])
+    for view in unsigned_views(rows, ids.encoder(Resource.FOLLOWUP), encode_debt):
+        found += followup_events.created(view)
+    await deployment.events.record(conn, company_id, found)
 
 
 async def _access(

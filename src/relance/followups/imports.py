@@ -12,8 +12,12 @@ from typing import Any
 
 from relance.db import Connection
 from relance.debts import repository as debts
+from relance.events.records import NewEvent
+from relance.followups import events
 from relance.followups.bodies import FollowupBody, record_of
-from relance.followups.repository import bulk
+from relance.followups.records import StoredFollowup
+from relance.followups.repository import bulk, reads
+from relance.followups.schemas import unsigned_views
 from relance.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.fields import Label, Short
 from relance.kit.rows import SourceRow
@@ -156,7 +160,30 @@ class FollowupBatch:
                 report.updated += 1
         for key, checked in uploads:
             await store_as(self._deployment.media, key, checked)
-        await bulk.write_batch(conn, staged, now)
+        written = await bulk.write_batch(conn, staged, now)
+        updated = {current.id: current for current in existing.values()}
+        await self._record_events(conn, written, updated)
+
+    async def _record_events(
+        self, conn: Connection, written: bulk.Written, updated: dict[int, StoredFollowup]
+    ) -> None:
+        """The batch's events, recorded with it: its rows read back as the API shows them."""
+        log = self._deployment.events
+        if not log.enabled:
+            return
+        ids = self._deployment.ids
+        rows = await reads.followup_rows(conn, self._company_id, [*written.inserted, *updated])
+        views = unsigned_views(rows, ids.encoder(Resource.FOLLOWUP), ids.encoder(Resource.DEBT))
+        found: list[NewEvent] = []
+        for key, view in sorted(zip((row[0] for row in rows), views, strict=True)):
+            current = updated.get(key)
+            if current is None:
+                found += events.created(view)
+            else:
+                before = events.view_before(current, view)
+                first = key in written.first_completed
+                found += events.updated(before, view, first_completion=first)
+        await log.record(conn, self._company_id, found)
 
     async def _debts(
         self, conn: Connection, batch: list[ValidRow[CheckedFollowup]], report: ImportReport

@@ -11,7 +11,7 @@ each: on PostgreSQL, row-at-a-time statements, each planned and sent on its own,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -20,7 +20,7 @@ from relance.db import Connection
 from relance.db.bulk import staged
 from relance.db.statements import placeholders
 from relance.followups import counts
-from relance.followups.enums import ANSWERED, REMINDED, FollowupStatus
+from relance.followups.enums import ANSWERED, COMPLETED, REMINDED, FollowupStatus
 from relance.followups.records import RECORD_FIELDS, FollowupRecord, StoredFollowup
 from relance.followups.repository.writes import LOCKED, locked_columns, read_locked, stored
 
@@ -38,16 +38,25 @@ _STAGE_SHAPE = (
     f" activity_at AS old_activity_at, {_NAMES} FROM followups"
 )
 _VALUES = ", ".join((*_FIELDS, "coalesce(activity_at, $1)", "external_id"))
+_COMPLETED = ", ".join(f"'{status.value}'" for status in sorted(COMPLETED))
 _INSERT = (
-    f"INSERT INTO followups (company_id, debt_id, {_NAMES}, processed_at, created_at, updated_at)"
-    f" SELECT company_id, debt_id, {_VALUES}, $1, $1, $1 FROM {_STAGE}"
-    " WHERE followup_id IS NULL"
+    f"INSERT INTO followups (company_id, debt_id, {_NAMES}, processed_at, completed_at,"
+    " created_at, updated_at)"
+    f" SELECT company_id, debt_id, {_VALUES}, $1,"
+    f" CASE WHEN status IN ({_COMPLETED}) THEN $1 END, $1, $1 FROM {_STAGE}"
+    " WHERE followup_id IS NULL RETURNING id"
 )
 _UPDATE = (
     "UPDATE followups SET "
     + ", ".join(f"{name} = s.{name}" for name in _FIELDS)
     + ", activity_at = coalesce(s.activity_at, $1), external_id = s.external_id,"
     f" processed_at = $1, updated_at = $1 FROM {_STAGE} AS s WHERE followups.id = s.followup_id"
+)
+# The updated followups whose status entered a completed one for the first time.
+_FIRST_COMPLETED = (
+    f"UPDATE followups SET completed_at = $1 WHERE id IN (SELECT followup_id FROM {_STAGE}"
+    f" WHERE status <> old_status) AND completed_at IS NULL AND status IN ({_COMPLETED})"
+    " RETURNING id"
 )
 
 
@@ -124,16 +133,27 @@ def staged_row(
     return (company_id, debt_id, *old, *written)
 
 
-async def write_batch(conn: Connection, rows: Sequence[tuple[Any, ...]], now: datetime) -> None:
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A batch's followups: those it made, and among those it updated the ones whose status
+    entered a completed one for the first time (each sends followup.completed)."""
+
+    inserted: list[int]
+    first_completed: frozenset[int]
+
+
+async def write_batch(conn: Connection, rows: Sequence[tuple[Any, ...]], now: datetime) -> Written:
     """Insert and update the staged rows, and move the counts and the debts' tallies, in a few
     statements however many rows there are: a thousand rows written one by one took a thousand
     round trips and plans."""
     if not rows:
-        return
+        return Written([], frozenset())
     async with staged(conn, _STAGE, _STAGE_SHAPE, rows):
         # Locks in the API's order: the followups updated (locked when they were looked up),
         # then the counts, then the debts; the rows inserted conflict with no one.
         await counts.add_moved(conn, _MOVED, now)
         await conn.execute(_TALLIES)
-        await conn.execute(_INSERT, now)
+        inserted = [row[0] for row in await conn.fetch(_INSERT, now)]
         await conn.execute(_UPDATE, now)
+        completed = frozenset(row[0] for row in await conn.fetch(_FIRST_COMPLETED, now))
+    return Written(inserted, completed)

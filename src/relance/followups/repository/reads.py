@@ -238,3 +238,42 @@ _ONE: dict[Dialect, str] = {
 async def followup_row(conn: Connection, company_id: int, followup_id: int) -> Row | None:
     """The followup as the API shows it (FOLLOWUP_FIELDS), if it is the company's."""
     return await conn.fetchrow(_ONE[conn.dialect], followup_id, company_id)
+
+
+async def followup_rows(
+    conn: Connection, company_id: int, followup_ids: Sequence[int]
+) -> list[Row]:
+    """The company's followups of these keys as the API shows them (FOLLOWUP_FIELDS), in no
+    particular order: a write's rows read back for its events."""
+    if not followup_ids:
+        return []
+    if conn.dialect == "postgresql":
+        return list(
+            await conn.fetch(
+                f"SELECT {_COLUMNS['postgresql']} FROM followups"
+                " WHERE company_id = $1 AND id = ANY($2::bigint[])",
+                company_id,
+                list(followup_ids),
+            )
+        )
+    found: list[Row] = []
+    # SQLite binds at most 32,766 parameters a statement.
+    for start in range(0, len(followup_ids), 10_000):
+        chunk = followup_ids[start : start + 10_000]
+        found.extend(
+            await conn.fetch(
+                f"SELECT {_COLUMNS['sqlite']} FROM followups WHERE company_id = $1"
+                f" AND id IN ({', '.join(f'${n}' for n in range(2, len(chunk) + 2))})",
+                company_id,
+                *chunk,
+            )
+        )
+    return found
+
+
+async def followup_keys(conn: Connection, company_id: int) -> list[int]:
+    """Every followup key of the company, in order (a book loaded in one go)."""
+    rows = await conn.fetch(
+        "SELECT id FROM followups WHERE company_id = $1 ORDER BY id", company_id
+    )
+    return [int(row[0]) for row in rows]

@@ -160,6 +160,12 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
+    # A followup already completed has sent its completion (followup.completed is sent the
+    # first time only): the statuses of relance.followups.enums.COMPLETED, as of this revision.
+    op.execute(
+        "UPDATE followups SET completed_at = coalesce(processed_at, updated_at) WHERE status IN"
+        " ('delivered', 'deal_found', 'deal_not_found', 'no_answer', 'bad_behavior')"
+    )
 
 
 def downgrade() -> None:
