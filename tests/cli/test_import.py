@@ -208,6 +208,7 @@ def test_strict_writes_nothing_when_a_row_is_bad(books: Book, tmp_path: Path) ->
     assert summary["errors"][0]["line"] == 7
     assert query(books, "SELECT count(*) FROM followups") == [(0,)]
     assert query(books, "SELECT count(*) FROM followup_totals WHERE n <> 0") == [(0,)]
+    assert query(books, "SELECT count(*) FROM events WHERE type LIKE 'followup.%'") == [(0,)]
 
 
 def test_json_lines_are_checked_as_the_api_checks_bodies(books: Book, tmp_path: Path) -> None:
@@ -374,3 +375,31 @@ def test_metadata_is_kept_exactly_or_refused(books: Book, tmp_path: Path) -> Non
         ("J-0",),
         ("J-4",),
     ]
+
+
+def event_types(book: Book) -> list[str]:
+    return [row[0] for row in query(book, "SELECT type FROM events ORDER BY id")]
+
+
+def test_an_import_records_the_events_of_what_it_changed(books: Book, tmp_path: Path) -> None:
+    assert event_types(books) == ["debt.created"] * 3
+    ok_json(imported(books, "followups", EXAMPLES / "followups.csv"))
+    first = event_types(books)[3:]
+    assert sorted(first) == sorted(["followup.created"] * 5 + ["followup.completed"] * 3)
+    changed = tmp_path / "changed.csv"
+    changed.write_text(
+        (EXAMPLES / "followups.csv")
+        .read_text()
+        .replace(
+            "FU-5,INV-2024-003,postmail,scheduled,2024-03-01",
+            "FU-5,INV-2024-003,postmail,delivered,2024-03-01",
+        )
+        + "FU-6,INV-2024-003,email,on_hold,,,,,,Drafted,false\n"
+    )
+    ok_json(imported(books, "followups", changed))
+    ok_json(imported(books, "debts", EXAMPLES / "debts.csv"))
+    # Rows imported again as they were change nothing shown: they record nothing.
+    again = event_types(books)[11:]
+    assert sorted(again) == ["followup.completed", "followup.created", "followup.updated"]
+    (changes,) = query(books, "SELECT changes FROM events WHERE type = 'followup.updated'")
+    assert json.loads(changes[0])["status"] == {"previous": "scheduled", "new": "delivered"}
