@@ -127,12 +127,16 @@ async def test_a_write_rolled_back_records_no_event(
     before = await events(client, tenant, limit=100)
     body = FollowupBody.model_validate_json(f'{{"debt_id": "{tenant.debt["id"]}", "type": "call"}}')
     links = MediaLinks(runtime.media, "http://testserver", 60, 0)
-    with pytest.raises(RuntimeError):
+
+    async def write_then_fail() -> None:
         async with unit_of_work(runtime.db) as unit:
             await create_followup(
                 unit.conn, runtime.ids, tenant.company_id, body, links, runtime.events
             )
             raise RuntimeError("the write fails after its events were recorded")
+
+    with pytest.raises(RuntimeError):
+        await write_then_fail()
     assert await events(client, tenant, limit=100) == before
     listed = await client.get(f"{API}/followups", headers=tenant.headers)
     assert listed.json()["data"] == []
