@@ -225,8 +225,9 @@ PAGE_PARAMETERS = (
 )
 
 
-def cursor_parameters(item: str) -> tuple[Schema, ...]:
-    """`limit` and `starting_after` of a list paged by cursor, newest first."""
+def cursor_parameters(item: str, prefix: str) -> tuple[Schema, ...]:
+    """`limit` and `starting_after` (an ID starting `prefix`) of a list paged by cursor,
+    newest first."""
     return (
         query(
             "limit",
@@ -235,7 +236,7 @@ def cursor_parameters(item: str) -> tuple[Schema, ...]:
         ),
         query(
             "starting_after",
-            {"type": "string"},
+            {"type": "string", "pattern": f"^{prefix}[0-9A-Za-z]{{22}}$"},
             f"The ID of the last of the previous page's {item.lower()}: the page continues"
             " with older ones",
         ),

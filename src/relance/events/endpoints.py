@@ -17,12 +17,13 @@ from relance.events.types import EventType
 from relance.events.views import EventView
 from relance.kit.pagination import cursor_page
 from relance.kit.responses import JsonAnswer
+from relance.kit.time import MOMENT_SCHEMAS
 from relance.media.endpoints import media_links
 from relance.operations import Answer, Envelope, Operation, PathId, cursor_parameters, query
 
 AnyRequest = Request[Any, Any, Any]
 READ = Authenticator(WEBHOOKS_READ)
-_MOMENT = {"type": "string", "description": "RFC 3339 with its offset, or Unix seconds"}
+_MOMENT = {"anyOf": MOMENT_SCHEMAS, "description": "RFC 3339 with its offset, or Unix seconds"}
 EVENT_ID = {"type": "string", "pattern": "^evt_[0-9A-Za-z]{22}$"}
 
 
@@ -33,7 +34,7 @@ EVENT_ID = {"type": "string", "pattern": "^evt_[0-9A-Za-z]{22}$"}
     tag="Events",
     token=READ,
     parameters=(
-        *cursor_parameters("Events"),
+        *cursor_parameters("Events", "evt_"),
         query(
             "type",
             {"type": "string", "enum": [t.value for t in EventType]},

@@ -126,7 +126,7 @@ async def create_endpoint(request: AnyRequest, principal: PrincipalParam) -> Jso
     summary="List Webhook Endpoints",
     tag=TAG,
     token=READ,
-    parameters=cursor_parameters("Webhook endpoints"),
+    parameters=cursor_parameters("Webhook endpoints", "we_"),
     answers=(Answer(200, Envelope(WebhookEndpointView, cursor=True)),),
     errors=(ValidationFailed,),
 )
@@ -291,7 +291,7 @@ async def test_endpoint(
     token=READ,
     parameters=(
         ENDPOINT_ID,
-        *cursor_parameters("Deliveries"),
+        *cursor_parameters("Deliveries", "wd_"),
         choice("status", DeliveryStatus, "Only deliveries of this status"),
         query(
             "type",

@@ -8,10 +8,12 @@ from typing import Annotated, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from relance.events.types import SUBSCRIBABLE
-from relance.kit.fields import NoNul
+from relance.kit.fields import NoNul, WholeNumber
+from relance.kit.time import MOMENT_SCHEMAS
 from relance.webhooks.addresses import MAX_URL_LENGTH
 
 ALL_EVENTS = "*"
+
 MAX_ROTATION_SECONDS = 7 * 86_400
 DAY_SECONDS = 86_400
 
@@ -27,7 +29,11 @@ EventName = Literal[
 ]
 assert set(get_args(EventName)) == {ALL_EVENTS, *SUBSCRIBABLE}, "EventName lists every type"
 
-Url = Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_LENGTH)]
+Url = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_URL_LENGTH),
+    Field(json_schema_extra={"format": "uri", "pattern": "^https?://[^\\s#]+$"}),
+]
 Description = Annotated[str, StringConstraints(max_length=500), NoNul]
 EnabledEvents = Annotated[
     list[EventName],
@@ -69,7 +75,7 @@ class RotateSecretBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    expire_previous_in_seconds: int = Field(
+    expire_previous_in_seconds: Annotated[int, WholeNumber] = Field(
         default=DAY_SECONDS,
         ge=0,
         le=MAX_ROTATION_SECONDS,
@@ -83,5 +89,10 @@ class RecoverBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     since: Annotated[
-        str, Field(description="RFC 3339 with its offset: re-send what was owed since then")
+        str,
+        Field(
+            description="Re-send what was owed since then: RFC 3339 with its offset, or Unix"
+            " seconds",
+            json_schema_extra={"anyOf": MOMENT_SCHEMAS},
+        ),
     ]

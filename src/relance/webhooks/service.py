@@ -60,6 +60,7 @@ class EndpointDisabled(Conflict):
     message = (
         'The webhook endpoint is disabled: enable it first (PATCH it with {"status": "enabled"})'
     )
+    title = "EndpointDisabled"
     description = "The webhook endpoint is disabled"
 
 
