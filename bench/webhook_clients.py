@@ -1,6 +1,7 @@
 """Which HTTP client the webhook sender should use: each candidate POSTs a signed-looking 1 KiB
-event to a loopback receiver, from P processes with N requests in flight each, as the delivery
-workers would, and every candidate pins its connections to the address the SSRF check resolved
+event to a loopback receiver, from P processes with N requests in flight each, spread over E
+endpoints (as the delivery workers do, which keep at most 4 in flight to one endpoint), and
+every candidate pins its connections to the address the SSRF check resolved
 (relance.webhooks.addresses.resolve_public) while Host and TLS use the hostname:
 
 - httpx-ip: httpx.AsyncClient, the URL rewritten to the resolved IP, `Host` set and the
@@ -11,17 +12,18 @@ workers would, and every candidate pins its connections to the address the SSRF 
 - httpcore: that pool used directly, without httpx's request and response models;
 - aiohttp: aiohttp.ClientSession whose connector's resolver is resolve_public (DNS cache off:
   every new connection is checked);
-- sender: relance.webhooks.sender.Sender, the one chosen, with everything it does per attempt.
+- sender: relance.webhooks.sender.Sender, the one chosen (httpcore, a small pool per
+  endpoint), with everything it does per attempt.
 
     python bench/webhook_clients.py [--clients a,b] [--processes 2] [--concurrency 32]
-        [--seconds 5] [--tls] [--loop asyncio|uvloop]
+        [--endpoints 8] [--seconds 5] [--tls] [--loop asyncio|uvloop]
 
 Prints, per candidate, the deliveries per second of all processes together, the p50 and p99
 latency, the clients' CPU per delivery, and the command that produced them. The receiver is a
-minimal HTTP/1.1 server (raw asyncio protocol on uvloop, in a process of its own) answering
-`204` with keep-alive; with --tls it serves a self-signed certificate for `localhost`, which
-the clients trust. aiohttp is not one of Relance's dependencies unless chosen; the script skips
-it when it is not installed.
+minimal HTTP/1.1 server (raw asyncio protocol on uvloop, in a process of its own, one listening
+port per endpoint) answering `204` with keep-alive; with --tls it serves a self-signed
+certificate for `localhost`, which the clients trust. aiohttp is not one of Relance's
+dependencies; the script skips it when it is not installed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import importlib
 import ipaddress
 import multiprocessing
 import os
@@ -42,7 +45,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -67,19 +70,19 @@ HEADERS = {
 
 
 class Poster(Protocol):
-    async def post(self) -> int: ...
+    async def post(self, port: int) -> int: ...
     async def aclose(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
     scheme: str
-    port: int
+    # One per endpoint: the receiver listens on each, and each is an origin of its own.
+    ports: tuple[int, ...]
     cafile: str | None
 
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://{HOST}:{self.port}/hooks/relance"
+    def url(self, port: int) -> str:
+        return f"{self.scheme}://{HOST}:{port}/hooks/relance"
 
     def ssl_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.cafile)
@@ -102,8 +105,8 @@ class Receiver(asyncio.Protocol):
     ANSWER = b"HTTP/1.1 204 No Content\r\nServer: bench\r\n\r\n"
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, though they behave as one.
+        self.transport = cast(asyncio.Transport, transport)
         self.buffer = b""
 
     def data_received(self, data: bytes) -> None:
@@ -124,7 +127,7 @@ def _content_length(head: bytes) -> int:
     return 0
 
 
-def receive(port: int, tls: tuple[str, str] | None) -> None:
+def receive(ports: tuple[int, ...], tls: tuple[str, str] | None) -> None:
     import uvloop
 
     context = None
@@ -134,8 +137,9 @@ def receive(port: int, tls: tuple[str, str] | None) -> None:
 
     async def serve() -> None:
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(Receiver, "127.0.0.1", port, ssl=context, backlog=1024)
-        await server.serve_forever()
+        for port in ports:
+            await loop.create_server(Receiver, "127.0.0.1", port, ssl=context, backlog=1024)
+        await asyncio.Event().wait()
 
     uvloop.run(serve())
 
@@ -188,12 +192,12 @@ async def httpx_ip(target: Target, concurrency: int) -> Poster:
     )
 
     class IpPoster:
-        async def post(self) -> int:
-            address = (await resolve_public(HOST, target.port, allow_private=True))[0]
+        async def post(self, port: int) -> int:
+            address = (await resolve_public(HOST, port, allow_private=True))[0]
             response = await client.post(
-                f"{target.scheme}://{address}:{target.port}/hooks/relance",
+                f"{target.scheme}://{address}:{port}/hooks/relance",
                 content=BODY,
-                headers={**HEADERS, "host": f"{HOST}:{target.port}"},
+                headers={**HEADERS, "host": f"{HOST}:{port}"},
                 extensions={"sni_hostname": HOST},
             )
             return response.status_code
@@ -215,7 +219,7 @@ def _pinned_pool(target: Target, concurrency: int) -> Any:
             self,
             host: str,
             port: int,
-            timeout: float | None = None,
+            timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
             local_address: str | None = None,
             socket_options: Iterable[Any] | None = None,
         ) -> httpcore.AsyncNetworkStream:
@@ -241,8 +245,8 @@ async def httpx_backend(target: Target, concurrency: int) -> Poster:
     client = httpx.AsyncClient(transport=transport, trust_env=False, timeout=10.0)
 
     class BackendPoster:
-        async def post(self) -> int:
-            response = await client.post(target.url, content=BODY, headers=HEADERS)
+        async def post(self, port: int) -> int:
+            response = await client.post(target.url(port), content=BODY, headers=HEADERS)
             return response.status_code
 
         async def aclose(self) -> None:
@@ -256,8 +260,9 @@ async def httpcore_pool(target: Target, concurrency: int) -> Poster:
     headers = list(HEADERS.items())
 
     class CorePoster:
-        async def post(self) -> int:
-            async with pool.stream("POST", target.url, headers=headers, content=BODY) as response:
+        async def post(self, port: int) -> int:
+            url = target.url(port)
+            async with pool.stream("POST", url, headers=headers, content=BODY) as response:
                 async for _chunk in response.aiter_stream():
                     pass
                 status: int = response.status
@@ -270,23 +275,26 @@ async def httpcore_pool(target: Target, concurrency: int) -> Poster:
 
 
 async def aiohttp_session(target: Target, concurrency: int) -> Poster:
-    import aiohttp
-    from aiohttp.abc import AbstractResolver, ResolveResult
+    # Imported by name: aiohttp is installed only for the measurement, and mypy checks this
+    # script with it absent as well as present.
+    aiohttp: Any = importlib.import_module("aiohttp")
 
-    class PinnedResolver(AbstractResolver):
+    class PinnedResolver:
+        """aiohttp.abc.AbstractResolver's interface (the connector only calls it)."""
+
         async def resolve(
             self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-        ) -> list[ResolveResult]:
+        ) -> list[dict[str, Any]]:
             addresses = await resolve_public(host, port, allow_private=True)
             return [
-                ResolveResult(
-                    hostname=host,
-                    host=address,
-                    port=port,
-                    family=socket.AF_INET6 if ":" in address else socket.AF_INET,
-                    proto=0,
-                    flags=socket.AI_NUMERICHOST,
-                )
+                {
+                    "hostname": host,
+                    "host": address,
+                    "port": port,
+                    "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
+                    "proto": 0,
+                    "flags": socket.AI_NUMERICHOST,
+                }
                 for address in addresses
             ]
 
@@ -301,12 +309,12 @@ async def aiohttp_session(target: Target, concurrency: int) -> Poster:
     )
 
     class AiohttpPoster:
-        async def post(self) -> int:
+        async def post(self, port: int) -> int:
             async with session.post(
-                target.url, data=BODY, headers=HEADERS, allow_redirects=False
+                target.url(port), data=BODY, headers=HEADERS, allow_redirects=False
             ) as response:
                 await response.content.read(1024)
-                return response.status
+                return int(response.status)
 
         async def aclose(self) -> None:
             await session.close()
@@ -317,11 +325,11 @@ async def aiohttp_session(target: Target, concurrency: int) -> Poster:
 async def relance_sender(target: Target, concurrency: int) -> Poster:
     from relance.webhooks.sender import Sender
 
-    sender = Sender(allow_private=True, verify=target.ssl_context(), max_connections=concurrency)
+    sender = Sender(allow_private=True, ssl_context=target.ssl_context())
 
     class SenderPoster:
-        async def post(self) -> int:
-            attempt = await sender.send(target.url, BODY, HEADERS)
+        async def post(self, port: int) -> int:
+            attempt = await sender.send(target.url(port), HEADERS, BODY)
             return attempt.status_code or 0
 
         async def aclose(self) -> None:
@@ -350,10 +358,15 @@ async def drive(name: str, target: Target, concurrency: int, seconds: float) -> 
     latencies: list[float] = []
     failures = 0
 
-    async def worker() -> None:
+    async def worker(number: int) -> None:
         nonlocal failures
+        port = target.ports[number % len(target.ports)]
         while (began := loop.time()) < stop:
-            status = await poster.post()
+            try:
+                status = await poster.post(port)
+            except Exception:
+                # One failed request is a failure in the table, not the end of the run.
+                status = 0
             if began >= start:
                 latencies.append((loop.time() - began) * 1000)
                 failures += not 200 <= status < 300
@@ -366,7 +379,7 @@ async def drive(name: str, target: Target, concurrency: int, seconds: float) -> 
         await asyncio.sleep(max(0.0, start - loop.time()))
         cpu_before = time.process_time()
 
-    await asyncio.gather(measure_cpu(), *(worker() for _ in range(concurrency)))
+    await asyncio.gather(measure_cpu(), *(worker(number) for number in range(concurrency)))
     cpu = time.process_time() - (cpu_before or 0.0)
     await poster.aclose()
     return Run(len(latencies), latencies, cpu, failures)
@@ -414,7 +427,7 @@ def row(name: str, runs: list[Run], seconds: float) -> str:
 def available(name: str) -> bool:
     try:
         if name == "aiohttp":
-            import aiohttp  # noqa: F401
+            importlib.import_module("aiohttp")
         if name == "sender":
             import relance.webhooks.sender  # noqa: F401
     except ImportError:
@@ -445,6 +458,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", default=",".join(CANDIDATES))
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight each")
+    parser.add_argument(
+        "--endpoints", type=int, default=8, help="receiving ports the requests are spread over"
+    )
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--tls", action="store_true", help="https with a self-signed cert")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
@@ -459,13 +475,14 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as directory:
         tls = self_signed(directory) if args.tls else None
-        port = free_port()
+        ports = tuple(free_port() for _ in range(args.endpoints))
         context = multiprocessing.get_context("spawn")
-        receiver = context.Process(target=receive, args=(port, tls), daemon=True)
+        receiver = context.Process(target=receive, args=(ports, tls), daemon=True)
         receiver.start()
         try:
-            wait_for(port)
-            target = Target("https" if tls else "http", port, tls[0] if tls else None)
+            for port in ports:
+                wait_for(port)
+            target = Target("https" if tls else "http", ports, tls[0] if tls else None)
             for name in args.clients.split(","):
                 if not available(name):
                     print(f"| {name} | not installed | | | | |")

@@ -50,8 +50,10 @@ def url_problem(url: str, *, allow_private: bool) -> str | None:
         return "must not have a fragment (#...)"
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018 - reading it validates it
+        port = parts.port
     except ValueError:
+        port = 0
+    if port == 0:
         return (
             f"must be a valid absolute URL with a host and, if any, a port 1-65535, e.g. {EXAMPLE}"
         )
@@ -63,6 +65,9 @@ def _parts_problem(parts: SplitResult, *, allow_private: bool) -> str | None:
     if parts.scheme not in schemes or not parts.netloc:
         wanted = "an absolute http or https URL" if allow_private else "an absolute https URL"
         return f"must be {wanted}, e.g. {EXAMPLE}"
+    # urlsplit keeps a backslash in the host where browsers and some clients read a "/".
+    if "\\" in parts.netloc:
+        return "must not contain backslashes in its host"
     if "@" in parts.netloc:
         return "must not hold credentials (user:password@); the signature authenticates Relance"
     if not parts.hostname:
@@ -165,7 +170,8 @@ async def _resolve(host: str, port: int) -> list[str]:
         infos = await loop.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
         )
-    except (socket.gaierror, UnicodeError) as exc:
+    # A gaierror, or a ValueError for a name the resolver cannot even be asked (IDNA, NUL).
+    except (OSError, ValueError) as exc:
         raise HostNotFound(f"{host} could not be resolved: {exc}") from None
     # One entry per address, in order: getaddrinfo repeats them per family and protocol.
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
