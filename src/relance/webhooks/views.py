@@ -36,9 +36,9 @@ class WebhookEndpointView(msgspec.Struct, frozen=True, omit_defaults=True):
 
 
 class WebhookAttemptView(msgspec.Struct, frozen=True):
-    """One request of a delivery: when, the receiver's status code (null when none came), how
-    long it took, the first KiB of its answer, and what went wrong (timeout, connection, tls,
-    host_not_found, forbidden_address, invalid_url, redirect, status)."""
+    """One request of a delivery: when, the receiver's status code, how long it took and the
+    first KiB of its answer; or, when no answer came, why (`error`: timeout, connection, tls,
+    protocol, host_not_found, forbidden_address, invalid_url, secret)."""
 
     attempted_at: str
     status_code: int | None

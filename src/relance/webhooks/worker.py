@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from relance.db import Connection
+from relance.db import Connection, is_unavailable
 from relance.events import repository as event_log
 from relance.events.records import StoredEvent, now_us
 from relance.events.views import event_body, event_ids
@@ -124,8 +124,11 @@ class DeliveryWorker:
             self._outcomes[:0] = outcomes
             self._failures += 1
             pause = min(MAX_BACKOFF_SECONDS, 0.1 * 2.0 ** min(self._failures, 10))
-            log.warning("webhook worker cannot reach the database (%s); retrying in %.1f s",
-                        type(exc).__name__, pause)  # fmt: skip
+            if is_unavailable(exc):
+                log.warning("webhook worker cannot reach the database (%s); retrying in %.1f s",
+                            type(exc).__name__, pause)  # fmt: skip
+            else:
+                log.exception("webhook worker turn failed; retrying in %.1f s", pause)
             return pause
         self._failures = 0
         for job in jobs:

@@ -30,14 +30,14 @@ _ENDPOINTS = (
     " ORDER BY (SELECT min(d.next_attempt_us) FROM webhook_deliveries AS d"
     f" WHERE d.endpoint_id = w.id AND {_DUE}) LIMIT $3"
 )
-_CLAIMED = "RETURNING d.id, d.event_id, d.endpoint_id, d.attempts, d.claimed_until_us"
+_CLAIMED = "RETURNING webhook_deliveries.id, event_id, endpoint_id, attempts, claimed_until_us"
 _PG_CLAIM = (
     f"WITH w AS ({_ENDPOINTS} FOR UPDATE OF w SKIP LOCKED),"
     " picked AS (SELECT p.id FROM w CROSS JOIN LATERAL (SELECT d.id FROM webhook_deliveries"
     f" AS d WHERE d.endpoint_id = w.id AND {_DUE} ORDER BY d.next_attempt_us"
     f" LIMIT greatest(0, $4 - {_IN_FLIGHT})) AS p LIMIT $3)"
-    " UPDATE webhook_deliveries AS d SET claimed_until_us = $2, next_attempt_us = $2"
-    f" FROM picked WHERE d.id = picked.id {_CLAIMED}"
+    " UPDATE webhook_deliveries SET claimed_until_us = $2, next_attempt_us = $2"
+    f" FROM picked WHERE webhook_deliveries.id = picked.id {_CLAIMED}"
 )
 
 
@@ -80,8 +80,8 @@ async def claim(
     if not picked:
         return []
     rows = await conn.fetch(
-        "UPDATE webhook_deliveries AS d SET claimed_until_us = $1, next_attempt_us = $1"
-        f" WHERE d.id IN ({placeholders(2, len(picked))}) {_CLAIMED}",
+        "UPDATE webhook_deliveries SET claimed_until_us = $1, next_attempt_us = $1"
+        f" WHERE id IN ({placeholders(2, len(picked))}) {_CLAIMED}",
         lease_until_us,
         *picked,
     )
@@ -152,8 +152,9 @@ async def record(conn: Connection, outcomes: Sequence[Outcome]) -> None:
     await conn.executemany(
         "UPDATE webhook_deliveries SET attempts = attempts + 1, claimed_until_us = NULL,"
         " last_attempt_us = $3, last_status_code = $4,"
-        " status = CASE WHEN status = 'pending' OR $5 = 'succeeded' THEN $5 ELSE status END,"
-        " next_attempt_us = CASE WHEN status = 'pending' THEN $6 ELSE NULL END"
+        " status = CASE WHEN status = 'pending' OR CAST($5 AS TEXT) = 'succeeded'"
+        " THEN CAST($5 AS TEXT) ELSE status END,"
+        " next_attempt_us = CASE WHEN status = 'pending' THEN CAST($6 AS BIGINT) END"
         " WHERE id = $1 AND claimed_until_us = $2",
         [
             (
