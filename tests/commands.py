@@ -88,7 +88,7 @@ def serving(
 
 @contextmanager
 def served(
-    home: Path, env: dict[str, str], log: Path, workers: int = 1
+    home: Path, env: dict[str, str], log: Path, workers: int = 1, *options: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`relance serve` on a free port until the block ends, then stopped as a supervisor stops
     it (SIGTERM: its log is flushed); yields the process, which a test may signal itself, and
@@ -97,7 +97,7 @@ def served(
     base = f"http://127.0.0.1:{port}"
     with log.open("wb") as output:
         process = subprocess.Popen(  # noqa: S603
-            [*COMMAND, "serve", "--port", str(port), "--workers", str(workers)],
+            [*COMMAND, "serve", "--port", str(port), "--workers", str(workers), *options],
             stdout=output,
             stderr=subprocess.STDOUT,
             env=cli_env(home, env),

@@ -1,9 +1,11 @@
 """PostgreSQL stopped under load, on a private cluster: requests answer 503 in the envelope
 with Retry-After within a bounded time (never a 500, never a hang), the service recovers by
-itself once the database is back, and no write that was acknowledged is lost."""
+itself once the database is back, and no write that was acknowledged is lost; the webhook
+worker `relance serve` runs survives too, and delivers every acknowledged write's event."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -15,6 +17,7 @@ import httpx
 
 from tests.commands import demo_on, served, token_of
 from tests.postgres_server import private_postgres
+from tests.webhooks.receiver import Receiver, running_receiver
 
 LIST = "/external-api/v1/followups"
 BOUND_SECONDS = 15  # no answer may take longer, database down or not
@@ -77,13 +80,23 @@ class Load:
 
 
 def test_postgresql_stopped_under_load(tmp_path: Path) -> None:
-    with private_postgres() as database:
-        env = {"RELANCE_DATABASE_URL": database.url, "RELANCE_RATE_LIMIT_ENABLED": "false"}
+    with private_postgres() as database, running_receiver() as receiver:
+        env = {
+            "RELANCE_DATABASE_URL": database.url,
+            "RELANCE_RATE_LIMIT_ENABLED": "false",
+            "RELANCE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "true",
+            "RELANCE_WEBHOOKS_RETRY_SCHEDULE": "0.5,1,1,1,1,1,1,1,1,1",
+        }
         company = demo_on(tmp_path, env)[0]
         with served(tmp_path, env, tmp_path / "serve.log") as (process, base):
             token = token_of(base, company)
             auth = {"Authorization": f"Bearer {token}"}
             debt_id = httpx.get(f"{base}{LIST}", headers=auth).json()["data"][0]["debt_id"]
+            endpoint = {"url": receiver.url, "enabled_events": ["followup.created"]}
+            made = httpx.post(
+                f"{base}/external-api/v1/webhook-endpoints", json=endpoint, headers=auth
+            )
+            assert made.status_code == 201, made.text
 
             with Load(base, token, debt_id) as load:
                 time.sleep(1.5)
@@ -112,6 +125,20 @@ def test_postgresql_stopped_under_load(tmp_path: Path) -> None:
                 kept = httpx.get(f"{base}{LIST}/{followup_id}", headers=auth)
                 assert kept.status_code == 200, f"acknowledged write {followup_id} was lost"
                 assert kept.json()["data"]["notes"] == notes
+            # The worker outlived the outage: each acknowledged write's event reaches the
+            # receiver (at least once), those made after the database came back included.
+            assert set(load.acknowledged) <= _delivered_followups(receiver, load.acknowledged)
+
+
+def _delivered_followups(receiver: Receiver, wanted: dict[str, str]) -> set[str]:
+    """The followups whose followup.created the receiver got, once it got them all or a
+    minute has passed."""
+    deadline = time.monotonic() + 60
+    while True:
+        found = {json.loads(r.body)["data"]["id"] for r in list(receiver.received)}
+        if set(wanted) <= found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def _until_answered(base: str, auth: dict[str, str]) -> float:

@@ -95,8 +95,9 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def running_receiver() -> Iterator[Receiver]:
-    server = _Server(("127.0.0.1", 0), _Handler)
+def running_receiver(port: int = 0) -> Iterator[Receiver]:
+    """A receiver on `port` (any free one by default) until the block ends."""
+    server = _Server(("127.0.0.1", port), _Handler)
     receiver = Receiver(server)
     server.receiver = receiver
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -19,6 +19,7 @@ from relance.runtime import Runtime, open_deployment
 from relance.webhooks.running import worker_options
 from relance.webhooks.sender import Sender
 from relance.webhooks.worker import DeliveryWorker
+from tests.commands import free_port
 from tests.factories import Client, new_tenant_headers
 from tests.webhooks.receiver import Received, Receiver, Reply, running_receiver
 from tests.webhooks.test_signing import getbill_node_receiver_accepts, reference_library_accepts
@@ -396,3 +397,27 @@ async def test_an_endpoint_failing_for_too_long_is_disabled(
     path = f"{ENDPOINTS}/{tenant.endpoint['id']}"
     endpoint = (await client.get(path, headers=tenant.headers)).json()["data"]
     assert (endpoint["status"], endpoint["disabled_reason"]) == ("disabled", "failing")
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_receiver_down_then_up_gets_the_event_on_the_next_attempt(
+    runtime: Runtime, client: Client
+) -> None:
+    port = free_port()
+    _, headers = await new_tenant_headers(runtime, client)
+    url = f"http://127.0.0.1:{port}/hooks"
+    made = await client.post(ENDPOINTS, json={"url": url}, headers=headers)
+    tenant = Tenant(headers, made.json()["data"])
+    await new_debt(client, tenant)
+    for _ in range(200):
+        (delivery,) = await deliveries(client, tenant)
+        if delivery["attempt_count"] >= 1:
+            break
+        await asyncio.sleep(0.05)
+    with running_receiver(port) as receiver:
+        (request,) = await received(receiver, 1)
+        done = await settled(client, tenant, delivery["id"])
+    assert reference_library_accepts(request.body, request.headers, tenant.secret)
+    assert done["status"] == "succeeded"
+    assert done["attempts"][0]["error"] == "connection"
+    assert done["attempts"][-1]["status_code"] == 204
