@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,7 +25,13 @@ from relance.cli.config import config_app
 from relance.cli.followups import followups_app
 from relance.cli.imports import import_app
 from relance.cli.media import media_app
-from relance.cli.serving import base_url, ensure_port_free, prepare_schema, run_server
+from relance.cli.serving import (
+    base_url,
+    ensure_port_free,
+    metrics_shared_by,
+    prepare_schema,
+    run_server,
+)
 from relance.cli.tenants import clients_app, companies_app, keys_app
 from relance.cli.webhooks import webhooks_app, worker_command
 
@@ -90,15 +98,19 @@ def serve(
     """Serve the API (creating the deployment, in RELANCE_DATA_DIR, if there is none), and
     deliver its webhooks from one process beside it unless --no-deliver."""
     config = settings()
-    announce_deployment(config)
-    prepare_schema()
-    if workers > 1 and config.rate_limit_enabled and config.redis_url is None:
-        err.print(
-            f"[yellow]warning:[/] without RELANCE_REDIS_URL each of the {workers} workers keeps"
-            " its own rate-limit count, so a client may get up to that many times its budget",
-            highlight=False,
-        )
-    run_server(host, port, workers, deliver=not no_deliver)
+    deliver = config.webhooks_enabled and not no_deliver
+    # First of all: prometheus-client takes its mode when it is first imported.
+    with metrics_shared_by(workers + int(deliver)):
+        announce_deployment(config)
+        prepare_schema()
+        if workers > 1 and config.rate_limit_enabled and config.redis_url is None:
+            err.print(
+                f"[yellow]warning:[/] without RELANCE_REDIS_URL each of the {workers} workers"
+                " keeps its own rate-limit count, so a client may get up to that many times its"
+                " budget",
+                highlight=False,
+            )
+        run_server(host, port, workers, deliver=deliver)
 
 
 @app.command()
@@ -123,7 +135,10 @@ def demo(
     else:
         print_demo_guide(companies, host, port)
     if not no_serve:
-        run_server(host, port, 1, deliver=True)
+        # Served by a fresh `relance serve`, whose metrics are set up before anything else.
+        sys.stdout.flush()
+        command = [sys.executable, "-m", "relance", "serve", "--host", host, "--port", str(port)]
+        os.execv(sys.executable, command)  # noqa: S606
 
 
 # The followups the demo's printed commands ask for: a status every demo company has rows in.
@@ -168,6 +183,21 @@ def print_demo_guide(companies: list[DemoAccess], host: str, port: int) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    print_webhooks_hint()
+
+
+def print_webhooks_hint() -> None:
+    """How to see the demo's events pushed to this machine: `listen` follows them through the
+    API; an endpoint on a loopback or private address needs the deployment to allow it."""
+    out.print("[bold]Webhooks[/]: forward the company's events to a receiver on this machine:\n")
+    out.print("relance webhooks listen --forward-to http://127.0.0.1:3000/hooks", highlight=False)
+    if not settings().webhooks_allow_private_networks:
+        out.print(
+            "\n(an endpoint of your own at http://127.0.0.1:... needs this server restarted"
+            " with RELANCE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS=true)\n",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def main() -> None:

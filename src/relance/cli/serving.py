@@ -48,31 +48,29 @@ def ensure_port_free(host: str, port: int) -> None:
 
 
 def run_server(host: str, port: int, workers: int, *, deliver: bool) -> None:
+    """Serve in this process (one worker) or its children, inside metrics_shared_by."""
     from relance.observability.logs import logging_config
-    from relance.serving import serve_workers
 
     config = settings()
-    deliver = deliver and config.webhooks_enabled
     ensure_port_free(host, port)
     if config.metrics_port is not None:
         ensure_port_free(host, config.metrics_port)
-    with _metrics_shared_by(workers):
-        if config.metrics_port is not None:
-            from relance.observability.exposition import serve_metrics_port
+    from relance.serving import serve_workers
 
-            serve_metrics_port(host, config.metrics_port)
-        err.print(
-            f"Relance listening on {base_url(host, port)} ({workers} worker(s)); Ctrl+C stops it"
+    if config.metrics_port is not None:
+        from relance.observability.exposition import serve_metrics_port
+
+        serve_metrics_port(host, config.metrics_port)
+    err.print(f"Relance listening on {base_url(host, port)} ({workers} worker(s)); Ctrl+C stops it")
+    public_url = config.public_url or base_url(host, port)
+    with _delivering(public_url) if deliver else contextlib.nullcontext():
+        serve_workers(
+            host,
+            port,
+            workers,
+            log_config=logging_config(log_format(config), config.log_level),
+            timeout_graceful_shutdown=config.shutdown_timeout_seconds,
         )
-        public_url = config.public_url or base_url(host, port)
-        with _delivering(public_url) if deliver else contextlib.nullcontext():
-            serve_workers(
-                host,
-                port,
-                workers,
-                log_config=logging_config(log_format(config), config.log_level),
-                timeout_graceful_shutdown=config.shutdown_timeout_seconds,
-            )
 
 
 @contextlib.contextmanager
@@ -100,14 +98,15 @@ def log_format(config: Settings) -> Literal["json", "text"]:
 
 
 @contextlib.contextmanager
-def _metrics_shared_by(workers: int) -> Iterator[None]:
-    """With several workers, a fresh directory where each counts its metrics (prometheus-client's
-    multiprocess mode), read by whichever process answers a scrape. Set before any worker
-    starts: the workers import prometheus-client knowing it."""
-    if workers == 1:
+def metrics_shared_by(processes: int) -> Iterator[None]:
+    """With several processes (workers, the delivery process), a fresh directory where each
+    counts its metrics (prometheus-client's multiprocess mode), read by whichever process
+    answers a scrape. Set before any of them starts: they import prometheus-client knowing
+    it."""
+    if processes == 1:
         yield
         return
-    from relance.observability.exposition import MULTIPROC_DIR
+    from relance.observability import MULTIPROC_DIR
 
     # In memory where the system offers it, as prometheus-client advises: every request writes to
     # these mapped files.

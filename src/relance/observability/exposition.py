@@ -17,7 +17,8 @@ from prometheus_client import (
     start_http_server,
 )
 
-MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+from relance.observability import MULTIPROC_DIR
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from prometheus_client import Counter, Gauge, Histogram, multiprocess
 
 from relance.db import PoolUsage
-from relance.observability.exposition import MULTIPROC_DIR
+from relance.observability import MULTIPROC_DIR
 
 REQUESTS = Counter(
     "relance_http_requests",

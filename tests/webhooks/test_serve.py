@@ -1,0 +1,122 @@
+"""`relance serve` delivers webhooks from a process of its own, counted on its /metrics, with
+/readyz unmoved by a receiver that hangs; `--no-deliver` leaves delivery to `relance worker`;
+and the operator's `relance webhooks` commands."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.commands import demo_on, ok_json, relance, report, served, token_of
+from tests.webhooks.receiver import Reply, running_receiver
+from tests.webhooks.test_signing import reference_library_accepts
+
+API = "/external-api/v1"
+DEBT = {"firstname": "A", "lastname": "B", "amount": 10, "currency": "EUR",
+        "phone": "+33612345678"}  # fmt: skip
+ENV = {"RELANCE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS": "true"}
+
+
+def metric(text: str, name: str) -> float:
+    found = re.search(rf"^{re.escape(name)} ([0-9.e+]+)$", text, re.MULTILINE)
+    return float(found[1]) if found else 0.0
+
+
+def test_serve_delivers_counts_and_stays_ready(tmp_path: Path) -> None:
+    company = demo_on(tmp_path, ENV)[0]
+    with (
+        running_receiver() as receiver,
+        served(tmp_path, ENV, tmp_path / "serve.log") as (
+            _,
+            base,
+        ),
+    ):
+        auth = {"Authorization": f"Bearer {token_of(base, company)}"}
+        made = httpx.post(
+            f"{base}{API}/webhook-endpoints",
+            json={"url": receiver.url, "enabled_events": ["debt.created"]},
+            headers=auth,
+        ).json()["data"]
+        receiver.answer = lambda r: Reply(pause=8) if len(receiver.received) > 1 else Reply()
+        assert httpx.post(f"{base}{API}/debts", json=DEBT, headers=auth).status_code == 201
+        (request,) = receiver.wait_for(1)
+        assert reference_library_accepts(request.body, request.headers, made["secret"])
+        # A receiver that hangs holds a delivery, never the API's readiness.
+        assert httpx.post(f"{base}{API}/debts", json=DEBT, headers=auth).status_code == 201
+        receiver.wait_for(2)
+        ready = httpx.get(f"{base}/readyz", timeout=5)
+        assert ready.status_code == 200, ready.text
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            scraped = httpx.get(f"{base}/metrics").text
+            if metric(scraped, 'relance_webhook_attempts_total{outcome="succeeded"}') >= 1:
+                break
+            time.sleep(0.2)
+        assert metric(scraped, 'relance_webhook_attempts_total{outcome="succeeded"}') == 1
+        assert metric(scraped, "relance_webhook_attempt_duration_seconds_count") >= 1
+        assert "relance_webhook_oldest_pending_seconds" in scraped
+        assert "relance_http_requests_total" in scraped
+
+
+def test_no_deliver_leaves_delivery_to_a_worker(tmp_path: Path) -> None:
+    company = demo_on(tmp_path, ENV)[0]
+    with (
+        running_receiver() as receiver,
+        served(tmp_path, ENV, tmp_path / "serve.log", 1, "--no-deliver") as (_, base),
+    ):
+        auth = {"Authorization": f"Bearer {token_of(base, company)}"}
+        endpoint = {"url": receiver.url, "enabled_events": ["debt.created"]}
+        made = httpx.post(f"{base}{API}/webhook-endpoints", json=endpoint, headers=auth)
+        endpoint_id = made.json()["data"]["id"]
+        assert httpx.post(f"{base}{API}/debts", json=DEBT, headers=auth).status_code == 201
+        time.sleep(2)
+        assert receiver.received == []
+        listed = httpx.get(f"{base}{API}/webhook-endpoints/{endpoint_id}/deliveries", headers=auth)
+        assert [d["status"] for d in listed.json()["data"]] == ["pending"]
+
+
+def run(home: Path, *args: str) -> Any:
+    return relance(*args, data_dir=home, env=ENV)
+
+
+def test_the_operators_webhook_commands(tmp_path: Path) -> None:
+    company = demo_on(tmp_path, ENV)[0]["id"]
+    made = ok_json(
+        run(
+            tmp_path, "webhooks", "create", "--company", company, "--url",
+            "https://crm.example.com/hooks", "--events", "debt.created,followup.completed",
+            "--json",
+        )
+    )  # fmt: skip
+    endpoint_id = made["id"]
+    assert made["secret"].startswith("whsec_")
+    assert made["enabled_events"] == ["debt.created", "followup.completed"]
+    listed = ok_json(run(tmp_path, "webhooks", "list", "--company", company, "--json"))
+    assert [e["id"] for e in listed] == [endpoint_id]
+    assert "secret" not in listed[0]
+    text = run(tmp_path, "webhooks", "list", "--company", company)
+    assert endpoint_id in text.stdout
+    assert "whsec_" not in text.stdout
+    disabled = ok_json(run(tmp_path, "webhooks", "disable", endpoint_id, "--json"))
+    assert (disabled["status"], disabled["disabled_reason"]) == ("disabled", "manual")
+    assert (
+        ok_json(run(tmp_path, "webhooks", "enable", endpoint_id, "--json"))["status"] == "enabled"
+    )
+    rotated = ok_json(run(tmp_path, "webhooks", "rotate-secret", endpoint_id, "--json"))
+    assert rotated["secret"] not in (None, made["secret"])
+    assert ok_json(run(tmp_path, "webhooks", "deliveries", endpoint_id, "--json")) == []
+    refused = run(tmp_path, "webhooks", "create", "--company", company, "--url", "ftp://x")
+    assert refused.returncode == 1, report(refused)
+    assert "url:" in refused.stderr
+    unknown = run(tmp_path, "webhooks", "disable", "we_" + "0" * 22)
+    assert unknown.returncode == 2, report(unknown)
+    assert "no webhook endpoint" in unknown.stderr
+    deleted = run(tmp_path, "webhooks", "delete", endpoint_id)
+    assert deleted.returncode == 0, report(deleted)
+    assert ok_json(run(tmp_path, "webhooks", "list", "--company", company, "--json")) == []
+    assert json.dumps(made).count("whsec_") == 1
