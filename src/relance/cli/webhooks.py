@@ -263,3 +263,8 @@ def worker_command(
         await run_worker(deployment, base, exit_with)
 
     with_deployment(work)
+
+
+from relance.cli.listen import listen  # noqa: E402
+
+webhooks_app.command("listen")(listen)

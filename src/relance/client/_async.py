@@ -10,12 +10,14 @@ from typing import Any, Generic
 
 import httpx
 
+from relance.client._async_webhooks import Events, WebhookDeliveries, WebhookEndpoints
 from relance.client._auth import ClientCredentials
 from relance.client._base import (
     API,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     M,
+    Query,
     answered,
     body,
     creation,
@@ -102,9 +104,12 @@ class AsyncRelance:
         )
         self.followups = Followups(self)
         self.debts = Debts(self)
+        self.events = Events(self)
+        self.webhook_endpoints = WebhookEndpoints(self)
+        self.webhook_deliveries = WebhookDeliveries(self)
 
     async def request(
-        self, method: str, path: str, *, query: dict[str, str] | None = None, json: Any = None
+        self, method: str, path: str, *, query: Query | None = None, json: Any = None
     ) -> Any:
         """The response's JSON; errors raised as RelanceError, after the retries they deserve."""
         headers = request_headers(method)

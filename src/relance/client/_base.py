@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import random
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import httpx
 from pydantic import BaseModel
@@ -20,7 +21,7 @@ from relance.client._errors import (
     retry_after,
     status_error,
 )
-from relance.client._models import Pagination
+from relance.client._models import CursorPagination, Pagination
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_MAX_RETRIES = 2
@@ -33,6 +34,20 @@ _MAX_BACKOFF = 8.0
 MAX_WAIT = 120.0
 API = "/external-api/v1"
 M = TypeVar("M", bound=BaseModel)
+# Query parameters as httpx takes them: a list repeats the parameter (`type=a&type=b`).
+Query = Mapping[str, str | Sequence[str]]
+# A moment as the API's filters take it: an aware datetime, Unix seconds, or RFC 3339 text.
+Moment = datetime | int | str
+
+
+class NotGiven:
+    """An argument left out, told apart from None (which clears a field)."""
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven()
 
 
 def resolve(
@@ -136,3 +151,65 @@ def page_parts(found: Any, model: type[M]) -> tuple[list[M], Pagination]:
     return [model.model_validate(item) for item in found["data"]], Pagination.model_validate(
         found["pagination"]
     )
+
+
+def cursor_parts(found: Any, model: type[M]) -> tuple[list[M], CursorPagination]:
+    return [model.model_validate(item) for item in found["data"]], CursorPagination.model_validate(
+        found["pagination"]
+    )
+
+
+def moment(value: Moment | None) -> str | None:
+    """A moment for a filter or a body: a datetime in ISO 8601 (a naive one goes as it is, for
+    the server to refuse: it cannot be told which zone was meant), Unix seconds as digits."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def cursor_query(
+    limit: int | None, starting_after: str | None, **filters: str | Sequence[str] | None
+) -> dict[str, str | Sequence[str]]:
+    """A cursor list's parameters; a sequence of types repeats the parameter."""
+    query: dict[str, str | Sequence[str]] = dict(params(limit=limit, starting_after=starting_after))
+    for name, value in filters.items():
+        if value is None:
+            continue
+        query[name] = value if isinstance(value, str) else list(value)
+    return query
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """The fields of a PATCH that were passed: NOT_GIVEN left out, None kept (it clears)."""
+    return {name: value for name, value in values.items() if value is not NOT_GIVEN}
+
+
+def endpoint_creation(
+    url: str, enabled_events: Sequence[str] | None, description: str | None
+) -> dict[str, Any]:
+    """A new endpoint's fields: those left out take the server's defaults."""
+    sent: dict[str, Any] = {"url": url}
+    if enabled_events is not None:
+        sent["enabled_events"] = list(enabled_events)
+    if description is not None:
+        sent["description"] = description
+    return sent
+
+
+def endpoint_patch(
+    url: str | NotGiven,
+    enabled_events: Sequence[str] | NotGiven,
+    description: str | NotGiven | None,
+    status: str | NotGiven,
+) -> dict[str, Any]:
+    events = enabled_events if isinstance(enabled_events, NotGiven) else list(enabled_events)
+    return given(url=url, enabled_events=events, description=description, status=status)
+
+
+def rotation(expire_previous_in_seconds: int | None) -> dict[str, int] | None:
+    """A rotate-secret body, or none at all for the server's default."""
+    if expire_previous_in_seconds is None:
+        return None
+    return {"expire_previous_in_seconds": expire_previous_in_seconds}

@@ -9,7 +9,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from relance.client._vocabulary import DebtStatus, Direction, FollowupStatus, FollowupType
+from relance.client._vocabulary import (
+    DebtStatus,
+    DeliveryStatus,
+    Direction,
+    EventType,
+    FollowupStatus,
+    FollowupType,
+    SubscribedEvent,
+    WebhookEndpointStatus,
+)
 
 
 class _Model(BaseModel):
@@ -63,3 +72,73 @@ class Pagination(_Model):
     page: int
     limit: int
     pages: int
+
+
+class CursorPagination(_Model):
+    """A cursor page's position: `next_starting_after` is the ID to page on from."""
+
+    limit: int
+    has_more: bool
+    next_starting_after: str | None = None
+
+
+class FieldChange(_Model):
+    previous: Any = None
+    new: Any = None
+
+
+class Event(_Model):
+    """A change event: `data` is the object as its GET showed it then; `changes`, on an
+    update, each changed field's previous and new values."""
+
+    id: str
+    type: EventType | str
+    timestamp: datetime
+    data: dict[str, Any]
+    changes: dict[str, FieldChange] | None = None
+
+
+class WebhookEndpoint(_Model):
+    """A URL that receives the company's events. `secret` is only there on create and on
+    rotate_secret: it is never shown again."""
+
+    id: str
+    url: str
+    description: str | None = None
+    enabled_events: list[SubscribedEvent | str]
+    status: WebhookEndpointStatus | str
+    disabled_reason: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    secret: str | None = None
+
+
+class DeletedWebhookEndpoint(_Model):
+    id: str
+    deleted: bool
+
+
+class WebhookAttempt(_Model):
+    """One request of a delivery: the receiver's status code, or why no answer came."""
+
+    attempted_at: datetime
+    status_code: int | None = None
+    duration_ms: int
+    response: str = ""
+    error: str | None = None
+
+
+class WebhookDelivery(_Model):
+    """One event owed to one endpoint; `attempts` only when retrieved by its own ID."""
+
+    id: str
+    endpoint_id: str
+    event_id: str
+    event_type: EventType | str
+    status: DeliveryStatus | str
+    attempt_count: int
+    next_attempt_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_status_code: int | None = None
+    created_at: datetime
+    attempts: list[WebhookAttempt] | None = None

@@ -17,6 +17,7 @@ from relance.client._base import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     M,
+    Query,
     answered,
     body,
     creation,
@@ -31,6 +32,7 @@ from relance.client._base import (
 )
 from relance.client._errors import APIStatusError, RelanceError
 from relance.client._models import Debt, Followup, Pagination
+from relance.client._sync_webhooks import Events, WebhookDeliveries, WebhookEndpoints
 from relance.client._vocabulary import DebtStatus, FollowupStatus, FollowupType
 
 
@@ -87,9 +89,12 @@ class Relance:
         )
         self.followups = Followups(self)
         self.debts = Debts(self)
+        self.events = Events(self)
+        self.webhook_endpoints = WebhookEndpoints(self)
+        self.webhook_deliveries = WebhookDeliveries(self)
 
     def request(
-        self, method: str, path: str, *, query: dict[str, str] | None = None, json: Any = None
+        self, method: str, path: str, *, query: Query | None = None, json: Any = None
     ) -> Any:
         """The response's JSON; errors raised as RelanceError, after the retries they deserve."""
         headers = request_headers(method)

@@ -1,7 +1,7 @@
-"""The values the API accepts for a followup's status and type and a debt's status, as
-Literals, so that a type checker catches a misspelt filter before the server refuses it. The
-client installs without the server, so it cannot import the server's enums; a test keeps the
-two equal."""
+"""The values the API accepts for a followup's status and type, a debt's status and the
+webhooks' event types and statuses, as Literals, so that a type checker catches a misspelt
+filter before the server refuses it. The client installs without the server, so it cannot
+import the server's enums; a test keeps the two equal."""
 
 from __future__ import annotations
 
@@ -37,3 +37,27 @@ DebtStatus = Literal[
     "status.default.on_hold",
     "status.default.refused",
 ]
+EventType = Literal[
+    "followup.created",
+    "followup.updated",
+    "followup.completed",
+    "followup.failed",
+    "debt.created",
+    "debt.updated",
+    "debt.status_changed",
+    "webhook.test",
+]
+# What an endpoint subscribes to: any type but webhook.test (sent only where it is asked), or
+# "*" for every one.
+SubscribedEvent = Literal[
+    "*",
+    "followup.created",
+    "followup.updated",
+    "followup.completed",
+    "followup.failed",
+    "debt.created",
+    "debt.updated",
+    "debt.status_changed",
+]
+WebhookEndpointStatus = Literal["enabled", "disabled"]
+DeliveryStatus = Literal["pending", "succeeded", "failed"]
