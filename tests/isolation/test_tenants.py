@@ -1,6 +1,7 @@
 """Tenant isolation, as a property: for random books of several companies, every read and write
-endpoint, called with each company's token and every other company's IDs, returns and changes
-nothing of theirs, and answers exactly as it does for an ID that never existed."""
+endpoint, called with each company's token and every other company's IDs (debts, followups,
+events, webhook endpoints and deliveries), returns and changes nothing of theirs, and answers
+exactly as it does for an ID that never existed."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from litestar.testing import AsyncTestClient
 
 from relance.app import create_app
 from relance.config import Settings
+from relance.events.views import event_ids
 from relance.resources import Resource
 from relance.runtime import Runtime, open_runtime
+from relance.webhooks.views import delivery_ids, endpoint_ids
 from tests.conftest import clear
 from tests.factories import (
     Client,
@@ -39,6 +42,19 @@ class Tenant:
     headers: dict[str, str]
     debts: list[str] = field(default_factory=list)
     followups: list[str] = field(default_factory=list)
+    # Its webhook endpoint, the delivery of a test event to it, and that event.
+    hooks: tuple[str, str, str] = ("", "", "")
+
+
+async def hooked(client: Client, headers: dict[str, str]) -> tuple[str, str, str]:
+    """A webhook endpoint of the company's, with a test event's delivery to it."""
+    made = await client.post(
+        f"{API}/webhook-endpoints", json={"url": "https://example.com/hooks"}, headers=headers
+    )
+    endpoint = made.json()["data"]["id"]
+    tested = await client.post(f"{API}/webhook-endpoints/{endpoint}/test", headers=headers)
+    delivery = tested.json()["data"]
+    return endpoint, delivery["id"], delivery["event_id"]
 
 
 async def build(runtime: Runtime, client: Client, book: list[list[int]]) -> list[Tenant]:
@@ -53,6 +69,7 @@ async def build(runtime: Runtime, client: Client, book: list[list[int]]) -> list
             for _ in range(count):
                 key = await create_followup(runtime, company_id, debt_id)
                 tenant.followups.append(public_id(runtime, Resource.FOLLOWUP, key))
+        tenant.hooks = await hooked(client, tenant.headers)
         tenants.append(tenant)
     return tenants
 
@@ -63,12 +80,34 @@ def shown(answer: httpx.Response) -> tuple[int, Any]:
 
 
 async def requests_about(
-    client: Client, headers: dict[str, str], debt: str, followup: str
+    client: Client, headers: dict[str, str], debt: str, followup: str, hooks: tuple[str, str, str]
 ) -> list[tuple[int, Any]]:
     """Every endpoint that takes an ID, called with these IDs."""
     change = {"notes": "changed by another company", "status": "failed"}
     create = {"debt_id": debt, "type": "email"}
+    endpoint, delivery, event = (
+        f"{API}/webhook-endpoints/{hooks[0]}",
+        f"{API}/webhook-deliveries/{hooks[1]}",
+        f"{API}/events/{hooks[2]}",
+    )
+    hook_calls = [
+        ("GET", endpoint, None),
+        ("PATCH", endpoint, {"url": "https://attacker.example/hooks", "status": "disabled"}),
+        ("POST", f"{endpoint}/rotate-secret", None),
+        ("POST", f"{endpoint}/test", None),
+        ("POST", f"{endpoint}/recover", {"since": "0"}),
+        ("GET", f"{endpoint}/deliveries", None),
+        ("GET", delivery, None),
+        ("POST", f"{delivery}/retry", None),
+        ("GET", event, None),
+        ("DELETE", endpoint, None),
+    ]
+    webhooks = [
+        shown(await client.request(method, url, json=body, headers=headers))
+        for method, url, body in hook_calls
+    ]
     return [
+        *webhooks,
         shown(await client.get(f"{API}/followups/{followup}", headers=headers)),
         shown(await client.put(f"{API}/followups/{followup}", json=change, headers=headers)),
         shown(await client.get(f"{API}/followups/debt/{debt}", headers=headers)),
@@ -82,7 +121,14 @@ async def everything_of(client: Client, tenant: Tenant) -> Any:
     """A company's whole book, as its own token reads it."""
     followups = await client.get(f"{API}/followups?limit=100", headers=tenant.headers)
     debts = await client.get(f"{API}/debts?limit=100", headers=tenant.headers)
-    return followups.json(), debts.json()
+    events = await client.get(f"{API}/events?limit=100", headers=tenant.headers)
+    endpoint = f"{API}/webhook-endpoints/{tenant.hooks[0]}"
+    hooks = await client.get(endpoint, headers=tenant.headers)
+    owed = await client.get(f"{endpoint}/deliveries", headers=tenant.headers)
+    delivery = await client.get(
+        f"{API}/webhook-deliveries/{tenant.hooks[1]}", headers=tenant.headers
+    )
+    return [r.json() for r in (followups, debts, events, hooks, owed, delivery)]
 
 
 async def check_isolation(settings_: Settings, book: list[list[int]]) -> None:
@@ -96,16 +142,27 @@ async def check_isolation(settings_: Settings, book: list[list[int]]) -> None:
                 listed = {row["id"] for row in book_of[0]["data"]}
                 assert listed == set(tenant.followups)  # its own, all of them, nothing else
                 assert {row["id"] for row in book_of[1]["data"]} == set(tenant.debts)
+                assert [row["id"] for row in book_of[2]["data"]] == [tenant.hooks[2]]
             never_debt = public_id(runtime, Resource.DEBT, 10**12)
             never_followup = public_id(runtime, Resource.FOLLOWUP, 10**12)
+            never_hooks = (
+                endpoint_ids(runtime.ids).show(10**12),
+                delivery_ids(runtime.ids).show(10**12),
+                event_ids(runtime.ids).show(10**12),
+            )
             for caller in tenants:
-                unknown = await requests_about(client, caller.headers, never_debt, never_followup)
-                assert all(status >= 400 for status, _ in unknown[:3] + unknown[4:])
+                unknown = await requests_about(
+                    client, caller.headers, never_debt, never_followup, never_hooks
+                )
+                # All but the list filtered by another debt_id, which is an empty page.
+                assert all(status >= 400 for status, _ in unknown[:-3] + unknown[-2:])
                 for owner in tenants:
                     if owner is caller:
                         continue
                     for debt, followup in _pairs(owner, never_followup):
-                        answers = await requests_about(client, caller.headers, debt, followup)
+                        answers = await requests_about(
+                            client, caller.headers, debt, followup, owner.hooks
+                        )
                         assert answers == unknown, "another company's ID must look unknown"
             after = [await everything_of(client, tenant) for tenant in tenants]
             assert after == before, "nothing of any company changed"
