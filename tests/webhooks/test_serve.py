@@ -1,18 +1,31 @@
 """`relance serve` delivers webhooks from a process of its own, counted on its /metrics, with
-/readyz unmoved by a receiver that hangs; `--no-deliver` leaves delivery to `relance worker`;
-and the operator's `relance webhooks` commands."""
+/readyz unmoved by a receiver that hangs; `--no-deliver` leaves delivery to `relance worker`,
+which shows its own metrics on RELANCE_METRICS_PORT; and the operator's `relance webhooks`
+commands."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.commands import demo_on, ok_json, relance, report, served, token_of
+from tests.commands import (
+    COMMAND,
+    cli_env,
+    demo_on,
+    free_port,
+    ok_json,
+    relance,
+    report,
+    served,
+    token_of,
+)
 from tests.webhooks.receiver import Reply, running_receiver
 from tests.webhooks.test_signing import reference_library_accepts
 
@@ -78,6 +91,26 @@ def test_no_deliver_leaves_delivery_to_a_worker(tmp_path: Path) -> None:
         assert receiver.received == []
         listed = httpx.get(f"{base}{API}/webhook-endpoints/{endpoint_id}/deliveries", headers=auth)
         assert [d["status"] for d in listed.json()["data"]] == ["pending"]
+        # A worker of its own delivers it, and shows its metrics on RELANCE_METRICS_PORT.
+        port = free_port()
+        worker_env = cli_env(tmp_path, {**ENV, "RELANCE_METRICS_PORT": str(port)})
+        worker = subprocess.Popen(  # noqa: S603
+            [*COMMAND, "worker"], env=worker_env, stdout=subprocess.DEVNULL
+        )
+        try:
+            receiver.wait_for(1)
+            counted = 0.0
+            for _ in range(100):
+                with contextlib.suppress(httpx.TransportError):
+                    scraped = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+                    counted = metric(scraped, 'relance_webhook_attempts_total{outcome="succeeded"}')
+                if counted:
+                    break
+                time.sleep(0.2)
+            assert counted == 1
+        finally:
+            worker.terminate()
+            assert worker.wait(20) == 0
 
 
 def run(home: Path, *args: str) -> Any:

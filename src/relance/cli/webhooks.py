@@ -245,6 +245,9 @@ def worker_command(
         str | None,
         typer.Option(help="Where media links in events point; default RELANCE_PUBLIC_URL."),
     ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Address of its /metrics when RELANCE_METRICS_PORT is set.")
+    ] = "127.0.0.1",
     exit_with: Annotated[int | None, typer.Option(hidden=True)] = None,
 ) -> None:
     """Deliver webhooks until stopped (SIGINT or SIGTERM). Any number of workers share the work
@@ -258,6 +261,11 @@ def worker_command(
     config = settings()
     logging.config.dictConfig(logging_config(log_format(config), config.log_level))
     base = public_url or config.public_url or FALLBACK_PUBLIC_URL
+    # The delivery process of a `relance serve` (exit_with) is counted on the server's port.
+    if config.metrics_port is not None and exit_with is None:
+        from relance.observability.exposition import serve_metrics_port
+
+        serve_metrics_port(metrics_host, config.metrics_port)
 
     async def work(deployment: Deployment) -> None:
         await run_worker(deployment, base, exit_with)
