@@ -313,12 +313,21 @@ def latency(args: argparse.Namespace, home: Path, env: dict[str, str]) -> list[s
 # --- the cost of recording events on writes -------------------------------------------------
 
 
+# Each request a completed followup of one of the debts, drawn at random: writes on one debt
+# wait for each other on its row, which a book of many debts seldom does.
 POST_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer {token}"
-wrk.body = '{body}'
+local debts = {{{debts}}}
+request = function()
+  local debt = debts[math.random(#debts)]
+  return wrk.format(nil, nil, nil, '{{"debt_id":"' .. debt .. '",{fields}}}')
+end
 """
+FIELDS = '"type":"call","status":"deal_found","summary":"Payment plan agreed"'
+DEBTS = 200
+ROUNDS = 2
 
 
 def write_cost(args: argparse.Namespace, home: Path, env: dict[str, str]) -> list[str]:
@@ -332,16 +341,19 @@ def write_cost(args: argparse.Namespace, home: Path, env: dict[str, str]) -> lis
         "--company",
         company,
         "--scopes",
-        "followups:write debts:write webhooks:write",
+        "followups:write debts:write webhooks:read webhooks:write",
         "--json",
     )
-    rows = []
-    for label, enabled, endpoints in (
+    configurations = (
         ("off", "false", 0),
         ("on, 0 endpoints", "true", 0),
         ("on, 1 endpoint", "true", 1),
         ("on, 5 endpoints", "true", 5),
-    ):
+    )
+    runs: dict[str, list[tuple[float, float, float]]] = {}
+    debts: list[str] = []
+    # Alternated, round after round, so that no configuration has the later (fuller) tables.
+    for label, enabled, endpoints in configurations * ROUNDS:
         served_env = {**env, "RELANCE_WEBHOOKS_ENABLED": enabled}
         with serving(served_env) as base:
             token = httpx.post(
@@ -365,36 +377,22 @@ def write_cost(args: argparse.Namespace, home: Path, env: dict[str, str]) -> lis
                     headers=auth,
                     json={"url": "http://127.0.0.1:9/hooks"},
                 )
-            debt = httpx.post(
-                f"{base}/external-api/v1/debts",
-                headers=auth,
-                json={
-                    "firstname": "A",
-                    "lastname": "B",
-                    "amount": 10,
-                    "currency": "EUR",
-                    "phone": "+33612345678",
-                },
-            ).json()["data"]["id"]
-            body = json.dumps(
-                {
-                    "debt_id": debt,
-                    "type": "call",
-                    "status": "deal_found",
-                    "summary": "Payment plan agreed",
-                }
-            )
-            figures = post_load(f"{base}/external-api/v1/followups", token, body, args.seconds)
-        rows.append((label, *figures))
-        print(rows[-1], file=sys.stderr)
+            if not debts:
+                debts = [new_debt(base, auth) for _ in range(DEBTS)]
+            figures = post_load(f"{base}/external-api/v1/followups", token, debts, args.seconds)
+        runs.setdefault(label, []).append(figures)
+        print(label, figures, file=sys.stderr)
+    # Each configuration's best round: what disturbs a run only slows it.
+    rows = [(label, *max(found)) for label, found in runs.items()]
     off = rows[0][1]
     return [
         "### Webhooks: what recording events costs POST /followups, PostgreSQL",
         "",
         f"{provenance('webhooks.py')}: wrk, 8 connections, {args.seconds} s, against"
         " `relance serve --no-deliver` (one worker), creating a completed followup (two events:"
-        " followup.created, followup.completed); the endpoints point nowhere, so their"
-        " deliveries stay pending.",
+        f" followup.created, followup.completed) of one of {DEBTS} debts drawn at random; the"
+        " endpoints point nowhere, so their deliveries stay pending. The best of"
+        f" {ROUNDS} rounds, the configurations alternated.",
         "",
         "| webhooks | req/s | p50 ms | p99 ms | cost vs off |",
         "|---|---|---|---|---|",
@@ -432,9 +430,19 @@ def serving(env: dict[str, str]) -> Iterator[str]:
         process.wait(20)
 
 
-def post_load(url: str, token: str, body: str, seconds: int) -> tuple[float, float, float]:
+def new_debt(base: str, auth: dict[str, str]) -> str:
+    body = {"firstname": "A", "lastname": "B", "amount": 10, "currency": "EUR",
+            "phone": "+33612345678"}  # fmt: skip
+    made: str = httpx.post(f"{base}/external-api/v1/debts", headers=auth, json=body).json()["data"][
+        "id"
+    ]
+    return made
+
+
+def post_load(url: str, token: str, debts: list[str], seconds: int) -> tuple[float, float, float]:
+    listed = ", ".join(f'"{debt}"' for debt in debts)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(POST_SCRIPT.format(token=token, body=body))
+        script.write(POST_SCRIPT.format(token=token, debts=listed, fields=FIELDS))
     try:
         command = [
             "wrk",

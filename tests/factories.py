@@ -13,10 +13,11 @@ from relance.auth.scopes import ALL_SCOPES
 from relance.auth.service import NewClient
 from relance.auth.service import create_client as create_oauth_client
 from relance.companies.repository import insert_company
+from relance.db import Connection
 from relance.debts.records import DebtRecord
 from relance.debts.repository import insert_debt
 from relance.followups.records import FollowupRecord
-from relance.followups.repository.writes import insert_followup
+from relance.followups.repository.writes import count_inserted, insert_followup
 from relance.kit.time import utc_now
 from relance.resources import Resource
 from relance.runtime import Runtime
@@ -74,11 +75,20 @@ def followup_values(**overrides: Any) -> FollowupRecord:
     return FollowupRecord(**values)
 
 
+async def insert_counted(
+    conn: Connection, company_id: int, debt_id: int, values: FollowupRecord, now: datetime
+) -> int:
+    """A followup inserted and counted, as the service writes one."""
+    key = await insert_followup(conn, company_id, debt_id, values, now)
+    await count_inserted(conn, company_id, values)
+    return key
+
+
 async def create_followup(runtime: Runtime, company_id: int, debt_id: int, **overrides: Any) -> int:
     values = followup_values(**overrides)
     # A followup and its counts are written together or not at all.
     async with runtime.db.transaction() as conn:
-        return await insert_followup(conn, company_id, debt_id, values, utc_now())
+        return await insert_counted(conn, company_id, debt_id, values, utc_now())
 
 
 def public_id(runtime: Runtime, resource: Resource, key: int) -> str:

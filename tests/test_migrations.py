@@ -27,10 +27,9 @@ from alembic.config import Config
 from relance.config import DatabaseTarget, Settings
 from relance.db import Database, connect
 from relance.followups import counts
-from relance.followups.repository.writes import insert_followup
 from relance.kit.time import utc_now
 from relance.schema import alembic_config, current_revision, head_revision
-from tests.factories import followup_values
+from tests.factories import followup_values, insert_counted
 from tests.postgres import scratch_database
 
 COUNT_TABLES = ("followup_day_counts", "followup_totals")
@@ -226,7 +225,7 @@ async def test_0002_counts_the_followups_already_there_and_migrates_down_and_up(
         moment = random_moment(rng)
         values = followup_values(status="sent", type="whatsapp", call_date=moment)
         async with db.transaction() as conn:
-            await insert_followup(conn, quiet, debt_id, values, utc_now())
+            await insert_counted(conn, quiet, debt_id, values, utc_now())
         book.append(Row(quiet, "sent", "whatsapp", moment))
         assert await stored_counts(db) == tally(book)
 

@@ -28,7 +28,7 @@ from relance.followups import counts
 from relance.followups.counts import ANY
 from relance.followups.enums import FollowupStatus, FollowupType
 from relance.followups.records import FollowupRecord
-from relance.followups.repository.writes import insert_followup, insert_followups
+from relance.followups.repository.writes import insert_followups
 from relance.kit.time import utc_now
 from relance.resources import Resource
 from relance.runtime import Runtime
@@ -40,6 +40,7 @@ from tests.factories import (
     create_company,
     create_debt,
     followup_values,
+    insert_counted,
     token_for,
 )
 
@@ -210,14 +211,14 @@ async def write_batch(
     now = utc_now()
     if how == "direct":  # as tests/factories.py does: no transaction of its own
         for values in batch:
-            await insert_followup(db, company_id, debt_id, values, now)
+            await insert_counted(db, company_id, debt_id, values, now)
         return
     async with db.transaction() as conn:
         if how == "bulk":
             await insert_followups(conn, company_id, debt_id, batch, now)
         else:
             for values in batch:
-                await insert_followup(conn, company_id, debt_id, values, now)
+                await insert_counted(conn, company_id, debt_id, values, now)
 
 
 async def populate(
@@ -337,7 +338,7 @@ async def test_deltas_that_only_move_a_followup_to_another_day_move_its_day_coun
     first, moved = at("2024-03-01T10:00:00"), at("2024-03-02T10:00:00")
     values = followup_values(status="delivered", type="call", call_date=first)
     async with runtime.db.transaction() as conn:
-        key = await insert_followup(conn, tenant.company_id, tenant.debts[0], values, utc_now())
+        key = await insert_counted(conn, tenant.company_id, tenant.debts[0], values, utc_now())
     # Rescheduled to the next day, as an update of its call_date would be.
     async with runtime.db.transaction() as conn:
         await conn.execute(

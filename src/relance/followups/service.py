@@ -11,7 +11,7 @@ from relance.debts import repository as debts
 from relance.debts.service import DebtNotFound, debt_key
 from relance.errors import NotFound, ValidationFailed
 from relance.events.log import EventLog
-from relance.followups import events
+from relance.followups import counts, events
 from relance.followups.bodies import FollowupBody, changed, for_create
 from relance.followups.enums import COMPLETED, tally_change
 from relance.followups.repository import reads, writes
@@ -117,10 +117,13 @@ async def create_followup(
     now = utc_now()
     record.processed_at = now
     followup_id = await writes.insert_followup(conn, company_id, debt_id, record, now)
-    moved = tally_change(None, record.status)
-    await debts.add_tallies(conn, company_id, [(debt_id, moved)])
     view = await unsigned_followup(conn, ids, company_id, followup_id)
     await log.record(conn, company_id, events.created(view))
+    # Last, counts then the debt (every write's order): their rows stay locked until the
+    # commit, and the company's other writes wait on them.
+    await writes.count_inserted(conn, company_id, record)
+    moved = tally_change(None, record.status)
+    await debts.add_tallies(conn, company_id, [(debt_id, moved)])
     return signed(view, media)
 
 
@@ -150,10 +153,7 @@ async def update_followup(
     _refuse_other_debt(ids, body.debt_id, current.debt_id)
     new, names = changed(body, current)
     now = utc_now()
-    await writes.update_followup(conn, company_id, current, new, names, now)
-    moved = tally_change(current.status, new.status)
-    if any(moved):
-        await debts.add_tallies(conn, company_id, [(current.debt_id, moved)])
+    counted = await writes.update_followup(conn, company_id, current, new, names, now)
     view = await unsigned_followup(conn, ids, company_id, key)
     first = (
         new.status != current.status
@@ -162,6 +162,11 @@ async def update_followup(
     )
     before = events.view_before(current, view)
     await log.record(conn, company_id, events.updated(before, view, first_completion=first))
+    # Last, as on create: counts, then the debt.
+    await counts.apply_deltas(conn, counted)
+    moved = tally_change(current.status, new.status)
+    if any(moved):
+        await debts.add_tallies(conn, company_id, [(current.debt_id, moved)])
     return signed(view, media)
 
 

@@ -56,11 +56,17 @@ def _insert_row(
 async def insert_followup(
     conn: Connection, company_id: int, debt_id: int, record: FollowupRecord, now: datetime
 ) -> int:
+    """The new followup's key; its count is the caller's to move (count_inserted), last."""
     record = stored(record)
     row = _insert_row(company_id, debt_id, record, now)
-    followup_id = int(await conn.fetchval(_INSERT + " RETURNING id", *row))
-    await counts.apply_deltas(conn, [(_count_key(company_id, record), 1)])
-    return followup_id
+    return int(await conn.fetchval(_INSERT + " RETURNING id", *row))
+
+
+async def count_inserted(conn: Connection, company_id: int, record: FollowupRecord) -> None:
+    """Count a followup inserted (insert_followup). The counts are company-wide rows, locked
+    from here to the commit: a write moves them last, so that its company's other writes wait
+    for as little as may be."""
+    await counts.apply_deltas(conn, [(_count_key(company_id, stored(record)), 1)])
 
 
 async def insert_followups(
@@ -133,9 +139,10 @@ async def update_followup(
     changed: FollowupRecord,
     names: frozenset[str],
     now: datetime,
-) -> None:
+) -> list[tuple[counts.CountKey, int]]:
     """Write the fields `names` of the `changed` record, processed_at (now) and the activity
-    time, and move the followup between counts if its status, type or day changed."""
+    time; the moves of the counts that follow, for the caller to apply last
+    (counts.apply_deltas; see count_inserted)."""
     changed = stored(replace(changed, processed_at=now))
     written = {name: getattr(changed, name) for name in (*names, "processed_at")}
     written["activity_at"] = activity_of(changed)
@@ -149,4 +156,4 @@ async def update_followup(
     )
     old = counts.count_key(company_id, current.status, current.type, current.activity_at)
     new = counts.count_key(company_id, changed.status, changed.type, written["activity_at"])
-    await counts.apply_deltas(conn, [(old, -1), (new, 1)])
+    return [(old, -1), (new, 1)]

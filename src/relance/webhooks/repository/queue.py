@@ -219,16 +219,6 @@ async def disable(conn: Connection, endpoint_id: int, reason: str, now_us: int) 
     return rows_changed(changed) > 0
 
 
-async def next_due(conn: Connection) -> int | None:
-    """When the next pending delivery of an enabled endpoint falls due (claims included: a
-    lease that runs out makes its delivery due again)."""
-    value = await conn.fetchval(
-        "SELECT min(d.next_attempt_us) FROM webhook_deliveries AS d JOIN webhook_endpoints AS w"
-        " ON w.id = d.endpoint_id AND w.status = 'enabled' WHERE d.status = 'pending'"
-    )
-    return None if value is None else int(value)
-
-
 async def queue_state(conn: Connection) -> tuple[int, int | None, int]:
     """For the metrics: the pending deliveries, when the oldest of them was made, and the
     disabled endpoints."""
