@@ -162,9 +162,8 @@ async def companies_with_endpoints(deployment: Deployment, urls: list[str]) -> l
     from relance.kit.time import utc_now
     from relance.webhooks import service
     from relance.webhooks.schemas import WebhookEndpointBody
-    from relance.webhooks.secrets import SecretBox
 
-    secrets = service.Secrets(SecretBox(deployment.keys.webhook_secrets))
+    secrets = service.Secrets.of(deployment.keys)
     made = []
     async with unit_of_work(deployment.db) as unit:
         for n, url in enumerate(urls):

@@ -116,6 +116,16 @@ async def deliveries(client: Client, tenant: Tenant, **params: Any) -> list[dict
     return found
 
 
+async def attempted(client: Client, tenant: Tenant) -> dict[str, Any]:
+    """The endpoint's one delivery, once its first attempt is recorded."""
+    for _ in range(200):
+        (delivery,) = await deliveries(client, tenant)
+        if delivery["attempt_count"] >= 1:
+            return delivery
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no attempt recorded: {delivery}")
+
+
 async def settled(client: Client, tenant: Tenant, delivery_id: str) -> dict[str, Any]:
     """The delivery with its attempts, once it is no longer pending."""
     for _ in range(300):
@@ -238,11 +248,8 @@ async def test_retry_after_sets_the_next_attempt(
     tenant = await subscribed(runtime, client, receiver)
     await new_debt(client, tenant)
     await received(receiver, 1)
-    for _ in range(200):
-        (delivery,) = await deliveries(client, tenant)
-        if delivery["attempt_count"] == 1:
-            break
-        await asyncio.sleep(0.05)
+    delivery = await attempted(client, tenant)
+    assert delivery["attempt_count"] == 1
     assert delivery["status"] == "pending"
     assert delivery["last_status_code"] == 429
     wait = seconds_between(delivery["last_attempt_at"], delivery["next_attempt_at"])
@@ -409,11 +416,7 @@ async def test_a_receiver_down_then_up_gets_the_event_on_the_next_attempt(
     made = await client.post(ENDPOINTS, json={"url": url}, headers=headers)
     tenant = Tenant(headers, made.json()["data"])
     await new_debt(client, tenant)
-    for _ in range(200):
-        (delivery,) = await deliveries(client, tenant)
-        if delivery["attempt_count"] >= 1:
-            break
-        await asyncio.sleep(0.05)
+    delivery = await attempted(client, tenant)
     with running_receiver(port) as receiver:
         (request,) = await received(receiver, 1)
         done = await settled(client, tenant, delivery["id"])

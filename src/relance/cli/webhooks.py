@@ -81,7 +81,6 @@ def create(
 
     from relance.webhooks import service
     from relance.webhooks.schemas import WebhookEndpointBody
-    from relance.webhooks.secrets import SecretBox
 
     names = [name.strip() for name in events.split(",") if name.strip()]
     try:
@@ -90,7 +89,7 @@ def create(
         fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), 2)
 
     async def work(deployment: Deployment, unit: UnitOfWork) -> Any:
-        secrets = service.Secrets(SecretBox(deployment.keys.webhook_secrets))
+        secrets = service.Secrets.of(deployment.keys)
         allow = deployment.settings.webhooks_allow_private_networks
         key = company_key(deployment, company)
         return await service.create_endpoint(unit.conn, deployment.ids, secrets, key, body, allow)
@@ -179,11 +178,10 @@ def rotate_secret(
     """A new signing secret, shown this once; the previous one signs too for a while."""
     from relance.webhooks import service
     from relance.webhooks.schemas import RotateSecretBody
-    from relance.webhooks.secrets import SecretBox
 
     async def work(deployment: Deployment, unit: UnitOfWork) -> Any:
         company = await _owner(deployment, unit.conn, "webhook_endpoints", endpoint_id)
-        secrets = service.Secrets(SecretBox(deployment.keys.webhook_secrets))
+        secrets = service.Secrets.of(deployment.keys)
         body = RotateSecretBody(expire_previous_in_seconds=expire_previous_in)
         return await service.rotate_secret(
             unit.conn, deployment.ids, secrets, company, endpoint_id, body

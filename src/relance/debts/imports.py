@@ -12,15 +12,14 @@ import orjson
 from relance.db import Connection
 from relance.debts import repository
 from relance.debts.records import DebtRecord
-from relance.debts.schemas import DebtBody, debt_view, for_create
-from relance.debts.service import created_event
+from relance.debts.schemas import DebtBody, for_create
+from relance.debts.service import created_events
 from relance.errors import ValidationFailed
 from relance.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.bodies import number_problems
 from relance.kit.fields import Short
 from relance.kit.rows import SourceRow
 from relance.kit.time import utc_now
-from relance.resources import Resource
 from relance.runtime import Deployment
 
 
@@ -110,9 +109,5 @@ class DebtBatch:
         log = self._deployment.events
         if not log.enabled or not inserted:
             return
-        encode = self._deployment.ids.encoder(Resource.DEBT)
-        debts = sorted(
-            await repository.stored_debts(conn, self._company_id, inserted), key=lambda d: d.id
-        )
-        found = [created_event(debt_view(debt, encode)) for debt in debts]
+        found = await created_events(conn, self._deployment.ids, self._company_id, inserted)
         await log.record(conn, self._company_id, found)

@@ -65,3 +65,13 @@ async def create_debt(
 
 def created_event(view: DebtView) -> NewEvent:
     return NewEvent(EventType.DEBT_CREATED, msgspec.json.encode(view))
+
+
+async def created_events(
+    conn: Connection, ids: IdCodec, company_id: int, debt_ids: list[int]
+) -> list[NewEvent]:
+    """debt.created for each of these new debts, read back in one statement, in key order
+    (the debts an import or the demo made in bulk)."""
+    encode = ids.encoder(Resource.DEBT)
+    debts = sorted(await repository.stored_debts(conn, company_id, debt_ids), key=lambda d: d.id)
+    return [created_event(debt_view(debt, encode)) for debt in debts]

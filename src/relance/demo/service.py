@@ -13,17 +13,14 @@ from relance.auth.scopes import ALL_SCOPES
 from relance.auth.service import create_client
 from relance.companies import repository as companies
 from relance.db import Connection
-from relance.debts import repository as debt_rows
 from relance.debts.repository import insert_debt
-from relance.debts.schemas import debt_view
-from relance.debts.service import created_event
+from relance.debts.service import created_events
 from relance.demo import media
 from relance.demo.book import DemoCompany, build_book
 from relance.demo.people import COMPANIES
 from relance.followups import events as followup_events
-from relance.followups.repository import reads
 from relance.followups.repository.writes import insert_followups
-from relance.followups.schemas import unsigned_views
+from relance.followups.service import unsigned_by_key
 from relance.kit.time import utc_now
 from relance.media.kinds import MediaKind
 from relance.media.service import CheckedFile, check_file, store_new
@@ -113,12 +110,8 @@ async def _record_events(
     if not deployment.events.enabled:
         return
     ids = deployment.ids
-    debts = await debt_rows.stored_debts(conn, company_id, debt_ids)
-    encode_debt = ids.encoder(Resource.DEBT)
-    found = [created_event(debt_view(d, encode_debt)) for d in sorted(debts, key=lambda d: d.id)]
-    keys = await reads.followup_keys(conn, company_id)
-    rows = sorted(await reads.followup_rows(conn, company_id, keys), key=lambda row: row[0])
-    for view in unsigned_views(rows, ids.encoder(Resource.FOLLOWUP), encode_debt):
+    found = await created_events(conn, ids, company_id, debt_ids)
+    for _, view in await unsigned_by_key(conn, ids, company_id, None):
         found += followup_events.created(view)
     await deployment.events.record(conn, company_id, found)
 

@@ -16,8 +16,8 @@ from relance.events.records import NewEvent
 from relance.followups import events
 from relance.followups.bodies import FollowupBody, record_of
 from relance.followups.records import StoredFollowup
-from relance.followups.repository import bulk, reads
-from relance.followups.schemas import unsigned_views
+from relance.followups.repository import bulk
+from relance.followups.service import unsigned_by_key
 from relance.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.fields import Label, Short
 from relance.kit.rows import SourceRow
@@ -171,11 +171,9 @@ class FollowupBatch:
         log = self._deployment.events
         if not log.enabled:
             return
-        ids = self._deployment.ids
-        rows = await reads.followup_rows(conn, self._company_id, [*written.inserted, *updated])
-        views = unsigned_views(rows, ids.encoder(Resource.FOLLOWUP), ids.encoder(Resource.DEBT))
+        keys = [*written.inserted, *updated]
         found: list[NewEvent] = []
-        for key, view in sorted(zip((row[0] for row in rows), views, strict=True)):
+        for key, view in await unsigned_by_key(conn, self._deployment.ids, self._company_id, keys):
             current = updated.get(key)
             if current is None:
                 found += events.created(view)

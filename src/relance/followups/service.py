@@ -83,6 +83,16 @@ async def unsigned_followup(
     return unsigned_views([row], ids.encoder(Resource.FOLLOWUP), ids.encoder(Resource.DEBT))[0]
 
 
+async def unsigned_by_key(
+    conn: Connection, ids: IdCodec, company_id: int, followup_ids: list[int] | None
+) -> list[tuple[int, FollowupView]]:
+    """The company's followups of these keys (None: all), unsigned, in key order, read in
+    one statement: what a bulk write records its events from."""
+    rows = await reads.followup_rows(conn, company_id, followup_ids)
+    views = unsigned_views(rows, ids.encoder(Resource.FOLLOWUP), ids.encoder(Resource.DEBT))
+    return sorted(zip((int(row[0]) for row in rows), views, strict=True), key=lambda kv: kv[0])
+
+
 async def list_debt_followups(
     db: Connection,
     ids: IdCodec,

@@ -37,7 +37,6 @@ from relance.webhooks.schemas import (
     WebhookEndpointBody,
     WebhookEndpointPatch,
 )
-from relance.webhooks.secrets import SecretBox
 from relance.webhooks.service import (
     DeliveryNotFound,
     EndpointDisabled,
@@ -78,7 +77,7 @@ class RecoveredView(msgspec.Struct, frozen=True):
 
 
 def _secrets(runtime: Runtime) -> Secrets:
-    return Secrets(SecretBox(runtime.keys.webhook_secrets))
+    return Secrets.of(runtime.keys)
 
 
 async def _body(request: AnyRequest, model: type[Model], *, optional: bool = False) -> Model:

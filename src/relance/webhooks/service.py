@@ -14,6 +14,7 @@ from relance.errors import Conflict, NotFound, ValidationFailed
 from relance.events import repository as events
 from relance.events.records import NewEvent, now_us
 from relance.events.types import EventType
+from relance.keys import DeploymentKeys
 from relance.kit.ids import IdCodec
 from relance.kit.query import QueryParams, QueryReader
 from relance.kit.time import micros_of
@@ -69,6 +70,11 @@ class Secrets:
     """What seals endpoint secrets, and the context each seal is bound to (its row)."""
 
     box: SecretBox
+
+    @classmethod
+    def of(cls, keys: DeploymentKeys) -> Secrets:
+        """Sealed under the deployment's webhook key."""
+        return cls(SecretBox(keys.webhook_secrets))
 
     def seal(self, endpoint_id: int, secret: str) -> str:
         return self.box.seal(secret, _context(endpoint_id))

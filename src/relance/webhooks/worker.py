@@ -32,7 +32,6 @@ from relance.webhooks.records import DeliveryStatus, DisabledReason, EndpointSec
 from relance.webhooks.repository import deliveries, queue
 from relance.webhooks.repository.queue import Claimed, Outcome, Target
 from relance.webhooks.schedule import after_attempt
-from relance.webhooks.secrets import SecretBox
 from relance.webhooks.sender import Attempt, Sender
 from relance.webhooks.service import Secrets
 from relance.webhooks.signing import signed_headers
@@ -75,7 +74,7 @@ class DeliveryWorker:
         self._deployment = deployment
         self._sender = sender
         self._options = options
-        self._secrets = Secrets(SecretBox(deployment.keys.webhook_secrets))
+        self._secrets = Secrets.of(deployment.keys)
         self._wakeup = Wakeup()
         # Jitter only spreads retries out: no secret depends on it.
         self._rng = random.Random()  # noqa: S311
@@ -149,12 +148,7 @@ class DeliveryWorker:
 
     async def _deliver(self, job: Job) -> None:
         attempted = now_us()
-        try:
-            attempt = await self._attempt(job)
-        except ValueError:
-            # The endpoint's secret does not open (the deployment's secret key changed).
-            log.error("webhook endpoint %s: its signing secret cannot be opened", job.target.id)
-            attempt = Attempt(None, 0, "", "secret", None)
+        attempt = await self._attempt(job)
         step = after_attempt(
             succeeded=attempt.succeeded,
             gone=attempt.gone,
@@ -192,7 +186,12 @@ class DeliveryWorker:
         stored = EndpointSecrets(
             target.secret, target.previous_secret, target.previous_secret_expires_us
         )
-        signing = self._secrets.signing(target.id, stored, now_us())
+        try:
+            signing = self._secrets.signing(target.id, stored, now_us())
+        except ValueError:
+            # The endpoint's secret does not open (the deployment's secret key changed).
+            log.error("webhook endpoint %s: its signing secret cannot be opened", target.id)
+            return Attempt(None, 0, "", "secret", None)
         event_id = event_ids(deployment.ids).show(job.event.id)
         headers = signed_headers(signing, event_id, int(time.time()), body)
         return await self._sender.send(target.url, headers, body)

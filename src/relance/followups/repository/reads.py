@@ -241,10 +241,17 @@ async def followup_row(conn: Connection, company_id: int, followup_id: int) -> R
 
 
 async def followup_rows(
-    conn: Connection, company_id: int, followup_ids: Sequence[int]
+    conn: Connection, company_id: int, followup_ids: Sequence[int] | None
 ) -> list[Row]:
-    """The company's followups of these keys as the API shows them (FOLLOWUP_FIELDS), in no
-    particular order: a write's rows read back for its events."""
+    """The company's followups of these keys (None: all of them) as the API shows them
+    (FOLLOWUP_FIELDS), in no particular order: a bulk write's rows read back for its events."""
+    if followup_ids is None:
+        return list(
+            await conn.fetch(
+                f"SELECT {_COLUMNS[conn.dialect]} FROM followups WHERE company_id = $1",
+                company_id,
+            )
+        )
     if not followup_ids:
         return []
     if conn.dialect == "postgresql":
@@ -269,11 +276,3 @@ async def followup_rows(
             )
         )
     return found
-
-
-async def followup_keys(conn: Connection, company_id: int) -> list[int]:
-    """Every followup key of the company, in order (a book loaded in one go)."""
-    rows = await conn.fetch(
-        "SELECT id FROM followups WHERE company_id = $1 ORDER BY id", company_id
-    )
-    return [int(row[0]) for row in rows]
