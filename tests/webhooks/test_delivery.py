@@ -424,3 +424,33 @@ async def test_a_receiver_down_then_up_gets_the_event_on_the_next_attempt(
     assert done["status"] == "succeeded"
     assert done["attempts"][0]["error"] == "connection"
     assert done["attempts"][-1]["status_code"] == 204
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"webhooks_allow_private_networks": True, "events_retention_days": 30}],
+)
+async def test_the_worker_purges_what_is_older_than_the_retention(
+    runtime: Runtime, client: Client, receiver: Receiver, request: pytest.FixtureRequest
+) -> None:
+    tenant = await subscribed(runtime, client, receiver, enabled_events=["followup.created"])
+    for _ in range(2):
+        await new_debt(client, tenant)
+    await client.post(f"{ENDPOINTS}/{tenant.endpoint['id']}/test", headers=tenant.headers)
+    # Two events made 31 days ago, as the clock would have it by then.
+    month_ago = (time.time() - 31 * 86_400) * 1_000_000
+    await runtime.db.execute(
+        "UPDATE events SET created_us = $1 WHERE type = 'debt.created'", int(month_ago)
+    )
+    request.getfixturevalue("worker")  # its first turn purges
+    await received(receiver, 1)
+    for _ in range(200):
+        left = await runtime.db.fetchval("SELECT count(*) FROM events")
+        if left == 1:
+            break
+        await asyncio.sleep(0.05)
+    assert left == 1
+    listed = await client.get(f"{API}/events", headers=tenant.headers)
+    assert [e["type"] for e in listed.json()["data"]] == ["webhook.test"]
+    (delivery,) = await deliveries(client, tenant)
+    assert delivery["event_type"] == "webhook.test"

@@ -74,6 +74,16 @@ def test_serve_delivers_counts_and_stays_ready(tmp_path: Path) -> None:
         assert metric(scraped, "relance_webhook_attempt_duration_seconds_count") >= 1
         assert "relance_webhook_oldest_pending_seconds" in scraped
         assert "relance_http_requests_total" in scraped
+    # A log line per attempt, with nothing of the secret, the signatures or the URL.
+    log = (tmp_path / "serve.log").read_text()
+    attempts = [line for line in log.splitlines() if "webhook delivery" in line]
+    assert attempts, log
+    assert "debt.created" in attempts[0]
+    signature = request.headers["webhook-signature"].split(",", 1)[1]
+    for secret in (made["secret"], made["secret"].removeprefix("whsec_"), signature):
+        assert secret not in log
+    assert receiver.url not in log
+    assert request.headers["x-getbill-signature"] not in log
 
 
 def test_no_deliver_leaves_delivery_to_a_worker(tmp_path: Path) -> None:
