@@ -10,6 +10,7 @@ from relance.auth.endpoints import issue_token
 from relance.debts.endpoints import ROUTES as DEBT_ROUTES
 from relance.events.endpoints import ROUTES as EVENT_ROUTES
 from relance.followups.endpoints import ROUTES as FOLLOWUP_ROUTES
+from relance.followups.sync_endpoints import ROUTES as SYNC_ROUTES
 from relance.health.endpoints import ROUTES as HEALTH_ROUTES
 from relance.media.endpoints import serve_media
 from relance.ratelimit.headers import rate_limit_headers
@@ -18,6 +19,7 @@ from relance.webhooks.endpoints import ROUTES as WEBHOOK_ROUTES
 API_PREFIX = "/external-api/v1"
 
 API_ROUTES: list[RouteHandlerType] = [
+    *SYNC_ROUTES,
     *FOLLOWUP_ROUTES,
     *DEBT_ROUTES,
     *EVENT_ROUTES,

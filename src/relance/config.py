@@ -109,6 +109,13 @@ class Settings(BaseSettings):
     # Requests one delivery worker keeps in flight, over all endpoints (four at most each).
     webhooks_concurrency: int = Field(default=64, ge=1, le=1024)
     events_retention_days: int = Field(default=30, ge=1, le=3650)
+    # The followups feed (docs/sync.md): how long a deleted followup's tombstone is kept at
+    # least, so a client whose cursor is older must mirror again; how often a process looks for
+    # the changes its long-polling clients wait for; how long an export may wait on a client
+    # that reads none of what it is sent before it is cut.
+    tombstone_retention_days: int = Field(default=30, ge=1, le=3650)
+    changes_poll_seconds: float = Field(default=0.1, gt=0, le=5)
+    export_stall_seconds: float = Field(default=60, gt=0, le=3600)
 
     @field_validator("secret_key")
     @classmethod

@@ -186,6 +186,24 @@ class RateLimited(AppError):
         )
 
 
+class Gone(AppError):
+    status = 410
+    title = "Gone"
+    description = "What the request names is no longer kept; start again as the message says"
+
+
+class Busy(AppError):
+    """A request that may run once at a time per client, asked for again while it runs."""
+
+    status = 429
+    title = "Busy"
+    description = "The same client's earlier request of this kind still runs; retry after it"
+    header_names = ("Retry-After",)
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
 class ServiceUnavailable(AppError):
     status = 503
     message = "Service temporarily unavailable, please retry shortly"

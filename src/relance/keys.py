@@ -26,6 +26,7 @@ class DeploymentKeys:
     demo_credentials: bytes
     media_urls: bytes
     webhook_secrets: bytes
+    change_cursors: bytes
     _master: bytes = field(repr=False)
 
     @classmethod
@@ -36,6 +37,7 @@ class DeploymentKeys:
             demo_credentials=_derive(master, b"relance demo credentials v1"),
             media_urls=_derive(master, b"relance media urls v1"),
             webhook_secrets=_derive(master, b"relance webhook secrets v1"),
+            change_cursors=_derive(master, b"relance change cursors v1"),
             _master=master,
         )
 

@@ -48,6 +48,8 @@ class Envelope:
     # A page by cursor (`{"error": false, "data", "pagination": {"limit", "has_more",
     # "next_starting_after"}}`), newest first, instead of by number.
     cursor: bool = False
+    # A feed's page (`{"error": false, "data", "next_cursor", "has_more"}`), oldest first.
+    feed: bool = False
 
     @property
     def item(self) -> str:
@@ -55,6 +57,8 @@ class Envelope:
 
     @property
     def name(self) -> str:
+        if self.feed:
+            return self.item + "Feed"
         return self.item + ("List" if self.paged or self.cursor else "Answer")
 
 

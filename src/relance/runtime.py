@@ -11,11 +11,13 @@ from relance.auth.keyring import SigningKeyring
 from relance.auth.standing import ClientStandings
 from relance.auth.throttle import FailureThrottle
 from relance.auth.tokens import TokenService
+from relance.changes.repository import change_watch
 from relance.config import Settings
 from relance.db import Database, connect
 from relance.events.log import EventLog
 from relance.keys import DeploymentKeys, load_master_secret
 from relance.kit.ids import IdCodec
+from relance.kit.watch import Watch
 from relance.media.stores import MediaStore, open_store
 from relance.ratelimit.limiter import RateLimiter
 from relance.resources import Resource
@@ -40,8 +42,11 @@ class Runtime(Deployment):
     authority: Authority
     # None when RELANCE_RATE_LIMIT_ENABLED is off (a gateway in front enforces limits).
     limiter: RateLimiter | None
+    # What the changes feed's long-polling requests wait on: the companies' last change.
+    changes: Watch
 
     async def close(self) -> None:
+        await self.changes.close()
         if self.limiter is not None:
             await self.limiter.close()
         await Deployment.close(self)
@@ -81,6 +86,7 @@ async def open_runtime(settings: Settings) -> Runtime:
         deployment.events,
         authority,
         open_limiter(settings),
+        change_watch(deployment.db, settings.changes_poll_seconds),
     )
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import asyncpg
 
 from relance.config import Dialect
-from relance.db.protocols import Connection, PoolUsage
+from relance.db.protocols import Connection, PoolUsage, Row, Snapshot
 
 
 class PostgresConnection(asyncpg.Connection):  # type: ignore[misc]
@@ -54,6 +55,14 @@ class PostgresDatabase:
         async with self._pool.acquire() as conn, conn.transaction():
             yield conn
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Snapshot]:
+        async with (
+            self._pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield _PostgresSnapshot(conn)
+
     def usage(self) -> PoolUsage:
         pool = self._pool
         size = pool.get_size()
@@ -61,6 +70,27 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         await self._pool.close()
+
+
+class _PostgresSnapshot:
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+        self.fetch = conn.fetch
+        self.fetchrow = conn.fetchrow
+        self.fetchval = conn.fetchval
+        self.execute = conn.execute
+        self.executemany = conn.executemany
+
+    async def chunks(self, sql: str, *args: Any, size: int) -> AsyncIterator[Sequence[Row]]:
+        cursor = await self._conn.cursor(sql, *args)
+        while rows := await cursor.fetch(size):
+            yield rows
+
+    async def try_lock(self, key: int) -> bool:
+        # A transaction's advisory lock: released when the snapshot ends, however it ends.
+        return bool(await self._conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", key))
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import socket
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -52,8 +52,23 @@ class Connection(Protocol):
     async def executemany(self, sql: str, args: Iterable[Sequence[Any]]) -> Any: ...
 
 
+class Snapshot(Connection, Protocol):
+    """A read-only transaction: every statement sees the database as it stood at the first."""
+
+    def chunks(self, sql: str, *args: Any, size: int) -> AsyncIterator[Sequence[Row]]:
+        """The statement's rows through a cursor, `size` at a time: any number of rows in
+        bounded memory."""
+        ...
+
+    async def try_lock(self, key: int) -> bool:
+        """Hold the lock named `key` until the snapshot ends, unless another process or
+        snapshot holds it (False)."""
+        ...
+
+
 class Database(Connection, Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Connection]: ...
+    def snapshot(self) -> AbstractAsyncContextManager[Snapshot]: ...
     def usage(self) -> PoolUsage: ...
     async def close(self) -> None: ...
 

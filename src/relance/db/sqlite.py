@@ -5,10 +5,12 @@ writer across processes work together."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from relance.config import Dialect
-from relance.db.protocols import Connection, PoolUsage, Row
+from relance.db.protocols import Connection, PoolUsage, Row, Snapshot
 from relance.db.statements import reads_only, sqlite_statement
 from relance.kit.time import to_utc_seconds
 
@@ -46,8 +48,9 @@ class _SqliteCalls(ABC):
 
 
 class SqliteDatabase(_SqliteCalls):
-    def __init__(self, connections: list[sqlite3.Connection]) -> None:
+    def __init__(self, connections: list[sqlite3.Connection], path: Path) -> None:
         self._all = connections
+        self._path = path
         self._idle: asyncio.Queue[sqlite3.Connection] = asyncio.Queue()
         for conn in connections:
             self._idle.put_nowait(conn)
@@ -60,7 +63,7 @@ class SqliteDatabase(_SqliteCalls):
     def open(cls, path: Path, pool_size: int) -> SqliteDatabase:
         create_private_file(path)
         # SQLite serialises writers anyway; a few readers per process are all it can use.
-        return cls([open_sqlite(path) for _ in range(min(pool_size, 8))])
+        return cls([open_sqlite(path) for _ in range(min(pool_size, 8))], path)
 
     async def _run(self, sql: str, args: Sequence[Any], how: str) -> Any:
         conn = await self._idle.get()
@@ -92,6 +95,23 @@ class SqliteDatabase(_SqliteCalls):
             finally:
                 self._idle.put_nowait(conn)
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Snapshot]:
+        conn = await self._idle.get()
+        locks = self._path.with_name(self._path.name + ".locks")
+        try:
+            # Under WAL a read transaction sees the database as of its first read, and
+            # writers go on meanwhile.
+            await _in_thread(conn, "BEGIN DEFERRED", (), "none")
+            snapshot = _SqliteSnapshot(conn, locks)
+            try:
+                yield snapshot
+            finally:
+                snapshot.release()
+                await _in_thread(conn, "ROLLBACK", (), "none")
+        finally:
+            self._idle.put_nowait(conn)
+
     def usage(self) -> PoolUsage:
         size = len(self._all)
         return PoolUsage(size, size - self._idle.qsize(), size)
@@ -110,11 +130,49 @@ class _SqliteTransaction(_SqliteCalls):
         return await _in_thread(self._conn, sql, args, how)
 
 
+class _SqliteSnapshot(_SqliteTransaction):
+    def __init__(self, conn: sqlite3.Connection, locks: Path) -> None:
+        super().__init__(conn)
+        self._locks = locks
+        self._held: list[int] = []
+
+    async def chunks(self, sql: str, *args: Any, size: int) -> AsyncIterator[Sequence[Row]]:
+        cursor = await _in_thread(self._conn, sql, args, "cursor")
+        try:
+            while rows := await _threaded(cursor.fetchmany, size):
+                yield rows
+        finally:
+            cursor.close()
+
+    async def try_lock(self, key: int) -> bool:
+        # A lock on a file beside the database, which the system releases when its holder
+        # closes it or dies: processes of one deployment share nothing else.
+        self._locks.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(self._locks / f"{key}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._held.append(fd)
+        return True
+
+    def release(self) -> None:
+        for fd in self._held:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._held.clear()
+
+
 async def _in_thread(conn: sqlite3.Connection, sql: str, args: Sequence[Any], how: str) -> Any:
-    """Run a statement in a worker thread. If the caller is cancelled, the statement still
-    finishes before the cancellation goes on, so no connection is ever handed to a second
-    thread while the first still uses it."""
-    work = asyncio.get_running_loop().run_in_executor(None, _sqlite_call, conn, sql, args, how)
+    return await _threaded(_sqlite_call, conn, sql, args, how)
+
+
+async def _threaded(function: Callable[..., Any], *args: Any) -> Any:
+    """Call `function` in a worker thread. If the caller is cancelled, the call still finishes
+    before the cancellation goes on, so no connection is ever handed to a second thread while
+    the first still uses it."""
+    work = asyncio.get_running_loop().run_in_executor(None, function, *args)
     try:
         return await asyncio.shield(work)
     except asyncio.CancelledError:
@@ -128,6 +186,8 @@ def _sqlite_call(conn: sqlite3.Connection, sql: str, args: Sequence[Any], how: s
         conn.executemany(statement, args)
         return None
     cursor = conn.execute(statement, args)
+    if how == "cursor":
+        return cursor
     if how == "all":
         return cursor.fetchall()
     if how == "one":

@@ -11,6 +11,7 @@ from relance.auth import repository as clients
 from relance.auth.credentials import derived_client_secret
 from relance.auth.scopes import ALL_SCOPES
 from relance.auth.service import create_client
+from relance.changes import repository as changes
 from relance.companies import repository as companies
 from relance.db import Connection
 from relance.debts.repository import insert_debt
@@ -18,6 +19,7 @@ from relance.debts.service import created_events
 from relance.demo import media
 from relance.demo.book import DemoCompany, build_book
 from relance.demo.people import COMPANIES
+from relance.events.records import now_us
 from relance.followups import events as followup_events
 from relance.followups.repository.writes import insert_followups
 from relance.followups.service import unsigned_by_key
@@ -99,6 +101,7 @@ async def _insert_company(conn: Connection, deployment: Deployment, company: Dem
         await insert_followups(conn, company_id, debt_id, [f.values for f in debt.followups], now)
         debt_ids.append(debt_id)
     await _record_events(conn, deployment, company_id, debt_ids)
+    await changes.record_all(conn, company_id, now_us())
     return company_id
 
 

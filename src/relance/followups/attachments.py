@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from relance.changes import repository as changes
 from relance.db import Connection
 from relance.errors import NotFound, ValidationFailed
 from relance.events.log import EventLog
+from relance.events.records import now_us
 from relance.followups import events
 from relance.followups.repository import media as repository
 from relance.followups.repository.writes import locked_followup
@@ -65,4 +67,5 @@ async def point_at(
     view = await unsigned_followup(conn, ids, company_id, stored.followup_id)
     before = events.view_before(current, view)
     await log.record(conn, company_id, events.updated(before, view, first_completion=False))
+    await changes.record(conn, company_id, [(stored.followup_id, current.debt_id)], now_us())
     return signed(view, links)

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from relance.changes import repository as changes
 from relance.db import Connection
 from relance.debts import repository as debts
-from relance.events.records import NewEvent
+from relance.events.records import NewEvent, now_us
 from relance.followups import events
 from relance.followups.bodies import FollowupBody, record_of
 from relance.followups.records import StoredFollowup
@@ -163,6 +164,7 @@ class FollowupBatch:
         written = await bulk.write_batch(conn, staged, now)
         updated = {current.id: current for current in existing.values()}
         await self._record_events(conn, written, updated)
+        await changes.record(conn, self._company_id, written.changed, now_us())
 
     async def _record_events(
         self, conn: Connection, written: bulk.Written, updated: dict[int, StoredFollowup]

@@ -108,6 +108,14 @@ def parse_list_query(
     reader = QueryReader(params)
     page = reader.integer("page", 1, MAX_PAGE, default=1)
     limit = reader.integer("limit", 1, MAX_LIMIT, default=DEFAULT_LIMIT)
+    filters = read_filters(reader, ids, with_debt_id=with_debt_id)
+    if reader.errors:
+        raise ValidationFailed(reader.errors)
+    return filters, PageRequest(page or 1, limit or DEFAULT_LIMIT)
+
+
+def read_filters(reader: QueryReader, ids: IdCodec, *, with_debt_id: bool) -> FollowupFilters:
+    """The list's filters; what is wrong with them goes to the reader's errors."""
     status = reader.choice("status", FollowupStatus)
     kind = reader.choice("type", FollowupType)
     date_from = reader.day("date_from")
@@ -115,7 +123,4 @@ def parse_list_query(
     if date_from and date_to and date_from > date_to:
         reader.fail("date_from", f"must be on or before date_to ({date_to.isoformat()})")
     debt_id = reader.public_id("debt_id", ids, Resource.DEBT) if with_debt_id else None
-    if reader.errors:
-        raise ValidationFailed(reader.errors)
-    filters = FollowupFilters(status, kind, date_from, date_to, debt_id)
-    return filters, PageRequest(page or 1, limit or DEFAULT_LIMIT)
+    return FollowupFilters(status, kind, date_from, date_to, debt_id)

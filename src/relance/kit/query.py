@@ -38,6 +38,18 @@ class QueryReader:
             return None
         return values[0] if values else None
 
+    def text(self, name: str) -> str | None:
+        return self._one(name)
+
+    def boolean(self, name: str, *, default: bool) -> bool:
+        text = self._one(name)
+        if text is None:
+            return default
+        if text not in ("true", "false"):
+            self.fail(name, "must be true or false")
+            return default
+        return text == "true"
+
     def integer(self, name: str, low: int, high: int, default: int) -> int | None:
         text = self._one(name)
         if text is None:

@@ -1,6 +1,7 @@
 """Every table, imported here so that `Base.metadata` knows them all."""
 
 from relance.models.base import Base
+from relance.models.change import ChangeSequence, FollowupChange
 from relance.models.company import Company
 from relance.models.debt import Debt
 from relance.models.followup import Followup
@@ -18,10 +19,12 @@ TABLES_CHILDREN_FIRST: tuple[str, ...] = tuple(
 __all__ = [
     "TABLES_CHILDREN_FIRST",
     "Base",
+    "ChangeSequence",
     "Company",
     "Debt",
     "Event",
     "Followup",
+    "FollowupChange",
     "FollowupDayCount",
     "FollowupMonthCount",
     "FollowupTotal",

@@ -11,6 +11,8 @@ server answers (tests/openapi).
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from pydantic import BaseModel
 
@@ -86,6 +88,12 @@ def _schemas(operations: list[Operation]) -> Schema:
             "description": _DESCRIPTIONS.get(name) or " ".join((view.__doc__ or "").split()),
             "additionalProperties": False,
         }
+    # A view within another (a change's followup) is named after the struct; name it as the
+    # view is named.
+    renamed = {
+        REF.format(name=view.__name__): REF.format(name=name) for view, name in items.items()
+    }
+    views = _with_refs(views, renamed)
     schemas: Schema = {
         **views,
         "Id": msgspec.json.schema(PublicId),
@@ -129,6 +137,17 @@ def _schemas(operations: list[Operation]) -> Schema:
         ),
     }
     return schemas
+
+
+def _with_refs(schema: Any, renamed: dict[str, str]) -> Any:
+    if isinstance(schema, dict):
+        return {
+            key: renamed.get(value, value) if key == "$ref" else _with_refs(value, renamed)
+            for key, value in schema.items()
+        }
+    if isinstance(schema, list):
+        return [_with_refs(item, renamed) for item in schema]
+    return schema
 
 
 def _envelopes(operations: list[Operation]) -> list[Envelope]:
@@ -192,6 +211,19 @@ def _object(properties: Schema) -> Schema:
 
 
 def _enveloped(envelope: Envelope) -> Schema:
+    if envelope.feed:
+        return _object(
+            {
+                "error": {"const": False},
+                "data": {"type": "array", "items": ref(envelope.item)},
+                "next_cursor": {
+                    "type": "string",
+                    "description": "Where the next request continues from: send it as "
+                    "`cursor`, whether or not `has_more`",
+                },
+                "has_more": {"type": "boolean", "description": "Whether more changes follow"},
+            }
+        )
     if envelope.cursor:
         data = {"type": "array", "items": ref(envelope.item)}
         pagination = ref("CursorPagination")

@@ -44,7 +44,7 @@ _INSERT = (
     " created_at, updated_at)"
     f" SELECT company_id, debt_id, {_VALUES}, $1,"
     f" CASE WHEN status IN ({_COMPLETED}) THEN $1 END, $1, $1 FROM {_STAGE}"
-    " WHERE followup_id IS NULL RETURNING id"
+    " WHERE followup_id IS NULL RETURNING id, debt_id"
 )
 _UPDATE = (
     "UPDATE followups SET "
@@ -135,11 +135,13 @@ def staged_row(
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """A batch's followups: those it made, and among those it updated the ones whose status
-    entered a completed one for the first time (each sends followup.completed)."""
+    """A batch's followups: those it made, among those it updated the ones whose status
+    entered a completed one for the first time (each sends followup.completed), and every
+    one it wrote with its debt's key."""
 
     inserted: list[int]
     first_completed: frozenset[int]
+    changed: list[tuple[int, int]]
 
 
 async def write_batch(conn: Connection, rows: Sequence[tuple[Any, ...]], now: datetime) -> Written:
@@ -147,13 +149,14 @@ async def write_batch(conn: Connection, rows: Sequence[tuple[Any, ...]], now: da
     statements however many rows there are: a thousand rows written one by one took a thousand
     round trips and plans."""
     if not rows:
-        return Written([], frozenset())
+        return Written([], frozenset(), [])
     async with staged(conn, _STAGE, _STAGE_SHAPE, rows):
         # Locks in the API's order: the followups updated (locked when they were looked up),
         # then the counts, then the debts; the rows inserted conflict with no one.
         await counts.add_moved(conn, _MOVED, now)
         await conn.execute(_TALLIES)
-        inserted = [row[0] for row in await conn.fetch(_INSERT, now)]
+        made = [(int(row[0]), int(row[1])) for row in await conn.fetch(_INSERT, now)]
         await conn.execute(_UPDATE, now)
         completed = frozenset(row[0] for row in await conn.fetch(_FIRST_COMPLETED, now))
-    return Written(inserted, completed)
+    updated = [(row[2], row[1]) for row in rows if row[2] is not None]
+    return Written([key for key, _ in made], completed, made + updated)
