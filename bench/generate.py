@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from relance.changes import repository as changes
 from relance.config import DatabaseTarget, Settings
 from relance.db import connect
 from relance.debts import records as debts
@@ -219,7 +220,9 @@ async def is_loaded(target: DatabaseTarget, book: Book) -> bool:
     try:
         name = await db.fetchval("SELECT name FROM companies WHERE id = $1", COMPANIES)
         rows = await db.fetchval("SELECT count(*) FROM followups")
-        return bool(name == book.company_name(COMPANIES - 1) and rows == book.rows)
+        numbered = await db.fetchval("SELECT count(*) FROM followup_changes")
+        loaded = name == book.company_name(COMPANIES - 1) and rows == book.rows
+        return bool(loaded and numbered == book.rows)
     finally:
         await db.close()
 
@@ -258,6 +261,7 @@ async def load(target: DatabaseTarget, rows: int, seed: int) -> None:
     try:
         async with db.transaction() as conn:
             await counts.rebuild(conn)
+            await changes.rebuild(conn, time.time_ns() // 1000)
         await db.execute("ANALYZE")
     finally:
         await db.close()

@@ -176,7 +176,9 @@ class RateLimited(AppError):
     status = 429
     message = "Rate limit exceeded. Please try again later."
     title = "TooManyRequests"
-    description = "The client's rate limit is spent; retry after `Retry-After`"
+    description = (
+        "The client's rate limit is spent, or its export still runs; retry after `Retry-After`"
+    )
     header_names = ("Retry-After",)
 
     def __init__(self, retry_after: int, limit: int, reset_time: str) -> None:
@@ -186,22 +188,17 @@ class RateLimited(AppError):
         )
 
 
+class Busy(RateLimited):
+    """A request that runs once at a time per client, asked for again while it runs."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        AppError.__init__(self, message, headers={"Retry-After": str(retry_after)})
+
+
 class Gone(AppError):
     status = 410
     title = "Gone"
     description = "What the request names is no longer kept; start again as the message says"
-
-
-class Busy(AppError):
-    """A request that may run once at a time per client, asked for again while it runs."""
-
-    status = 429
-    title = "Busy"
-    description = "The same client's earlier request of this kind still runs; retry after it"
-    header_names = ("Retry-After",)
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, headers={"Retry-After": str(retry_after)})
 
 
 class ServiceUnavailable(AppError):

@@ -26,18 +26,21 @@ SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 EXAMPLES = int(os.environ.get("RELANCE_FUZZ_EXAMPLES", "30"))
 SEED = int(os.environ.get("RELANCE_FUZZ_SEED", "20261128"))
 API = "^/external-api/"
-LISTS = ["GET /external-api/v1/followups", "GET /external-api/v1/followups/debt/{debtId}"]
+LISTS = ["GET /external-api/v1/followups", "GET /external-api/v1/followups/debt/{debtId}",
+         "GET /external-api/v1/followups/export"]  # fmt: skip
 # What a schema cannot say, and so where input that is valid by the document may still be a
 # 400: a date range that ends before it starts (lists), a debt_id that is not one of the
 # company's debts (a new followup), an IBAN whose check digits do not hold (a new debt), and
 # client credentials sent neither in the form nor in a Basic header (a token), a webhook URL
 # whose host is on a private network or is not a host at all (a new or changed endpoint), a
-# `starting_after` of the right shape that no ID of this deployment has (the cursor lists).
+# `starting_after` of the right shape that no ID of this deployment has (the cursor lists), a
+# `cursor` that this deployment did not seal for the company (the changes feed).
 REFUSED_THOUGH_WELL_FORMED = [*LISTS, "POST /external-api/v1/followups",
                               "POST /external-api/v1/debts", "POST /token",
                               "POST /external-api/v1/webhook-endpoints",
                               "PATCH /external-api/v1/webhook-endpoints/{id}",
                               "GET /external-api/v1/events",
+                              "GET /external-api/v1/followups/changes",
                               "GET /external-api/v1/webhook-endpoints",
                               "GET /external-api/v1/webhook-endpoints/{id}/deliveries"]  # fmt: skip
 ACCEPTED = ["2xx", "401", "403", "404", "409", "429"]

@@ -75,6 +75,23 @@ async def record_all(conn: Connection, company_id: int, changed_us: int) -> None
     await record(conn, company_id, [(int(row[0]), int(row[1])) for row in rows], changed_us)
 
 
+async def rebuild(conn: Connection, changed_us: int) -> None:
+    """Number every followup anew, each company's from 1 in the order of their keys (a book
+    loaded in bulk, as the benchmarks load theirs)."""
+    await conn.execute("DELETE FROM followup_changes")
+    await conn.execute("DELETE FROM change_sequences")
+    await conn.execute(
+        f"INSERT INTO followup_changes ({_COLUMNS}) SELECT company_id,"
+        " row_number() OVER (PARTITION BY company_id ORDER BY id), id, debt_id, FALSE, $1"
+        " FROM followups",
+        changed_us,
+    )
+    await conn.execute(
+        "INSERT INTO change_sequences (company_id, last_seq, horizon_seq)"
+        " SELECT company_id, count(*), 0 FROM followups GROUP BY company_id"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
     """Where a company's sequence stands: its last number, and the horizon below which a
