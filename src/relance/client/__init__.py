@@ -9,9 +9,15 @@ of the server's dependencies.
             print(followup.id, followup.call_date)
         for event in client.events.list(type="followup.completed"):
             print(event.id, event.timestamp, event.data["id"])
+        snapshot = client.followups.export()  # a consistent snapshot, streamed
+        for followup in snapshot:
+            print(followup.id)
+        for change in client.followups.changes(snapshot.next_cursor, follow=True):
+            print(change.seq, change.action)  # every change after it, for ever
 """
 
 from relance.client._async import AsyncPage, AsyncPaginator, AsyncRelance
+from relance.client._async_feeds import AsyncChangeFeed, AsyncExport
 from relance.client._base import NOT_GIVEN, NotGiven
 from relance.client._cursor import AsyncCursorPage, AsyncCursorPaginator, SyncCursorPage
 from relance.client._errors import (
@@ -21,6 +27,8 @@ from relance.client._errors import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    GoneError,
+    IncompleteExportError,
     InternalServerError,
     NotFoundError,
     PermissionDeniedError,
@@ -28,18 +36,23 @@ from relance.client._errors import (
     RelanceError,
 )
 from relance.client._models import (
+    ChangePage,
     CursorPagination,
     Debt,
     DeletedWebhookEndpoint,
     Event,
     FieldChange,
     Followup,
+    FollowupChange,
+    FollowupDeletion,
+    FollowupUpsert,
     Pagination,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
 from relance.client._sync import Relance, SyncPage
+from relance.client._sync_feeds import ChangeFeed, Export
 from relance.client._vocabulary import (
     DebtStatus,
     DeliveryStatus,
@@ -56,13 +69,17 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncChangeFeed",
     "AsyncCursorPage",
     "AsyncCursorPaginator",
+    "AsyncExport",
     "AsyncPage",
     "AsyncPaginator",
     "AsyncRelance",
     "AuthenticationError",
     "BadRequestError",
+    "ChangeFeed",
+    "ChangePage",
     "ConflictError",
     "CursorPagination",
     "Debt",
@@ -72,10 +89,16 @@ __all__ = [
     "Direction",
     "Event",
     "EventType",
+    "Export",
     "FieldChange",
     "Followup",
+    "FollowupChange",
+    "FollowupDeletion",
     "FollowupStatus",
     "FollowupType",
+    "FollowupUpsert",
+    "GoneError",
+    "IncompleteExportError",
     "InternalServerError",
     "NotFoundError",
     "NotGiven",

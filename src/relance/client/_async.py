@@ -5,11 +5,13 @@ from __future__ import annotations
 # By name, so that a test can record the retries' waits without making them.
 from asyncio import sleep
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any, Generic
 
 import httpx
 
+from relance.client._async_feeds import AsyncChangeFeed, AsyncExport
 from relance.client._async_webhooks import Events, WebhookDeliveries, WebhookEndpoints
 from relance.client._auth import ClientCredentials
 from relance.client._base import (
@@ -18,7 +20,7 @@ from relance.client._base import (
     DEFAULT_TIMEOUT,
     M,
     Query,
-    answered,
+    async_failure,
     body,
     creation,
     data_of,
@@ -31,6 +33,7 @@ from relance.client._base import (
     transport_error,
 )
 from relance.client._errors import APIStatusError, RelanceError
+from relance.client._feeds import export_query, feed_wait
 from relance.client._models import Debt, Followup, Pagination
 from relance.client._vocabulary import DebtStatus, FollowupStatus, FollowupType
 
@@ -109,17 +112,49 @@ class AsyncRelance:
         self.webhook_deliveries = WebhookDeliveries(self)
 
     async def request(
-        self, method: str, path: str, *, query: Query | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        json: Any = None,
+        # httpx's timeouts for this request, not a deadline on the coroutine.
+        timeout: httpx.Timeout | None = None,  # noqa: ASYNC109
     ) -> Any:
         """The response's JSON; errors raised as RelanceError, after the retries they deserve."""
         headers = request_headers(method)
+        sent = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
+
+        def send() -> Awaitable[httpx.Response]:
+            return self._http.request(
+                method, path, params=query, json=json, headers=headers, timeout=sent
+            )
+
+        return (await self._retried(send)).json()
+
+    @asynccontextmanager
+    async def stream(
+        self, path: str, *, query: Query | None = None, headers: dict[str, str] | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """A GET whose body is read as it arrives, closed at the end of the block; retried as
+        `request` is until the server answers with a success (never once its body is read)."""
+
+        def send() -> Awaitable[httpx.Response]:
+            request = self._http.build_request("GET", path, params=query, headers=headers)
+            return self._http.send(request, stream=True)
+
+        response = await self._retried(send)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    async def _retried(self, send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
         attempt = 0
         while True:
             response: httpx.Response | None = None
             try:
-                response = await self._http.request(
-                    method, path, params=query, json=json, headers=headers
-                )
+                response = await send()
             except httpx.TransportError as exc:
                 error: RelanceError = transport_error(exc, self.base_url)
             except APIStatusError as exc:
@@ -127,10 +162,10 @@ class AsyncRelance:
                 # is worth the same retries as one from the API.
                 error, response = retryable(exc), exc.response
             else:
-                found, failure = answered(response)
-                if failure is None:
-                    return found
-                error = failure
+                failed = await async_failure(response)
+                if failed is None:
+                    return response
+                error = failed
             wait = delay(attempt, response)
             if attempt >= self.max_retries or wait is None:
                 raise error
@@ -209,6 +244,43 @@ class Followups:
         path = f"{API}/followups/{followup_id}"
         changed = await self._client.request("PUT", path, json=body(fields))
         return data_of(changed, Followup)
+
+    def changes(
+        self,
+        cursor: str | None = None,
+        *,
+        limit: int | None = None,
+        wait: int | None = None,
+        include_media: bool | None = None,
+        follow: bool = False,
+    ) -> AsyncChangeFeed:
+        """The changes after `cursor` (None: from the beginning; "now": from the present), in
+        commit order, page by page (`limit` a page, 1 to 1,000). `wait` (0 to 30 s) holds an
+        empty page until a change arrives; `follow` long polls for ever (`wait` 30 unless
+        given). `include_media=False` leaves the signed media URLs out."""
+        return AsyncChangeFeed(
+            self._client,
+            cursor,
+            limit=limit,
+            wait=feed_wait(wait, follow),
+            include_media=include_media,
+            follow=follow,
+        )
+
+    def export(
+        self,
+        *,
+        status: FollowupStatus | None = None,
+        type: FollowupType | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        debt_id: str | None = None,
+        include_media: bool | None = None,
+    ) -> AsyncExport:
+        """Every followup matching the filters, from one consistent snapshot, streamed; then
+        `.next_cursor`, where `changes` continues from it."""
+        query = export_query(status, type, date_from, date_to, debt_id, include_media)
+        return AsyncExport(self._client, query)
 
 
 class Debts:

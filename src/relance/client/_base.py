@@ -123,11 +123,22 @@ def request_headers(method: str) -> dict[str, str]:
     return {"Idempotency-Key": str(uuid.uuid4())} if method == "POST" else {}
 
 
-def answered(response: httpx.Response) -> tuple[Any, APIStatusError | None]:
-    """A success's JSON, or the error of a failure worth retrying; other failures raise."""
+def failure(response: httpx.Response) -> APIStatusError | None:
+    """None for a success, else the error of a failure worth retrying; other failures raise.
+    A streamed response's body is read first (the error is in it), and the response closed."""
     if response.status_code < 400:
-        return response.json(), None
-    return None, retryable(status_error(response))
+        return None
+    response.read()
+    response.close()
+    return retryable(status_error(response))
+
+
+async def async_failure(response: httpx.Response) -> APIStatusError | None:
+    if response.status_code < 400:
+        return None
+    await response.aread()
+    await response.aclose()
+    return retryable(status_error(response))
 
 
 def retryable(error: APIStatusError) -> APIStatusError:

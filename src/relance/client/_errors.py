@@ -19,6 +19,11 @@ class APITimeoutError(APIConnectionError):
     """The API did not answer in time."""
 
 
+class IncompleteExportError(APIConnectionError):
+    """An export's stream ended (cut, or unreadable) before its final `next_cursor` line: what
+    was read of it is not the whole snapshot."""
+
+
 class APIStatusError(RelanceError):
     """The API answered with an error status; `body` is its JSON error envelope."""
 
@@ -57,6 +62,11 @@ class ConflictError(APIStatusError):
     """409: an Idempotency-Key reused with another request."""
 
 
+class GoneError(APIStatusError):
+    """410: the changes feed no longer holds what this cursor points after (it is older than
+    the deletions the server keeps): start again from an export."""
+
+
 class RateLimitError(APIStatusError):
     """429: `retry_after` is how many seconds the API asked to wait."""
 
@@ -75,6 +85,7 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
+    410: GoneError,
     429: RateLimitError,
 }
 

@@ -5,9 +5,9 @@ str), so that a newer server never breaks an older client."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Discriminator, Tag
 
 from relance.client._vocabulary import (
     DebtStatus,
@@ -50,6 +50,54 @@ class Followup(_Model):
     email_clicked: bool = False
     email_click_count: int = 0
     media_urls_expire_at: datetime | None = None
+
+
+class FollowupChange(_Model):
+    """One entry of the changes feed: `seq` orders the company's committed changes. An entry
+    is a FollowupUpsert or a FollowupDeletion; an action this SDK does not know yet comes as
+    this base class."""
+
+    seq: int
+    action: str
+    changed_at: datetime
+
+
+class FollowupUpsert(FollowupChange):
+    """A followup created or changed: `followup` is its latest state, as `get` shows it."""
+
+    action: Literal["upsert"]
+    followup: Followup
+
+
+class FollowupDeletion(FollowupChange):
+    """A followup deleted (with its debt)."""
+
+    action: Literal["delete"]
+    id: str
+    debt_id: str
+
+
+def _action(entry: Any) -> str:
+    found = entry.get("action") if isinstance(entry, dict) else getattr(entry, "action", None)
+    return found if found in ("upsert", "delete") else "other"
+
+
+ChangeEntry = Annotated[
+    Annotated[FollowupUpsert, Tag("upsert")]
+    | Annotated[FollowupDeletion, Tag("delete")]
+    | Annotated[FollowupChange, Tag("other")],
+    Discriminator(_action),
+]
+
+
+class ChangePage(_Model):
+    """A page of the changes feed, in commit order, each followup once at its latest state:
+    `next_cursor` is where the feed continues after it (store it with what the page changed);
+    `has_more`, whether more is there already."""
+
+    data: list[ChangeEntry]
+    next_cursor: str
+    has_more: bool
 
 
 class Debt(_Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 
 # By name, so that a test can record the retries' waits without making them.
@@ -18,11 +19,11 @@ from relance.client._base import (
     DEFAULT_TIMEOUT,
     M,
     Query,
-    answered,
     body,
     creation,
     data_of,
     delay,
+    failure,
     page_parts,
     params,
     request_headers,
@@ -31,7 +32,9 @@ from relance.client._base import (
     transport_error,
 )
 from relance.client._errors import APIStatusError, RelanceError
+from relance.client._feeds import export_query, feed_wait
 from relance.client._models import Debt, Followup, Pagination
+from relance.client._sync_feeds import ChangeFeed, Export
 from relance.client._sync_webhooks import Events, WebhookDeliveries, WebhookEndpoints
 from relance.client._vocabulary import DebtStatus, FollowupStatus, FollowupType
 
@@ -94,17 +97,48 @@ class Relance:
         self.webhook_deliveries = WebhookDeliveries(self)
 
     def request(
-        self, method: str, path: str, *, query: Query | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        json: Any = None,
+        timeout: httpx.Timeout | None = None,
     ) -> Any:
         """The response's JSON; errors raised as RelanceError, after the retries they deserve."""
         headers = request_headers(method)
+        sent = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
+
+        def send() -> httpx.Response:
+            return self._http.request(
+                method, path, params=query, json=json, headers=headers, timeout=sent
+            )
+
+        return self._retried(send).json()
+
+    @contextmanager
+    def stream(
+        self, path: str, *, query: Query | None = None, headers: dict[str, str] | None = None
+    ) -> Iterator[httpx.Response]:
+        """A GET whose body is read as it arrives, closed at the end of the block; retried as
+        `request` is until the server answers with a success (never once its body is read)."""
+
+        def send() -> httpx.Response:
+            request = self._http.build_request("GET", path, params=query, headers=headers)
+            return self._http.send(request, stream=True)
+
+        response = self._retried(send)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def _retried(self, send: Callable[[], httpx.Response]) -> httpx.Response:
         attempt = 0
         while True:
             response: httpx.Response | None = None
             try:
-                response = self._http.request(
-                    method, path, params=query, json=json, headers=headers
-                )
+                response = send()
             except httpx.TransportError as exc:
                 error: RelanceError = transport_error(exc, self.base_url)
             except APIStatusError as exc:
@@ -112,10 +146,10 @@ class Relance:
                 # is worth the same retries as one from the API.
                 error, response = retryable(exc), exc.response
             else:
-                found, failure = answered(response)
-                if failure is None:
-                    return found
-                error = failure
+                failed = failure(response)
+                if failed is None:
+                    return response
+                error = failed
             wait = delay(attempt, response)
             if attempt >= self.max_retries or wait is None:
                 raise error
@@ -194,6 +228,43 @@ class Followups:
         path = f"{API}/followups/{followup_id}"
         changed = self._client.request("PUT", path, json=body(fields))
         return data_of(changed, Followup)
+
+    def changes(
+        self,
+        cursor: str | None = None,
+        *,
+        limit: int | None = None,
+        wait: int | None = None,
+        include_media: bool | None = None,
+        follow: bool = False,
+    ) -> ChangeFeed:
+        """The changes after `cursor` (None: from the beginning; "now": from the present), in
+        commit order, page by page (`limit` a page, 1 to 1,000). `wait` (0 to 30 s) holds an
+        empty page until a change arrives; `follow` long polls for ever (`wait` 30 unless
+        given). `include_media=False` leaves the signed media URLs out."""
+        return ChangeFeed(
+            self._client,
+            cursor,
+            limit=limit,
+            wait=feed_wait(wait, follow),
+            include_media=include_media,
+            follow=follow,
+        )
+
+    def export(
+        self,
+        *,
+        status: FollowupStatus | None = None,
+        type: FollowupType | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        debt_id: str | None = None,
+        include_media: bool | None = None,
+    ) -> Export:
+        """Every followup matching the filters, from one consistent snapshot, streamed; then
+        `.next_cursor`, where `changes` continues from it."""
+        query = export_query(status, type, date_from, date_to, debt_id, include_media)
+        return Export(self._client, query)
 
 
 class Debts:
