@@ -8,6 +8,7 @@ from litestar.types import ControllerRouterHandler, RouteHandlerType
 
 from relance.auth.endpoints import issue_token
 from relance.debts.endpoints import ROUTES as DEBT_ROUTES
+from relance.deletions.endpoints import ROUTES as DELETION_ROUTES
 from relance.events.endpoints import ROUTES as EVENT_ROUTES
 from relance.followups.endpoints import ROUTES as FOLLOWUP_ROUTES
 from relance.followups.sync_endpoints import ROUTES as SYNC_ROUTES
@@ -22,6 +23,7 @@ API_ROUTES: list[RouteHandlerType] = [
     *SYNC_ROUTES,
     *FOLLOWUP_ROUTES,
     *DEBT_ROUTES,
+    *DELETION_ROUTES,
     *EVENT_ROUTES,
     *WEBHOOK_ROUTES,
 ]

@@ -30,6 +30,7 @@ def valid_key(key: str) -> bool:
 
 class MediaStore(Protocol):
     def put(self, key: str, source: Path, content_type: str) -> None: ...
+    def delete(self, key: str) -> None: ...
 
     def url(self, key: str, expires: int, ttl: int, base_url: str) -> str:
         """A URL that serves the object until `expires` (Unix time, `ttl` seconds from now)."""
@@ -54,6 +55,10 @@ class LocalStore:
         with source.open("rb") as given, _private_file(partial) as copy:
             shutil.copyfileobj(given, copy)
         os.replace(partial, target)
+
+    def delete(self, key: str) -> None:
+        if valid_key(key):
+            (self.root / key).unlink(missing_ok=True)
 
     def url(self, key: str, expires: int, ttl: int, base_url: str) -> str:
         # Nothing to escape: keys are Relance's own ([a-z0-9/.]), the signature URL-safe base64.
@@ -120,6 +125,9 @@ class S3Store:
         self._client.upload_file(
             str(source), self.bucket, key, ExtraArgs={"ContentType": content_type}
         )
+
+    def delete(self, key: str) -> None:
+        self._client.delete_object(Bucket=self.bucket, Key=key)
 
     def url(self, key: str, expires: int, ttl: int, base_url: str) -> str:
         # A response's URLs share their expiry: the credentials are read once for all of them.

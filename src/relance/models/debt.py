@@ -31,6 +31,9 @@ class Debt(Timestamped, Base):
         external_id_index("debts"),
         # Imports name a followup's debt by the caller's reference.
         Index(None, "company_id", "internal_id"),
+        # A deleted row's key is never given again (SQLite reuses the largest otherwise): public
+        # IDs name one thing for ever, and the changes feed keeps a deleted followup's.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Key, primary_key=True)

@@ -38,6 +38,9 @@ class Followup(Timestamped, Base):
         Index(None, "company_id", "type", "activity_at", "id"),
         Index(None, "debt_id", "activity_at", "id"),
         external_id_index("followups"),
+        # A deleted row's key is never given again (SQLite reuses the largest otherwise): public
+        # IDs name one thing for ever, and the changes feed keeps a deleted followup's.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Key, primary_key=True)

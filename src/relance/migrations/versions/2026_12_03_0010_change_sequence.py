@@ -63,6 +63,14 @@ def upgrade() -> None:
         )
 
     # ### end Alembic commands ###
+    if op.get_bind().dialect.name == "sqlite":
+        # AUTOINCREMENT, which SQLite only takes when a table is made: a deleted debt's or
+        # followup's key is never given again (public IDs name one thing for ever).
+        for table in ("debts", "followups"):
+            with op.batch_alter_table(
+                table, recreate="always", table_kwargs={"sqlite_autoincrement": True}
+            ):
+                pass
     now_us = time.time_ns() // 1000
     op.execute(
         "INSERT INTO followup_changes (company_id, seq, followup_id, debt_id, deleted, changed_us)"
