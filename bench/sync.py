@@ -283,6 +283,11 @@ async def copy_of(source: str, url: str) -> None:
         await admin.close()
     conn = await asyncpg.connect(target.driver_dsn)
     try:
+        # A bench copy: its followups' composite key to their debts is dropped, not kept.
+        await conn.execute(
+            "ALTER TABLE followups DROP CONSTRAINT fk_followups_debt_id_company_id_debts"
+        )
+        await conn.execute("UPDATE debts SET company_id = 1")
         await conn.execute("UPDATE followups SET company_id = 1")
         async with conn.transaction():
             await changes.rebuild(conn, time.time_ns() // 1000)
