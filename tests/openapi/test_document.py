@@ -165,7 +165,7 @@ async def test_every_secured_operation_refuses_a_missing_token_or_scope(
         if operation["security"] and "oauth2" in operation["security"][0]
     ]
     # The followups (5), debts (3), events (2) and webhooks (11) operations.
-    assert len(secured) == 23
+    assert len(secured) == 24
     for method, path, scope in secured:
         url = re.sub(r"\{[^}]*\}", "3kTMd9pYqZ1bXw7LrN2vHc", path)
         json_body: dict[str, Any] | None = {} if method in ("post", "put", "patch") else None

@@ -45,11 +45,8 @@ async def delete_debt(
     """Delete one of the company's debts with its followups, and their stored recordings and
     documents; each followup leaves a tombstone in the changes feed. A second call is a 404."""
     runtime = runtime_of(request.scope)
-    retention = runtime.settings.tombstone_retention_days
     async with unit_of_work(runtime.db) as unit:
-        keys = await service.delete_debt(
-            unit.conn, runtime.ids, principal.company_id, debt_id, retention
-        )
+        keys = await service.delete_debt(unit.conn, runtime.ids, principal.company_id, debt_id)
         unit.after_commit(lambda: _remove(runtime.media, keys))
     return JsonAnswer({"error": False, "message": "Debt deleted successfully"})
 

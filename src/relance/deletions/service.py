@@ -13,14 +13,8 @@ from relance.followups import counts
 from relance.kit.ids import IdCodec
 from relance.media.stores import PREFIX
 
-_DAY_US = 86_400 * 1_000_000
-# Tombstones purged at most per deletion: a company's backlog goes over its next ones.
-_PURGED_AT_ONCE = 10_000
 
-
-async def delete_debt(
-    conn: Connection, ids: IdCodec, company_id: int, public_id: str, retention_days: int
-) -> list[str]:
+async def delete_debt(conn: Connection, ids: IdCodec, company_id: int, public_id: str) -> list[str]:
     """Delete the company's debt and its followups in the caller's transaction; the keys of
     the stored files no followup points at any more, for the caller to remove after the
     commit."""
@@ -33,14 +27,11 @@ async def delete_debt(
         {m for f in followups for m in (f.audio_url, f.pdf_url) if m and m.startswith(PREFIX)}
     )
     kept = await repository.still_referenced(conn, company_id, stored)
-    # Last, as every write: the counts, then the tombstones' numbers.
+    # Last, as every write: the counts, then the tombstones.
     await counts.apply_deltas(
         conn,
         [(counts.count_key(company_id, f.status, f.type, f.activity_at), -1) for f in followups],
     )
-    now = now_us()
-    await changes.purge_tombstones(
-        conn, company_id, now - retention_days * _DAY_US, _PURGED_AT_ONCE
-    )
-    await changes.record(conn, company_id, [(f.id, debt_id) for f in followups], now, deleted=True)
+    pairs = [(f.id, debt_id) for f in followups]
+    await changes.record(conn, company_id, pairs, now_us(), deleted=True)
     return [reference.removeprefix(PREFIX) for reference in stored if reference not in kept]

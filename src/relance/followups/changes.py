@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from operator import itemgetter
@@ -16,8 +16,9 @@ from operator import itemgetter
 import msgspec
 
 from relance.changes import repository as changes
-from relance.db import Database, Row, Snapshot
+from relance.db import Connection, Database, Row, Snapshot
 from relance.errors import Busy, Gone, ValidationFailed
+from relance.events.records import now_us
 from relance.events.views import moment_of
 from relance.followups.records import FOLLOWUP_FIELDS
 from relance.followups.repository import feed, reads
@@ -140,6 +141,25 @@ def _without_media(view: FollowupView) -> FollowupView:
     return msgspec.structs.replace(view, audio_url=None, pdf_url=None, media_urls_expire_at=None)
 
 
+# Changes numbered per transaction: an import's hundred thousand take a few.
+NUMBERED_AT_ONCE = 20_000
+_DAY_US = 86_400 * 1_000_000
+CatchUp = Callable[[], Awaitable[None]]
+
+
+async def unnumbered(db: Connection, company_id: int) -> bool:
+    """Whether the company has committed changes still to be numbered."""
+    return await changes.has_unnumbered(db, company_id)
+
+
+async def number_some(conn: Connection, company_id: int, retention_days: int) -> bool:
+    """Number a batch of the company's committed changes in the caller's transaction, and
+    forget the tombstones older than the retention; whether more may wait."""
+    forget_before = now_us() - retention_days * _DAY_US
+    numbered = await changes.number(conn, company_id, NUMBERED_AT_ONCE, forget_before)
+    return numbered == NUMBERED_AT_ONCE
+
+
 async def changes_page(
     db: Database,
     cursors: SealedCursors,
@@ -147,10 +167,12 @@ async def changes_page(
     query: FeedQuery,
     shown: Shown,
     watch: Watch,
+    catch_up: CatchUp,
     retention_days: int,
 ) -> FeedPage:
-    """The changes after the query's cursor; with `wait`, an empty page is held until a change
-    is committed or the wait is over."""
+    """The changes after the query's cursor, once `catch_up` has numbered those committed;
+    with `wait`, an empty page is held until a change is committed or the wait is over."""
+    await catch_up()
     position = await changes.position(db, company_id)
     if query.after is None:
         return FeedPage([], cursors.seal(company_id, position.last_seq), False)
@@ -161,6 +183,7 @@ async def changes_page(
     deadline = time.monotonic() + query.wait
     while not rows and (left := deadline - time.monotonic()) > 0:
         if await watch.wait_past(company_id, after, left):
+            await catch_up()
             rows = await feed.changes_after(db, company_id, after, query.limit + 1)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
@@ -198,8 +221,10 @@ async def export(
     shown: Shown,
 ) -> AsyncIterator[AsyncIterator[bytes]]:
     """The export's lines (JSON, each ending in a newline), all from one snapshot: the company's
-    followups that pass the filters, in key order, then `{"next_cursor"}`. One export at a time
-    per client: a second, while the first runs, is refused."""
+    followups that pass the filters, in key order, then `{"next_cursor"}`. A followup whose
+    latest change is not numbered in the snapshot is left to the feed, which gives it after
+    that cursor: nothing is missed, nothing given twice. One export at a time per client: a
+    second, while the first runs, is refused."""
     async with db.snapshot() as snapshot:
         if not await snapshot.try_lock(_export_lock(client_id)):
             raise Busy("An export by this client is running: wait for it to end", 5)

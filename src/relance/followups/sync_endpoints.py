@@ -18,6 +18,8 @@ from relance.followups.endpoints import DEBT_FILTER, FILTERS, READ
 from relance.kit.responses import JsonAnswer, StreamAnswer, accepts_gzip
 from relance.media.endpoints import media_links
 from relance.operations import Answer, Envelope, Operation, query
+from relance.runtime import Runtime
+from relance.units import unit_of_work
 
 AnyRequest = Request[Any, Any, Any]
 NDJSON = "application/x-ndjson"
@@ -72,6 +74,7 @@ async def list_changes(request: AnyRequest, principal: PrincipalParam) -> JsonAn
         found,
         Shown(runtime.ids, media_links(request), found.include_media),
         runtime.changes,
+        lambda: catch_up(runtime, principal.company_id),
         runtime.settings.tombstone_retention_days,
     )
     return JsonAnswer(
@@ -104,6 +107,7 @@ async def export_followups(request: AnyRequest, principal: PrincipalParam) -> St
     runtime = runtime_of(request.scope)
     params = request.query_params.dict()
     filters, include_media = changes.parse_export_query(params, runtime.ids)
+    await catch_up(runtime, principal.company_id)
     shown = Shown(runtime.ids, media_links(request), include_media)
     cursors = changes.change_cursors(runtime.keys.change_cursors)
     stack = AsyncExitStack()
@@ -119,6 +123,18 @@ async def export_followups(request: AnyRequest, principal: PrincipalParam) -> St
         gzip=accepts_gzip(request.headers.get("accept-encoding")),
         stall_seconds=runtime.settings.export_stall_seconds,
     )
+
+
+async def catch_up(runtime: Runtime, company_id: int) -> None:
+    """Number the company's committed changes, a batch per transaction, so that a read sees
+    every change committed before it began."""
+    if not await changes.unnumbered(runtime.db, company_id):
+        return
+    retention = runtime.settings.tombstone_retention_days
+    more = True
+    while more:
+        async with unit_of_work(runtime.db) as unit:
+            more = await changes.number_some(unit.conn, company_id, retention)
 
 
 ROUTES = [list_changes, export_followups]

@@ -1,10 +1,12 @@
 """The change sequence that the followups feed and export read (docs/sync.md).
 
-Each committed change of a followup takes the next number of its company's sequence, from a
-counter row that the writing transaction locks until it commits, so numbers are taken in
-commit order: a reader who has seen every change up to N can never later find a committed
-change below N. A followup keeps one row here, at its latest change; a deleted one keeps its
-row as a tombstone until the retention purge, which moves the company's horizon past it."""
+A write records which followups it changed, unnumbered, in its own transaction: it takes no
+lock that another write waits for. Numbers are given later, to committed changes only, by
+whoever reads the feed first ("numbering"), one numbering of a company at a time under its
+counter row's lock: so a number, once seen, is never followed by a smaller one, and a change
+rolled back is never numbered. A followup keeps one row here, at its latest change; a deleted
+one keeps its row as a tombstone until the retention purge, which moves the company's horizon
+past it."""
 
 from __future__ import annotations
 
@@ -32,16 +34,21 @@ class FollowupChange(Base):
 
     __tablename__ = "followup_changes"
     __table_args__ = (
+        # The feed reads a company's changes in order of their numbers.
+        Index("ix_followup_changes_company_id_seq", "company_id", "seq", unique=True),
+        # Numbering finds a company's changes not yet numbered.
+        Index("ix_followup_changes_unnumbered", "company_id", postgresql_where=text("seq IS NULL"),
+              sqlite_where=text("seq IS NULL")),
         # The tombstone purge: a company's, oldest first.
         Index("ix_followup_changes_tombstones", "company_id", "changed_us",
               postgresql_where=text("deleted"), sqlite_where=text("deleted")),
     )  # fmt: skip
 
-    # The feed reads a company's changes in order: (company_id, seq) is its index.
-    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     # No foreign key: a tombstone outlives its followup.
-    followup_id: Mapped[int] = mapped_column(Key, unique=True)
+    followup_id: Mapped[int] = mapped_column(Key, primary_key=True, autoincrement=False)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    # Null until the change is numbered.
+    seq: Mapped[int | None] = mapped_column(BigInteger)
     debt_id: Mapped[int] = mapped_column(Key)
     deleted: Mapped[bool] = mapped_column(Boolean)
     changed_us: Mapped[int] = mapped_column(Micros)

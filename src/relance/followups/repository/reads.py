@@ -292,9 +292,18 @@ async def followup_rows(
 def export_statement(
     dialect: Dialect, company_id: int, filters: FollowupFilters
 ) -> tuple[str, list[Any]]:
-    """The statement that reads every one of the company's followups that pass the filters,
-    as the API shows them (FOLLOWUP_FIELDS), in key order: an export's rows, read through a
-    cursor in the export's snapshot."""
+    """The statement that reads every one of the company's followups that pass the filters and
+    whose latest change is numbered, as the API shows them (FOLLOWUP_FIELDS), in key order: an
+    export's rows, read through a cursor in the export's snapshot."""
     params = Params()
-    where = _rows_where(params, _shared(params, company_id, filters), filters)
-    return f"SELECT {_COLUMNS[dialect]} FROM followups WHERE {where} ORDER BY id", params.values
+    shared = _shared(params, company_id, filters)
+    where = _rows_where(params, shared, filters)
+    numbered = (
+        "SELECT followup_id FROM followup_changes"
+        f" WHERE company_id = {shared['company_id']} AND seq IS NOT NULL"
+    )
+    return (
+        f"SELECT {_COLUMNS[dialect]} FROM followups WHERE {where} AND id IN ({numbered})"
+        " ORDER BY id",
+        params.values,
+    )
