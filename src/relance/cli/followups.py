@@ -1,4 +1,4 @@
-"""`relance followups list|get|export`: the API read through the Python client, from any
+"""`relance followups list|get|export|sync`: the API read through the Python client, from any
 machine that holds a client's credentials (RELANCE_BASE_URL, RELANCE_CLIENT_ID,
 RELANCE_CLIENT_SECRET), against Relance or GetBill alike."""
 
@@ -170,6 +170,55 @@ def export(
             )
     shown = "standard output" if output == STDOUT else output
     err.print(f"{written} followups written to {shown}", highlight=False)
+
+
+@followups_app.command("sync")
+def sync(
+    into: Annotated[
+        str,
+        typer.Option(
+            "--into",
+            help="The mirror: a SQLite file, a postgresql:// URL, or a file ending in .jsonl.",
+        ),
+    ],
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep following the changes until Ctrl+C.")
+    ] = False,
+    with_media: Annotated[
+        Path | None,
+        typer.Option(
+            "--with-media",
+            file_okay=False,
+            help="Download each recording and document into this folder, by content hash.",
+        ),
+    ] = None,
+    media_urls: Annotated[
+        bool,
+        typer.Option(
+            "--media-urls/--no-media-urls",
+            help="Keep the signed media URLs (they expire) in the mirror, or leave them empty.",
+        ),
+    ] = True,
+    page_size: Annotated[
+        int, typer.Option(min=1, max=1000, help="Changes asked for per request.")
+    ] = 1000,
+    base_url: BaseUrl = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Mirror every followup into a SQLite file, a PostgreSQL database or a JSON Lines file:
+    the first run takes an export, later ones apply the changes since the cursor stored in
+    the mirror itself, with the rows it covers, so that a crash never loses or doubles one."""
+    from relance.cli.sync.command import sync_into
+
+    sync_into(
+        into,
+        base_url=base_url,
+        follow=follow,
+        media_dir=with_media,
+        include_media=media_urls,
+        page_size=page_size,
+        as_json=as_json,
+    )
 
 
 @contextmanager
