@@ -13,7 +13,7 @@
   its own: how long a change committed beside a long transaction stays invisible to it.
 
     python bench/sync.py [--parts mirror,depth,latency,writes,design] [--rows 1000000]
-        [--baseline REV] [--seconds 10] [--record]
+        [--compare LABEL=REV,...] [--seconds 10] [--record]
 
 Prints each part's table and the command that produced it (appended to bench/RESULTS.md with
 --record).
@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -85,7 +85,12 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parts", default="mirror,depth,latency,writes,design")
     parser.add_argument("--rows", type=int, default=1_000_000, help="followups of the book")
-    parser.add_argument("--baseline", default="8bb7667", help="the commit before the sequence")
+    parser.add_argument(
+        "--compare",
+        default="before=8bb7667,numbered in the write=fafa76e",
+        help="LABEL=REV,...: commits to measure the writes of beside this tree (the first is"
+        " the baseline)",
+    )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument("--rate", type=int, default=50, help="writes per second (latency)")
@@ -402,7 +407,7 @@ request = function()
   return wrk.format(nil, "{path}/" .. id, nil, '{{"notes":"call back ' .. n .. '"}}')
 end
 """
-ROUNDS = 2
+ROUNDS = 3
 
 
 @contextmanager
@@ -435,20 +440,24 @@ def write_cost(args: argparse.Namespace, home: Path) -> list[str]:
         sys.exit("wrk is missing: install Debian's package with `apt-get install -y wrk`")
     debts_csv, followups_csv = write_files(home, args.import_rows, 11)
     figures: dict[str, dict[str, list[float]]] = {}
-    with baseline_tree(args.baseline) as source:
+    compared = dict(item.split("=", 1) for item in args.compare.split(","))
+    with ExitStack() as trees:
         variants = {
-            "before": variant_env(home, "before", source),
-            "with": variant_env(home, "with", None),
+            label: variant_env(home, f"v{n}", trees.enter_context(baseline_tree(revision)))
+            for n, (label, revision) in enumerate(compared.items())
         }
+        variants["this tree"] = variant_env(home, "this", None)
         prepared: dict[str, tuple[dict[str, Any], list[str], list[str]]] = {}
         for name, env in variants.items():
             company = run(env, "companies", "create", f"Writes {name}", "--json")["id"]
             client = run(env, "clients", "create", "--company", company, "--scopes",
                          "followups:write debts:write followups:read", "--json")  # fmt: skip
             prepared[name] = (client, [], [])
-        # Alternated, round after round, so that neither has the later (fuller) tables.
-        for _ in range(ROUNDS):
-            for name, env in variants.items():
+        # Alternated, round after round and in turn first, so that none has always the later
+        # (fuller) tables or follows the same one's checkpoint.
+        for round_number in range(ROUNDS):
+            order = list(variants.items())
+            for name, env in order if round_number % 2 == 0 else reversed(order):
                 client, debts, followups = prepared[name]
                 found = figures.setdefault(name, {})
                 with serving(env) as base:
@@ -467,36 +476,49 @@ def write_cost(args: argparse.Namespace, home: Path) -> list[str]:
                     found.setdefault("PUT", []).append(
                         put_load(url, bearer, followups, args.seconds)
                     )
+                company = run(env, "companies", "create", f"Import {round_number}", "--json")["id"]
+                run(env, "import", "debts", str(debts_csv), "--company", company, "--json")
+                started = time.monotonic()
+                run(env, "import", "followups", str(followups_csv), "--company", company,
+                    "--batch-size", "10000", "--json")  # fmt: skip
+                rate = args.import_rows / (time.monotonic() - started)
+                found.setdefault("import", []).append(rate)
                 print(name, found, file=sys.stderr)
-        for name, env in variants.items():
-            company = run(env, "companies", "create", f"Import {name}", "--json")["id"]
-            run(env, "import", "debts", str(debts_csv), "--company", company, "--json")
-            started = time.monotonic()
-            run(env, "import", "followups", str(followups_csv), "--company", company,
-                "--batch-size", "10000", "--json")  # fmt: skip
-            figures[name]["import"] = [args.import_rows / (time.monotonic() - started)]
-    before, after = figures["before"], figures["with"]
+    labels = list(variants)
+    first = figures[labels[0]]
+    measures = (
+        ("POST /followups", "POST"),
+        ("PUT /followups/{id}", "PUT"),
+        (f"import of {args.import_rows:,} followups (rows)", "import"),
+    )
+    commits = ", ".join(f"{label}: `{revision}`" for label, revision in compared.items())
     return [
         "### Incremental sync: what keeping the sequence costs writes, PostgreSQL",
         "",
-        f"{provenance('sync.py')}: the same measures at commit `{args.baseline}` (the commit"
-        " before the sequence, from a git worktree, on a database of its own) and at this one,"
-        f" alternated over {ROUNDS} rounds, the best of each: wrk, 8 connections,"
-        f" {args.seconds} s, against `relance serve --no-deliver` (one worker, webhooks on with"
-        f" no endpoint): `POST /followups` on one of {DEBTS} debts drawn at random, `PUT"
+        f"{provenance('sync.py')}: the same measures at each commit compared ({commits}; each"
+        " from a git worktree, on a database of its own) and at this tree, alternated over"
+        f" {ROUNDS} rounds, the best of each: wrk, 8 connections, {args.seconds} s, against"
+        " `relance serve --no-deliver` (one worker, webhooks on with no endpoint), all in one"
+        f" company: `POST /followups` on one of {DEBTS} debts drawn at random, `PUT"
         f" /followups/{{id}}` of one of {DEBTS} followups drawn at random; then `relance import"
-        f" followups` of {args.import_rows:,} rows (batches of 10,000).",
+        f" followups` of {args.import_rows:,} rows (batches of 10,000) into a new company. Per"
+        f" second; the cost against {labels[0]}.",
         "",
-        "| write | before (per s) | with the sequence (per s) | cost |",
-        "|---|---|---|---|",
+        "| write | " + " | ".join(labels) + " |",
+        "|---|" + "---|" * len(labels),
         *(
-            f"| {label} | {max(before[key]):,.0f} | {max(after[key]):,.0f} |"
-            f" {(max(before[key]) / max(after[key]) - 1) * 100:+.1f} % |"
-            for label, key in (
-                ("POST /followups", "POST"),
-                ("PUT /followups/{id}", "PUT"),
-                (f"import of {args.import_rows:,} followups (rows)", "import"),
+            f"| {name} | "
+            + " | ".join(
+                f"{max(figures[label][key]):,.0f}"
+                + (
+                    ""
+                    if n == 0
+                    else f" ({(max(first[key]) / max(figures[label][key]) - 1) * 100:+.1f} %)"
+                )
+                for n, label in enumerate(labels)
             )
+            + " |"
+            for name, key in measures
         ),
     ]
 

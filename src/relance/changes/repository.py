@@ -62,6 +62,17 @@ async def record(
     await conn.executemany(_SQLITE_RECORD, rows)
 
 
+def recorded_with(write: str, changed_us: str) -> str:
+    """On PostgreSQL, a write of one followup (`... RETURNING id, company_id, debt_id`) that
+    also records its change, in the same statement; it answers the followup's key. `changed_us`
+    is the write's placeholder for the change's moment."""
+    return (
+        f"WITH w AS ({write}), c AS (INSERT INTO followup_changes ({_COLUMNS})"
+        f" SELECT id, company_id, NULL, debt_id, FALSE, {changed_us} FROM w{_UPSERT})"
+        " SELECT id FROM w"
+    )
+
+
 async def record_all(conn: Connection, company_id: int, changed_us: int) -> None:
     """Record every followup of the company as changed (a book loaded whole, as the demo's)."""
     rows = await conn.fetch(

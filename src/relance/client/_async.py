@@ -305,6 +305,10 @@ class Debts:
         created = await self._client.request("POST", f"{API}/debts", json=body(fields))
         return data_of(created, Debt)
 
+    async def delete(self, debt_id: str) -> None:
+        """Delete the debt with its followups (each a deletion in the changes feed)."""
+        await self._client.request("DELETE", f"{API}/debts/{debt_id}")
+
 
 async def _page(
     client: AsyncRelance, path: str, query: dict[str, str], model: type[M], number: int

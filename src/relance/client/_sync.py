@@ -289,6 +289,10 @@ class Debts:
         created = self._client.request("POST", f"{API}/debts", json=body(fields))
         return data_of(created, Debt)
 
+    def delete(self, debt_id: str) -> None:
+        """Delete the debt with its followups (each a deletion in the changes feed)."""
+        self._client.request("DELETE", f"{API}/debts/{debt_id}")
+
 
 def _page(
     client: Relance, path: str, query: dict[str, str], model: type[M], number: int

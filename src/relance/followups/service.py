@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from relance.changes import repository as changes
 from relance.db import Connection
 from relance.debts import repository as debts
 from relance.debts.service import DebtNotFound, debt_key
 from relance.errors import NotFound, ValidationFailed
 from relance.events.log import EventLog
-from relance.events.records import now_us
 from relance.followups import counts, events
 from relance.followups.bodies import FollowupBody, changed, for_create
 from relance.followups.enums import COMPLETED, tally_change
@@ -136,8 +134,6 @@ async def create_followup(
     await writes.count_inserted(conn, company_id, record)
     moved = tally_change(None, record.status)
     await debts.add_tallies(conn, company_id, [(debt_id, moved)])
-    # Last of all, the change's number (see changes.record).
-    await changes.record(conn, company_id, [(followup_id, debt_id)], now_us())
     return signed(view, media)
 
 
@@ -181,7 +177,6 @@ async def update_followup(
     moved = tally_change(current.status, new.status)
     if any(moved):
         await debts.add_tallies(conn, company_id, [(current.debt_id, moved)])
-    await changes.record(conn, company_id, [(key, current.debt_id)], now_us())
     return signed(view, media)
 
 

@@ -34,11 +34,9 @@ class FollowupChange(Base):
 
     __tablename__ = "followup_changes"
     __table_args__ = (
-        # The feed reads a company's changes in order of their numbers.
+        # The feed reads a company's changes in order of their numbers; numbering finds those
+        # not yet numbered in the same index (B-trees keep nulls: `seq IS NULL` is a range).
         Index("ix_followup_changes_company_id_seq", "company_id", "seq", unique=True),
-        # Numbering finds a company's changes not yet numbered.
-        Index("ix_followup_changes_unnumbered", "company_id", postgresql_where=text("seq IS NULL"),
-              sqlite_where=text("seq IS NULL")),
         # The tombstone purge: a company's, oldest first.
         Index("ix_followup_changes_tombstones", "company_id", "changed_us",
               postgresql_where=text("deleted"), sqlite_where=text("deleted")),
