@@ -11,24 +11,29 @@ import asyncio
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from relance.changes import repository as changes
 from relance.config import Settings
 from relance.debts.records import DebtRecord
 from relance.debts.repository import insert_debt
+from relance.events.records import now_us
 from relance.followups.bodies import FollowupBody
+from relance.followups.records import FollowupRecord
+from relance.followups.repository.writes import insert_followups
 from relance.kit.time import utc_now
 from relance.media.links import MediaLinks
 from relance.resources import Resource
 from relance.runtime import Runtime, open_runtime
 from relance.schema import upgrade
+from relance.units import unit_of_work
 from tests.commands import served
 from tests.conftest import SECRET
 from tests.factories import create_client, create_company
@@ -40,6 +45,7 @@ EXPORT = f"{API}/followups/export"
 # Every HTTP call of these tests is bounded: a hang fails the test instead of blocking the run.
 HTTP_TIMEOUT = httpx.Timeout(30.0)
 Json = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,14 @@ class Tenant:
 
 async def new_tenant(runtime: Runtime, base: str, debts: int = 1) -> Tenant:
     company_id = await create_company(runtime, f"Sync {secrets.token_hex(3)}")
+    tenant = Tenant(company_id, await new_client_token(runtime, base, company_id))
+    for _ in range(debts):
+        tenant.debts.append(await new_debt(runtime, company_id))
+    return tenant
+
+
+async def new_client_token(runtime: Runtime, base: str, company_id: int) -> str:
+    """The access token of a new API client of the company (every scope)."""
     credentials = await create_client(runtime, company_id)
     form = {
         "grant_type": "client_credentials",
@@ -123,10 +137,8 @@ async def new_tenant(runtime: Runtime, base: str, debts: int = 1) -> Tenant:
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
         answer = await http.post(f"{base}/token", data=form)
     assert answer.status_code == 200, answer.text
-    tenant = Tenant(company_id, answer.json()["access_token"])
-    for _ in range(debts):
-        tenant.debts.append(await new_debt(runtime, company_id))
-    return tenant
+    token: str = answer.json()["access_token"]
+    return token
 
 
 async def new_debt(runtime: Runtime, company_id: int) -> str:
@@ -140,6 +152,24 @@ async def new_debt(runtime: Runtime, company_id: int) -> str:
     )
     key = await insert_debt(runtime.db, company_id, record, utc_now())
     return runtime.ids.encode(Resource.DEBT, key)
+
+
+async def load_book(runtime: Runtime, company_id: int, debts: list[str], per_debt: int) -> None:
+    """Many followups on each of these debts in one transaction, numbered in the change
+    sequence, as a book loaded whole (the demo's). Their notes are long, so that an export of
+    a few thousand is tens of megabytes: more than the sockets between a server and a client
+    that stops reading can hold, which keeps the server in the middle of its stream."""
+    now = utc_now()
+    record = FollowupRecord(type="email", status="delivered", notes="n" * NOTES, processed_at=now)
+    async with unit_of_work(runtime.db) as work:
+        for debt in debts:
+            key = runtime.ids.find(Resource.DEBT, debt)
+            assert key is not None
+            await insert_followups(work.conn, company_id, key, [record] * per_debt, now)
+        await changes.record_all(work.conn, company_id, now_us())
+
+
+NOTES = 8_000
 
 
 def links(runtime: Runtime) -> MediaLinks:
@@ -217,7 +247,9 @@ async def exported(http: httpx.AsyncClient, tenant: Tenant) -> dict[str, Json]:
     return rows
 
 
-async def eventually(check: Any, seconds: float, every: float = 0.1) -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[T | None]], seconds: float, every: float = 0.1
+) -> T:
     """Await `check()` until it returns something true, for at most `seconds`."""
     deadline = time.monotonic() + seconds
     while True:
