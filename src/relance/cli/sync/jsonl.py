@@ -26,18 +26,19 @@ from typing import IO, Any
 
 from relance.cli.sync.targets import (
     COLUMNS,
-    TIMESTAMPS,
     Batch,
     MediaFile,
     MediaKey,
     Origin,
+    Row,
     Stored,
     TargetError,
     moment_text,
     now_text,
     refused_origin,
+    row_of,
 )
-from relance.client import Followup, FollowupChange, FollowupDeletion, FollowupUpsert
+from relance.client import FollowupChange, FollowupDeletion, FollowupUpsert
 
 FORMAT = 1
 HEADER = b'{"action": "mirror"'
@@ -45,14 +46,9 @@ CURSOR = b'{"action": "cursor"'
 BLOCK = 1 << 16
 
 
-def followup_json(followup: Followup) -> dict[str, Any]:
-    """The followup's 24 fields, moments as the SQL mirrors write them (UTC, `+00:00`)."""
-    return {
-        name: moment_text(getattr(followup, name))
-        if name in TIMESTAMPS
-        else getattr(followup, name)
-        for name in COLUMNS
-    }
+def fields_of(row: Row) -> Row:
+    """The followup's 24 fields, as the API shows them."""
+    return {name: row.get(name) for name in COLUMNS}
 
 
 def line(document: dict[str, Any]) -> bytes:
@@ -62,7 +58,7 @@ def line(document: dict[str, Any]) -> bytes:
 def entry_line(entry: FollowupChange) -> bytes:
     if isinstance(entry, FollowupUpsert):
         moment = moment_text(entry.changed_at)
-        found = followup_json(entry.followup)
+        found = row_of(entry.followup)
         return line({"action": "upsert", "seq": entry.seq, "changed_at": moment, "followup": found})
     if isinstance(entry, FollowupDeletion):
         return line(
@@ -214,8 +210,8 @@ class JsonlTarget:
     @staticmethod
     def _snapshot_lines(batch: Batch) -> Iterator[bytes]:
         for followup in batch.upserts:
-            row = followup_json(followup)
-            yield line({"action": "upsert", "seq": None, "changed_at": None, "followup": row})
+            shown = fields_of(followup)
+            yield line({"action": "upsert", "seq": None, "changed_at": None, "followup": shown})
         for media in batch.media:
             yield media_line(media.followup_id, media.field, media)
 

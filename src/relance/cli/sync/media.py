@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from relance.cli.sync.targets import MEDIA_FIELDS, MediaFile, MediaKey
+from relance.cli.sync.targets import MEDIA_FIELDS, MediaFile, MediaKey, Row
 
 if TYPE_CHECKING:
-    from relance.client import Followup, Relance
+    from relance.client import Relance
 
 DOWNLOADS_AT_ONCE = 8
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -84,33 +84,33 @@ class MediaFetcher:
         self._http = httpx.Client(timeout=TIMEOUT, follow_redirects=True)
         self._pool = ThreadPoolExecutor(DOWNLOADS_AT_ONCE, thread_name_prefix="media")
 
-    def plan(self, followups: Iterable[Followup], *, snapshot: bool) -> MediaPlan:
+    def plan(self, followups: Iterable[Row], *, snapshot: bool) -> MediaPlan:
         """Download what the followups point at and is not here yet. A snapshot records every
         file anew (it replaces the records); a page of the feed only what changed."""
         plan = MediaPlan()
-        wanted: dict[str, list[tuple[Followup, str]]] = {}  # by source, fetched once each
+        wanted: dict[str, list[tuple[Row, str]]] = {}  # by source, fetched once each
         for followup in followups:
             for name in MEDIA_FIELDS:
-                url: str | None = getattr(followup, name)
-                known = self._known.get((followup.id, name))
+                url: str | None = followup.get(name)
+                known = self._known.get((followup["id"], name))
                 if url is None:
                     if known is not None and not snapshot:
-                        plan.dropped.append((followup.id, name))
+                        plan.dropped.append((followup["id"], name))
                     continue
                 same = self._present(source_of(url))
                 if same is None:
                     wanted.setdefault(source_of(url), []).append((followup, name))
                 elif snapshot or known is None or known.source != same.source:
-                    plan.records.append(_for(followup.id, name, same))
+                    plan.records.append(_for(followup["id"], name, same))
         fetched = self._pool.map(self._fetch, [places[0] for places in wanted.values()])
         for places, found in zip(wanted.values(), fetched, strict=True):
             if isinstance(found, str):
-                plan.failed += [f"{followup.id} {name}: {found}" for followup, name in places]
+                plan.failed += [f"{followup['id']} {name}: {found}" for followup, name in places]
                 continue
             # Files are named by their content: others may use this one before it is recorded.
             self._by_source[found.source] = found
             self.downloaded += 1
-            plan.records += [_for(followup.id, name, found) for followup, name in places]
+            plan.records += [_for(followup["id"], name, found) for followup, name in places]
         if wanted:
             _sync_folder(self.folder)
         return plan
@@ -129,10 +129,10 @@ class MediaFetcher:
         found = self._by_source.get(source)
         return found if found is not None and (self.folder / found.file).exists() else None
 
-    def _fetch(self, wanted: tuple[Followup, str]) -> MediaFile | str:
+    def _fetch(self, wanted: tuple[Row, str]) -> MediaFile | str:
         """The file a followup's field points at, downloaded; else why not."""
         followup, name = wanted
-        url: str | None = getattr(followup, name)
+        url: str | None = followup.get(name)
         for attempt in range(2):
             if url is None:
                 return "no longer there"
@@ -142,9 +142,9 @@ class MediaFetcher:
                 if attempt == 1 or exc.status not in REFUSED:
                     return str(exc)
                 # Expired meanwhile: the API signs it anew.
-                url = getattr(self._client.followups.get(followup.id), name)
+                url = getattr(self._client.followups.get(followup["id"]), name)
                 continue
-            return MediaFile(followup.id, name, sha256, file, source_of(url))
+            return MediaFile(followup["id"], name, sha256, file, source_of(url))
         return "unreachable"
 
     def _download(self, url: str, name: str) -> tuple[str, str]:

@@ -7,21 +7,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from relance.cli.common import shown_setting
 from relance.cli.sync import sql
 from relance.cli.sync.targets import (
     COLUMNS,
+    TIMESTAMPS,
     Batch,
     MediaFile,
     MediaKey,
     Origin,
+    Row,
     Stored,
     TargetError,
     refused_origin,
 )
-from relance.client import Followup
 
 T = TypeVar("T")
 UPSERT = sql.upsert_followups(lambda number: f"${number}")
@@ -36,8 +38,15 @@ COLUMNS_QUERY = (
 )
 
 
-def row_of(followup: Followup) -> tuple[Any, ...]:
-    return tuple(getattr(followup, name) for name in COLUMNS)
+def values_of(row: Row) -> tuple[Any, ...]:
+    """The followup's columns as asyncpg takes them: moments as aware datetimes."""
+    return tuple(
+        _moment(row.get(name)) if name in TIMESTAMPS else row.get(name) for name in COLUMNS
+    )
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
 
 
 def media_row(media: MediaFile) -> tuple[str, ...]:
@@ -122,7 +131,7 @@ class PostgresTarget:
             await db.execute("DELETE FROM followups")
             await db.execute("DELETE FROM media")
             for batch in batches:
-                records = [row_of(followup) for followup in batch.upserts]
+                records = [values_of(row) for row in batch.upserts]
                 await db.copy_records_to_table("followups", records=records, columns=COLUMNS)
                 if batch.media:
                     await db.executemany(UPSERT_MEDIA, [media_row(m) for m in batch.media])
@@ -140,7 +149,7 @@ class PostgresTarget:
         async with db.transaction():
             await self._require_cursor(previous)
             if batch.upserts:
-                await db.executemany(UPSERT, [row_of(f) for f in batch.upserts])
+                await db.executemany(UPSERT, [values_of(f) for f in batch.upserts])
             if batch.deletions:
                 gone = [[deleted.id] for deleted in batch.deletions]
                 await db.executemany("DELETE FROM followups WHERE id = $1", gone)

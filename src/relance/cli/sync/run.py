@@ -19,11 +19,10 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from relance.cli.sync.media import MediaFetcher, MediaPlan
-from relance.cli.sync.targets import Batch, Origin, Target
+from relance.cli.sync.targets import Batch, Origin, Row, Target, row_of
 from relance.client import (
     APIConnectionError,
     ChangePage,
-    Followup,
     FollowupDeletion,
     FollowupUpsert,
     GoneError,
@@ -136,7 +135,7 @@ class Sync:
         plans: list[MediaPlan] = []
 
         def batches() -> Iterator[Batch]:
-            for chunk in _chunks(iter(rows), SNAPSHOT_BATCH):
+            for chunk in _chunks(rows.iter_json(), SNAPSHOT_BATCH):
                 plan = self._plan(chunk, snapshot=True)
                 plans.append(plan)
                 yield Batch(upserts=chunk, media=plan.records)
@@ -177,7 +176,7 @@ class Sync:
             self._advance(task, len(page.data))
 
     def _batch(self, page: ChangePage) -> tuple[Batch, MediaPlan]:
-        upserts = [e.followup for e in page.data if isinstance(e, FollowupUpsert)]
+        upserts = [row_of(e.followup) for e in page.data if isinstance(e, FollowupUpsert)]
         deletions = [e for e in page.data if isinstance(e, FollowupDeletion)]
         for entry in page.data:
             if not isinstance(entry, FollowupUpsert | FollowupDeletion):
@@ -186,7 +185,7 @@ class Sync:
         batch = Batch(upserts, deletions, list(page.data), plan.records, plan.dropped)
         return batch, plan
 
-    def _plan(self, followups: list[Followup], *, snapshot: bool) -> MediaPlan:
+    def _plan(self, followups: list[Row], *, snapshot: bool) -> MediaPlan:
         if self._media is None:
             return MediaPlan()
         plan = self._media.plan(followups, snapshot=snapshot)
@@ -242,8 +241,8 @@ class Sync:
         self._console.print(message, highlight=False, soft_wrap=True, markup=False)
 
 
-def _chunks(items: Iterator[Followup], size: int) -> Iterator[list[Followup]]:
-    chunk: list[Followup] = []
+def _chunks(items: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
     for item in items:
         chunk.append(item)
         if len(chunk) == size:

@@ -15,18 +15,16 @@ from typing import Any
 from relance.cli.sync import sql
 from relance.cli.sync.targets import (
     COLUMNS,
-    TIMESTAMPS,
     Batch,
     MediaFile,
     MediaKey,
     Origin,
+    Row,
     Stored,
     TargetError,
-    moment_text,
     now_text,
     refused_origin,
 )
-from relance.client import Followup
 
 
 def _mark(_: int) -> str:
@@ -39,12 +37,9 @@ UPSERT_MEDIA = sql.upsert_media(_mark)
 INSERT_STATE = sql.insert_state(_mark)
 
 
-def row_of(followup: Followup) -> tuple[Any, ...]:
-    """The followup's columns as SQLite stores them (moments as UTC text)."""
-    return tuple(
-        moment_text(getattr(followup, name)) if name in TIMESTAMPS else getattr(followup, name)
-        for name in COLUMNS
-    )
+def values_of(row: Row) -> tuple[Any, ...]:
+    """The followup's columns as SQLite stores them: moments as the API's text (UTC)."""
+    return tuple(map(row.get, COLUMNS))
 
 
 def media_row(media: MediaFile) -> tuple[str, ...]:
@@ -116,7 +111,7 @@ class SqliteTarget:
             self._db.execute("DELETE FROM followups")
             self._db.execute("DELETE FROM media")
             for batch in batches:
-                self._db.executemany(INSERT, (row_of(f) for f in batch.upserts))
+                self._db.executemany(INSERT, (values_of(f) for f in batch.upserts))
                 self._db.executemany(UPSERT_MEDIA, (media_row(m) for m in batch.media))
                 written += len(batch.upserts)
             at = now_text()
@@ -127,7 +122,7 @@ class SqliteTarget:
     def apply(self, batch: Batch, previous: str, cursor: str) -> None:
         with self._transaction():
             self._require_cursor(previous)
-            self._db.executemany(UPSERT, (row_of(f) for f in batch.upserts))
+            self._db.executemany(UPSERT, (values_of(f) for f in batch.upserts))
             gone = [(deleted.id,) for deleted in batch.deletions]
             self._db.executemany("DELETE FROM followups WHERE id = ?", gone)
             self._db.executemany("DELETE FROM media WHERE followup_id = ?", gone)

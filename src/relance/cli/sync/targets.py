@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from relance.client import Followup, FollowupChange, FollowupDeletion
 
@@ -26,6 +26,9 @@ REQUIRED = frozenset(
     {"id", "debt_id", "status", "type", "email_open_count", "email_click_count", *BOOLEANS}
 )
 MEDIA_FIELDS = ("audio_url", "pdf_url")
+# A followup as the API's JSON shows it (the export's lines are decoded, not validated: a
+# snapshot of a million rows spends its time on what it writes).
+Row = dict[str, Any]
 
 
 class TargetError(Exception):
@@ -62,7 +65,7 @@ class Batch:
     feed's entries as they came (none for a snapshot's rows), media files recorded and media
     records dropped (the followup no longer has that field, or is deleted)."""
 
-    upserts: list[Followup] = field(default_factory=list)
+    upserts: list[Row] = field(default_factory=list)
     deletions: list[FollowupDeletion] = field(default_factory=list)
     entries: list[FollowupChange] = field(default_factory=list)
     media: list[MediaFile] = field(default_factory=list)
@@ -122,6 +125,16 @@ def open_target(spec: str) -> Target:
 def moment_text(value: datetime | None) -> str | None:
     """A moment as ISO 8601 text in UTC, as the API writes it (`+00:00`)."""
     return None if value is None else value.astimezone(UTC).isoformat()
+
+
+def row_of(followup: Followup) -> Row:
+    """A followup of the feed (typed) as the export shows it: its 24 fields, moments as text."""
+    return {
+        name: moment_text(getattr(followup, name))
+        if name in TIMESTAMPS
+        else getattr(followup, name)
+        for name in COLUMNS
+    }
 
 
 def now_text() -> str:
