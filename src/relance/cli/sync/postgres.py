@@ -81,14 +81,14 @@ class PostgresTarget:
         async with db.transaction():
             # Two syncs making the tables at once would collide in the catalog.
             await db.execute("SELECT pg_advisory_xact_lock(hashtext('relance_sync_schema'))")
+            columns = tuple(row[0] for row in await db.fetch(COLUMNS_QUERY))
+            if columns not in ((), COLUMNS):
+                raise TargetError(
+                    f"{self.name} has a followups table that relance followups sync did not"
+                    " make (other columns): choose another database or schema"
+                )
             for statement in sql.schema("TIMESTAMPTZ", checked_booleans=False):
                 await db.execute(statement)
-        columns = tuple(row[0] for row in await db.fetch(COLUMNS_QUERY))
-        if columns != COLUMNS:
-            raise TargetError(
-                f"{self.name} has a followups table that relance followups sync did not make"
-                " (other columns): choose another database or schema"
-            )
         row = await db.fetchrow("SELECT server, client_id, cursor FROM relance_sync_state")
         if row is None:
             if await db.fetchval("SELECT EXISTS (SELECT 1 FROM followups)"):

@@ -67,19 +67,22 @@ class SqliteTarget:
             # power cut, and with them their cursor: the next run fetches them again.
             self._db.execute("PRAGMA synchronous=NORMAL")
             with self._transaction():
+                self._require_our_table()
                 for statement in sql.schema("TEXT", checked_booleans=True):
                     self._db.execute(statement)
         except sqlite3.DatabaseError as exc:
             raise TargetError(f"{self.name} is not a SQLite database we can write: {exc}") from exc
         return self._stored(origin)
 
-    def _stored(self, origin: Origin) -> Stored | None:
+    def _require_our_table(self) -> None:
         columns = tuple(row[1] for row in self._db.execute("PRAGMA table_info(followups)"))
-        if columns != COLUMNS:
+        if columns not in ((), COLUMNS):
             raise TargetError(
                 f"{self.name} has a followups table that relance followups sync did not make"
                 " (other columns): choose another target"
             )
+
+    def _stored(self, origin: Origin) -> Stored | None:
         found = self._db.execute("SELECT server, client_id, cursor FROM relance_sync_state")
         row = found.fetchone()
         if row is None:
