@@ -1,7 +1,8 @@
 """The changes feed and the export against real `relance serve` processes, on SQLite and
-PostgreSQL (issue 22 §5): a transaction that holds its change's number across another's commit
-(the classic bug), long polls woken by a write through another process, and the export on the
-wire (gzip, one per client, a client that leaves, writes made while it streams)."""
+PostgreSQL (issue 22 §5): a transaction that holds its change uncommitted across another's
+commit (the classic bug), long polls woken by a write through another process, and the export
+on the wire (gzip, one per client, a client that leaves, writes made while it streams, a write
+in progress when it begins)."""
 
 from __future__ import annotations
 
@@ -349,3 +350,42 @@ async def test_an_export_then_its_cursor_keep_an_exact_mirror_through_writes_mad
     deletions = [e for e in mirror.entries if e["action"] == "delete"]
     assert len(deletions) == BOOK_PER_DEBT
     assert {e["debt_id"] for e in deletions} == {tenant.debts[5]}
+
+
+async def test_an_export_beside_a_write_in_progress_loses_nothing(
+    live: Live, local: Runtime, http: httpx.AsyncClient
+) -> None:
+    tenant = await new_tenant(local, live.base, debts=2)
+    await created(local, tenant, tenant.debts[0])
+    await exported(http, tenant)  # numbers it
+    # Committed and not numbered yet when a write takes it: a numbering must skip it.
+    changing = await created(local, tenant, tenant.debts[1])
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def transaction() -> None:
+        async with unit_of_work(local.db) as work:
+            await updated(local, work.conn, tenant, changing, notes="held")
+            holding.set()
+            await asyncio.wait_for(release.wait(), HOLD_SECONDS)
+
+    writing = asyncio.create_task(transaction())
+    try:
+        await asyncio.wait_for(holding.wait(), HOLD_SECONDS)
+        export = asyncio.create_task(export_lines(http, tenant, include_media="false"))
+        if live.dialect == "postgresql":
+            # The export waits for nothing of the write's.
+            lines = await asyncio.wait_for(export, HOLD_SECONDS / 2)
+        else:
+            # SQLite: it numbers first, under the one writer's lock, after the write.
+            await asyncio.sleep(1)
+            assert not export.done()
+    finally:
+        release.set()
+    await writing
+    if live.dialect == "sqlite":
+        lines = await asyncio.wait_for(export, HOLD_SECONDS)
+    mirror = Mirror(lines[-1]["next_cursor"])
+    mirror.rows = {line["id"]: line for line in lines[:-1]}
+    await mirror.catch_up(http, tenant, limit=1)
+    assert mirror.rows == await exported(http, tenant)
+    assert mirror.rows[changing]["notes"] == "held"
