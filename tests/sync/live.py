@@ -154,22 +154,26 @@ async def new_debt(runtime: Runtime, company_id: int) -> str:
     return runtime.ids.encode(Resource.DEBT, key)
 
 
-async def load_book(runtime: Runtime, company_id: int, debts: list[str], per_debt: int) -> None:
+async def load_book(
+    runtime: Runtime,
+    company_id: int,
+    debts: list[str],
+    per_debt: int,
+    notes: str | None = "n" * 8_000,
+) -> None:
     """Many followups on each of these debts in one transaction, numbered in the change
-    sequence, as a book loaded whole (the demo's). Their notes are long, so that an export of
-    a few thousand is tens of megabytes: more than the sockets between a server and a client
-    that stops reading can hold, which keeps the server in the middle of its stream."""
+    sequence, as a book loaded whole (the demo's). Their notes are long by default, so that an
+    export of a few thousand is tens of megabytes: more than the sockets between a server and
+    a client that stops reading can hold, which keeps the server in the middle of its
+    stream."""
     now = utc_now()
-    record = FollowupRecord(type="email", status="delivered", notes="n" * NOTES, processed_at=now)
+    record = FollowupRecord(type="email", status="delivered", notes=notes, processed_at=now)
     async with unit_of_work(runtime.db) as work:
         for debt in debts:
             key = runtime.ids.find(Resource.DEBT, debt)
             assert key is not None
             await insert_followups(work.conn, company_id, key, [record] * per_debt, now)
         await changes.record_all(work.conn, company_id, now_us())
-
-
-NOTES = 8_000
 
 
 def links(runtime: Runtime) -> MediaLinks:
