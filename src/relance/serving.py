@@ -180,7 +180,7 @@ class EdgeProtocol(HttpToolsProtocol):
                 self._head_bytes = self._url_bytes + self._header_bytes
             if self._head_bytes > self._limits.max_head_bytes:
                 self._refuse(self._head_too_large())
-            elif self._deadline is None:
+            elif self._deadline is None and not self._answering():
                 self._arm(self._limits.head_timeout, self._head_overdue)
         elif self._in_body:
             if self.cycle is not None and self.cycle.response_complete:
@@ -226,6 +226,16 @@ class EdgeProtocol(HttpToolsProtocol):
         self._body_bytes += len(body)
         super().on_body(body)
 
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # The next head's clock starts once this answer is sent, not when its request was
+        # read: an answer may take longer than a head may (a long poll, a streamed export).
+        if self._in_head and self._deadline is None and not self.transport.is_closing():
+            self._arm(self._limits.head_timeout, self._head_overdue)
+
+    def _answering(self) -> bool:
+        return self.cycle is not None and not self.cycle.response_complete
+
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._disarm()
@@ -238,6 +248,8 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def _head_overdue(self) -> None:
         self._deadline = None
+        if self._answering():
+            return  # armed again when the answer is complete
         if self._head_bytes:
             timeout = self._limits.head_timeout
             self._refuse(RequestTimeout(f"The request head did not arrive within {timeout:g} s"))

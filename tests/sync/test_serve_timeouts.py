@@ -41,7 +41,6 @@ from tests.sync.live import (
 )
 
 HEAD_TIMEOUT = 2
-BUG = "the edge's head deadline for the next request closes a connection still answering"
 
 
 @pytest.fixture
@@ -57,7 +56,6 @@ async def http(impatient: Live) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.mark.xfail(strict=True, reason=BUG, raises=httpx.RemoteProtocolError)
 async def test_a_long_poll_longer_than_the_head_timeout_is_answered(
     impatient: Live, http: httpx.AsyncClient
 ) -> None:
@@ -70,7 +68,6 @@ async def test_a_long_poll_longer_than_the_head_timeout_is_answered(
     assert answer.json() == {"error": False, "data": [], "next_cursor": now, "has_more": False}
 
 
-@pytest.mark.xfail(strict=True, reason=BUG, raises=httpx.RemoteProtocolError)
 async def test_an_export_streamed_longer_than_the_head_timeout_is_whole(
     impatient: Live, http: httpx.AsyncClient
 ) -> None:

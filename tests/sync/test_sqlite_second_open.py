@@ -22,8 +22,6 @@ import asyncio
 import sys
 from pathlib import Path
 
-import pytest
-
 from relance.db.sqlite import SqliteDatabase
 
 OTHER_PROCESS = """
@@ -60,9 +58,5 @@ async def test_another_process_leaves_the_wal_of_open_connections(tmp_path: Path
     assert await wal_after_another_process(tmp_path / "relance.sqlite3", open_twice=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="create_private_file closes a descriptor of an open database (see the docstring)",
-)
 async def test_a_second_open_in_one_process_keeps_the_first_ones_locks(tmp_path: Path) -> None:
     assert await wal_after_another_process(tmp_path / "relance.sqlite3", open_twice=True)

@@ -203,7 +203,13 @@ def create_private_file(path: Path) -> None:
     """The database file, made readable by this user only before SQLite opens it (SQLite gives
     its -wal and -shm files the same mode): it holds debtors' personal data."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    # Never opened if it exists: closing any descriptor of a file drops every POSIX lock this
+    # process holds on it, SQLite's own included, and another process would then take the
+    # database for unused and delete its write-ahead log from under the open connections.
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
+    except FileExistsError:
+        pass
 
 
 def open_sqlite(path: Path) -> sqlite3.Connection:
