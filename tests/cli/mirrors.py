@@ -43,12 +43,13 @@ def is_postgres(target: str) -> bool:
 
 
 def mirror_of(target: str) -> Mirror:
+    """The followups the target holds (none where it has no table yet)."""
     if is_postgres(target):
-        rows = asyncio.run(_fetch(target, "SELECT * FROM followups"))
+        rows = asyncio.run(_fetch(target, "SELECT * FROM followups", missing_ok=True))
     elif target.endswith(".jsonl"):
         return {key: normalised(row) for key, row in replayed(Path(target))[0].items()}
     else:
-        rows = _sqlite(target, "SELECT * FROM followups")
+        rows = _sqlite(target, "SELECT * FROM followups", missing_ok=True)
     return {row["id"]: normalised(row) for row in rows}
 
 
