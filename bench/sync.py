@@ -31,8 +31,8 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -210,9 +210,8 @@ def mirror(args: argparse.Namespace, home: Path) -> list[str]:
         for parallel in (1, 2):
             started = time.monotonic()
             with ThreadPoolExecutor(parallel) as pool:
-                list(pool.map(lambda n: sync_into(env, base, clients[n],
-                                                  home / f"book-{parallel}-{n}.sqlite"),
-                              range(len(clients))))  # fmt: skip
+                targets = [home / f"book-{parallel}-{n}.sqlite" for n in range(len(clients))]
+                list(pool.map(lambda c, t: sync_into(env, base, c, t), clients, targets))
             how = "one after the other" if parallel == 1 else f"{parallel} at a time"
             rows.append((f"the whole book ({len(clients)} companies, {how})", args.rows,
                          time.monotonic() - started))  # fmt: skip
