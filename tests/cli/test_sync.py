@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ class Server:
     home: Path
     env: dict[str, str]
     company: dict[str, Any]
+    bulk_debts: list[str] = field(default_factory=list)
 
     def client(self) -> Relance:
         return Relance(self.base, self.company["client_id"], self.company["client_secret"])
@@ -82,9 +83,12 @@ def server(
 
 
 def bulk_import(server: Server, version: str) -> None:
-    """BULK followups by external ID: the first import creates them, the next ones update each."""
-    with server.client() as client:
-        debts = [debt.id for debt in client.debts.list(limit=100).data]
+    """BULK followups by external ID: the first import creates them, the next ones update each
+    (on the same debts: an imported followup keeps its debt)."""
+    if not server.bulk_debts:
+        with server.client() as client:
+            server.bulk_debts = [debt.id for debt in client.debts.list(limit=100).data]
+    debts = server.bulk_debts
     rows = server.home / f"bulk-{version}.jsonl"
     with rows.open("w") as out:
         for number in range(BULK):
