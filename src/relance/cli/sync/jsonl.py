@@ -86,14 +86,14 @@ def media_line(followup_id: str, field: str, media: MediaFile | None) -> bytes:
     )
 
 
-def last_cursor(file: IO[bytes]) -> tuple[int, bytes | None]:
+def last_cursor(file: IO[bytes], block: int = BLOCK) -> tuple[int, bytes | None]:
     """Where the last complete cursor line ends, and that line; (0, None) without one. Read
     from the end back, a block at a time, so that a long mirror starts at once."""
     pos = file.seek(0, os.SEEK_END)
     pending = b""  # the start of the buffer's first line, whose newline is known
     complete = False  # whether a newline was seen: the bytes after the last one are cut off
     while pos > 0:
-        start = max(0, pos - BLOCK)
+        start = max(0, pos - block)
         file.seek(start)
         buffer = file.read(pos - start) + pending
         cut = len(buffer)  # buffer[cut] is a newline, or the file's end while not complete
