@@ -206,10 +206,8 @@ def create_private_file(path: Path) -> None:
     # Never opened if it exists: closing any descriptor of a file drops every POSIX lock this
     # process holds on it, SQLite's own included, and another process would then take the
     # database for unused and delete its write-ahead log from under the open connections.
-    try:
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
-    except FileExistsError:
-        pass
 
 
 def open_sqlite(path: Path) -> sqlite3.Connection:

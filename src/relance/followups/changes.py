@@ -53,7 +53,8 @@ _GONE = (
     "GET /followups/export and follow its next_cursor"
 )
 _SEQ, _DELETED, _CHANGED_US, _FOLLOWUP_ID, _DEBT_ID = (len(FOLLOWUP_FIELDS) + n for n in range(5))
-_is_tombstone = itemgetter(0)  # a change whose followup is gone has a null `id`
+# The followup's own key, null in a change whose followup is gone.
+_key_of = itemgetter(0)
 _encode = msgspec.json.Encoder().encode
 
 
@@ -208,7 +209,7 @@ def _entries(rows: Sequence[Row], shown: Shown) -> list[ChangeView]:
 
 def _gone(row: Row) -> bool:
     # A tombstone; or, should a followup ever vanish without one, as good as one.
-    return bool(row[_DELETED]) or _is_tombstone(row) is None
+    return bool(row[_DELETED]) or _key_of(row) is None
 
 
 @asynccontextmanager
