@@ -10,10 +10,15 @@
 - writes: what keeping the sequence adds to `POST` and `PUT /followups` (wrk) and to an import
   of 100,000 followups, against the commit before it (a git worktree, its own database);
 - design: the other design, PostgreSQL's `pg_snapshot_xmin` horizon, measured on a table of
-  its own: how long a change committed beside a long transaction stays invisible to it.
+  its own: how long a change committed beside a long transaction stays invisible to it;
+- record: the same writes in one process, through the services (8 concurrent writers on one
+  company), with the change recorded and with its statement replaced by a plain one: what
+  recording costs, measured apart from the HTTP server and from one database against another.
 
     python bench/sync.py [--parts mirror,depth,latency,writes,design] [--rows 1000000]
         [--compare LABEL=REV,...] [--seconds 10] [--record]
+
+(--parts takes also `record`.)
 
 Prints each part's table and the command that produced it (appended to bench/RESULTS.md with
 --record).
@@ -80,11 +85,13 @@ def main() -> None:
             publish(write_cost(args, home), args.record)
         if "design" in parts:
             publish(asyncio.run(design()), args.record)
+        if "record" in parts:
+            publish(asyncio.run(record_cost(args, home)), args.record)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--parts", default="mirror,depth,latency,writes,design")
+    parser.add_argument("--parts", default="mirror,depth,latency,writes,design,record")
     parser.add_argument("--rows", type=int, default=1_000_000, help="followups of the book")
     parser.add_argument(
         "--compare",
@@ -608,6 +615,122 @@ async def design() -> list[str]:
         "| rows | p50 ms | p99 ms | max ms |",
         "|---|---|---|---|",
         f"| {len(delays)} | {p50 * 1000:.0f} | {p99 * 1000:.0f} | {worst * 1000:.0f} |",
+    ]
+
+
+# --- record ------------------------------------------------------------------------------------
+
+
+WRITERS = 8
+
+
+async def record_cost(args: argparse.Namespace, home: Path) -> list[str]:
+    """Creates and updates through the services, WRITERS at once on one company, alternated
+    rounds with the change recorded and with the same statement less the recording."""
+    from decimal import Decimal
+
+    from relance.companies.repository import insert_company
+    from relance.debts.records import DebtRecord
+    from relance.debts.repository import insert_debt
+    from relance.followups import service
+    from relance.followups.bodies import FollowupBody
+    from relance.followups.enums import FollowupStatus, FollowupType
+    from relance.followups.repository import writes
+    from relance.kit.time import utc_now
+    from relance.media.links import MediaLinks
+    from relance.runtime import open_runtime
+    from relance.units import unit_of_work
+
+    url = "postgresql://postgres@/relance_bench_sync_record?" + SOCKET
+    target = Settings(database_url=url).database
+    await create_database(target, fresh=True)
+    env = env_of(home, url)
+    await asyncio.to_thread(run, env, "db", "upgrade")
+    settings = Settings(data_dir=home / "record", database_url=url, secret_key=SECRET)
+    runtime = await open_runtime(settings)
+    links = MediaLinks(runtime.media, "http://127.0.0.1", 3600, time.time())
+    async with unit_of_work(runtime.db) as unit:
+        company = await insert_company(unit.conn, "Record cost", utc_now())
+        debts = []
+        for _ in range(DEBTS):
+            debt = DebtRecord(firstname="A", lastname="B", amount=Decimal(10), currency="EUR",
+                              phone="+33612345678", status="status.default.pending")  # fmt: skip
+            debts.append(await insert_debt(unit.conn, company, debt, utc_now()))
+    debt_ids = [runtime.ids.encode(Resource.DEBT, key) for key in debts]
+    recorded_insert, recorded_with = writes._PG_INSERT, changes.recorded_with
+    parameter = f"${len(writes.INSERTED) + 5}"
+    plain_insert = (
+        f"WITH w AS ({writes._INSERT} RETURNING id) SELECT id FROM w WHERE {parameter}::bigint > 0"
+    )
+
+    def plain_with(write: str, changed_us: str) -> str:
+        return f"WITH w AS ({write}) SELECT id FROM w WHERE {changed_us}::bigint > 0"
+
+    followups: list[str] = []
+
+    async def create(n: int) -> None:
+        body = FollowupBody(debt_id=debt_ids[n % DEBTS], type=FollowupType.CALL,
+                            status=FollowupStatus.DEAL_FOUND)  # fmt: skip
+        async with unit_of_work(runtime.db) as unit:
+            made = await service.create_followup(
+                unit.conn, runtime.ids, company, body, links, runtime.events
+            )
+        if len(followups) < DEBTS:
+            followups.append(made.id)
+
+    async def update(n: int) -> None:
+        body = FollowupBody(notes=f"call back {n}")
+        async with unit_of_work(runtime.db) as unit:
+            await service.update_followup(
+                unit.conn, runtime.ids, company, followups[n % len(followups)], body, links,
+                runtime.events,
+            )  # fmt: skip
+
+    async def rate(write: Any) -> float:
+        stop = time.monotonic() + args.seconds
+
+        async def writer(offset: int) -> int:
+            n = 0
+            while time.monotonic() < stop:
+                await write(offset + n * WRITERS)
+                n += 1
+            return n
+
+        done = await asyncio.gather(*(writer(k) for k in range(WRITERS)))
+        return float(sum(done)) / float(args.seconds)
+
+    figures: dict[tuple[str, str], list[float]] = {}
+    try:
+        for round_number in range(4):
+            order = ["recorded", "plain"] if round_number % 2 == 0 else ["plain", "recorded"]
+            for how in order:
+                writes._PG_INSERT = recorded_insert if how == "recorded" else plain_insert
+                changes.recorded_with = recorded_with if how == "recorded" else plain_with
+                for name, write in (("create", create), ("update", update)):
+                    figures.setdefault((name, how), []).append(await rate(write))
+                print(round_number, how, figures, file=sys.stderr)
+    finally:
+        writes._PG_INSERT, changes.recorded_with = recorded_insert, recorded_with
+        await runtime.close()
+    rows = []
+    for name in ("create", "update"):
+        with_it, without = max(figures[(name, "recorded")]), max(figures[(name, "plain")])
+        rows.append(
+            f"| {name} | {without:,.0f} | {with_it:,.0f} | {(without / with_it - 1) * 100:+.1f} % |"
+        )
+    return [
+        "### Incremental sync: what recording the change costs a write, PostgreSQL, in process",
+        "",
+        f"{provenance('sync.py')}: `followups.service.create_followup` and `update_followup` in"
+        f" units of work, {WRITERS} at once in one process for {args.seconds} s on one company"
+        f" ({DEBTS} debts; updates of the first {DEBTS} followups made), four rounds alternated,"
+        " the best of each; the same code with the statement that writes the followup and"
+        " records its change replaced by the same write alone (a plain statement of the same"
+        " parameters). Writes per second.",
+        "",
+        "| write | without recording | with recording | cost |",
+        "|---|---|---|---|",
+        *rows,
     ]
 
 

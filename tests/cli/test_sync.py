@@ -42,7 +42,7 @@ from tests.cli.test_lazy_imports import LOADED_AFTER, SERVER_PACKAGES
 from tests.commands import COMMAND, cli_env, demo_on, ok_json, relance, report, served
 from tests.postgres import scratch_database
 
-BULK = 20_000  # followups imported beside the demo book: an export long enough to be cut
+BULK = 6_000  # followups imported beside the demo book: an export long enough to be cut
 KILLS = 3  # SIGKILLs per phase (export, feed), at random moments
 WAIT = 30  # seconds a followed change may take to reach the mirror before the test fails
 

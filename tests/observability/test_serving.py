@@ -41,7 +41,8 @@ def test_the_log_holds_no_token_secret_or_signature(tmp_path: Path) -> None:
     company = companies[0]
     with serving(tmp_path, tmp_path) as base:
         token = token_of(base, company)
-        wrong_secret = company["client_secret"][:-1] + "x"
+        secret = company["client_secret"]
+        wrong_secret = secret[:-1] + ("y" if secret.endswith("x") else "x")
         refused = {
             "grant_type": "client_credentials",
             "client_id": company["client_id"],
