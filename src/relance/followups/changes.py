@@ -52,7 +52,9 @@ _GONE = (
     "RELANCE_TOMBSTONE_RETENTION_DAYS), or newer than this database: mirror again from "
     "GET /followups/export and follow its next_cursor"
 )
-_SEQ, _DELETED, _CHANGED_US, _FOLLOWUP_ID, _DEBT_ID = (len(FOLLOWUP_FIELDS) + n for n in range(5))
+_SEQ, _DELETED, _CHANGED_US, _FOLLOWUP_ID, _DEBT_ID = (
+    len(FOLLOWUP_FIELDS) + n for n in range(len(feed.CHANGE_COLUMNS))
+)
 # The followup's own key, null in a change whose followup is gone.
 _key_of = itemgetter(0)
 _encode = msgspec.json.Encoder().encode
