@@ -46,7 +46,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
-import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,8 +53,7 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import create_database, default_url, load  # noqa: E402
 from bench.imports import write_files  # noqa: E402
 from bench.run import provenance, publish  # noqa: E402
-from bench.webhook_clients import free_port  # noqa: E402
-from bench.webhooks import DEBTS, _ms, new_debt, post_load  # noqa: E402
+from bench.webhooks import DEBTS, _ms, new_debt, post_load, run, serving  # noqa: E402
 from relance.auth.scopes import ALL_SCOPES  # noqa: E402
 from relance.auth.service import create_client  # noqa: E402
 from relance.changes import repository as changes  # noqa: E402
@@ -116,38 +114,6 @@ def env_of(home: Path, url: str, **extra: str) -> dict[str, str]:
         "RELANCE_LOG_LEVEL": "warning",
         **extra,
     }
-
-
-def run(env: dict[str, str], *args: str) -> Any:
-    done = subprocess.run([RELANCE, *args], env=env, check=False, capture_output=True)
-    if done.returncode != 0:
-        sys.exit(f"relance {' '.join(args[:3])} failed: {done.stderr.decode()[-3000:]}")
-    return orjson.loads(done.stdout) if "--json" in args else None
-
-
-@contextmanager
-def serving(env: dict[str, str], workers: int = 1) -> Iterator[str]:
-    port = free_port()
-    command = [RELANCE, "serve", "--port", str(port), "--workers", str(workers), "--no-deliver"]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                sys.exit("relance serve did not start")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 async def clients_of(env: dict[str, str], company_ids: list[int]) -> list[tuple[str, str, str]]:

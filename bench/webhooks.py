@@ -403,30 +403,29 @@ def write_cost(args: argparse.Namespace, home: Path, env: dict[str, str]) -> lis
 
 
 @contextmanager
-def serving(env: dict[str, str]) -> Iterator[str]:
+def serving(env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    """`relance serve --no-deliver` on a free port until the block ends; its base URL."""
     port = free_port()
+    command = [RELANCE, "serve", "--port", str(port), "--workers", str(workers), "--no-deliver"]
     process = subprocess.Popen(
-        [RELANCE, "serve", "--port", str(port), "--no-deliver"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 if httpx.get(f"{base}/readyz").status_code == 200:
                     break
             except httpx.TransportError:
                 pass
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or process.poll() is not None:
                 sys.exit("relance serve did not start")
             time.sleep(0.2)
         yield base
     finally:
         process.terminate()
-        process.wait(20)
+        process.wait(30)
 
 
 def new_debt(base: str, auth: dict[str, str]) -> str:
