@@ -4,6 +4,7 @@ from relance.models.base import Base
 from relance.models.change import ChangeSequence, FollowupChange
 from relance.models.company import Company
 from relance.models.debt import Debt
+from relance.models.debt_status_change import DebtStatusChange
 from relance.models.followup import Followup
 from relance.models.followup_count import FollowupDayCount, FollowupMonthCount, FollowupTotal
 from relance.models.idempotency_key import IdempotencyKey
@@ -22,6 +23,7 @@ __all__ = [
     "ChangeSequence",
     "Company",
     "Debt",
+    "DebtStatusChange",
     "Event",
     "Followup",
     "FollowupChange",

@@ -13,3 +13,6 @@ class Company(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(Key, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # How the company is reached, as GET /company/profile shows it.
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))

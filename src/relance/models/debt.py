@@ -29,8 +29,18 @@ class Debt(Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("id", "company_id"),
         external_id_index("debts"),
-        # Imports name a followup's debt by the caller's reference.
-        Index(None, "company_id", "internal_id"),
+        # The caller's reference, unique in the company when given; imports name a followup's
+        # debt by it.
+        Index(
+            "ix_debts_company_id_internal_id",
+            "company_id",
+            "internal_id",
+            unique=True,
+            postgresql_where=text("internal_id IS NOT NULL"),
+            sqlite_where=text("internal_id IS NOT NULL"),
+        ),
+        # GET /debts: the company's debts, newest first.
+        Index(None, "company_id", "created_at", "id"),
         # A deleted row's key is never given again (SQLite reuses the largest otherwise): public
         # IDs name one thing for ever, and the changes feed keeps a deleted followup's.
         {"sqlite_autoincrement": True},
