@@ -159,7 +159,8 @@ class Conflict(AppError):
     status = 409
     message = "Conflict"
     title = "Conflict"
-    # The API's one conflict: relance.idempotency refuses a key reused or still in use.
+    # relance.idempotency refuses a key reused or still in use; the debts' internal_id
+    # conflict is documented as its own (debts/service.py).
     description = (
         "The Idempotency-Key was used with another body, or its first request is still in progress"
     )

@@ -403,3 +403,37 @@ def test_an_import_records_the_events_of_what_it_changed(books: Book, tmp_path: 
     assert sorted(again) == ["followup.completed", "followup.created", "followup.updated"]
     (changes,) = query(books, "SELECT changes FROM events WHERE type = 'followup.updated'")
     assert json.loads(changes[0])["status"] == {"previous": "scheduled", "new": "delivered"}
+
+
+def test_an_internal_id_another_debt_carries_fails_its_row(books: Book, tmp_path: Path) -> None:
+    """internal_id names one debt of a company: a row that gives another debt's (one already
+    there, or an earlier row's) fails alone; the debt a row's external_id updates keeps its
+    own."""
+    lines = (EXAMPLES / "debts.csv").read_text().splitlines()
+    header, first = lines[0], lines[1]
+    columns = header.split(",")
+    taken = first.split(",")[columns.index("internal_id")]
+    holder = query(books, f"SELECT id FROM debts WHERE internal_id = '{taken}'")[0][0]
+
+    def row(external_id: str, internal_id: str) -> str:
+        cells = first.split(",")
+        cells[columns.index("external_id")] = external_id
+        cells[columns.index("internal_id")] = internal_id
+        return ",".join(cells)
+
+    again = tmp_path / "again.csv"
+    again.write_text(
+        "\n".join([header, first, row("NEW-1", taken), row("NEW-2", "X-1"), row("NEW-3", "X-1")])
+        + "\n"
+    )
+    result = imported(books, "debts", again)
+
+    assert result.returncode == 1, report(result)
+    summary = summary_of(result)
+    assert (summary["created"], summary["updated"], summary["failed"]) == (1, 1, 2)
+    problems = {error["line"]: error["errors"] for error in summary["errors"]}
+    assert list(problems) == [3, 5]
+    assert problems[3]["internal_id"][0].startswith("is already the internal_id of debt ")
+    assert problems[5] == {"internal_id": ["is already the internal_id of the row on line 4"]}
+    assert query(books, f"SELECT id FROM debts WHERE internal_id = '{taken}'") == [(holder,)]
+    assert query(books, "SELECT count(*) FROM debts") == [(4,)]

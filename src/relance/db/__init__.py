@@ -18,10 +18,27 @@ from pathlib import Path
 
 from relance.config import DatabaseTarget
 from relance.db.postgres import PostgresDatabase
-from relance.db.protocols import Connection, Database, PoolUsage, Row, Snapshot, is_unavailable
+from relance.db.protocols import (
+    Connection,
+    Database,
+    PoolUsage,
+    Row,
+    Snapshot,
+    is_unavailable,
+    lost_unique_race,
+)
 from relance.db.sqlite import SqliteDatabase
 
-__all__ = ["Connection", "Database", "PoolUsage", "Row", "Snapshot", "connect", "is_unavailable"]
+__all__ = [
+    "Connection",
+    "Database",
+    "PoolUsage",
+    "Row",
+    "Snapshot",
+    "connect",
+    "is_unavailable",
+    "lost_unique_race",
+]
 
 
 async def connect(target: DatabaseTarget, pool_size: int) -> Database:

@@ -41,6 +41,13 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, UNAVAILABLE_ERRORS)
 
 
+def lost_unique_race(exc: BaseException, index: str) -> bool:
+    """Whether a PostgreSQL write failed on this unique index: a concurrent transaction wrote
+    the same value between this one's check and its write (SQLite runs one writer at a time,
+    so its checks see every other write)."""
+    return isinstance(exc, asyncpg.UniqueViolationError) and exc.constraint_name == index
+
+
 class Connection(Protocol):
     @property
     def dialect(self) -> Dialect: ...

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.params import FromPath
@@ -10,9 +11,10 @@ from litestar.params import FromPath
 from relance.auth.dependencies import Authenticator, PrincipalParam
 from relance.auth.scopes import DEBTS_READ, DEBTS_WRITE
 from relance.context import runtime_of
+from relance.db import lost_unique_race
 from relance.debts import service
-from relance.debts.schemas import DebtBody, DebtStatus, DebtView, parse_list_query
-from relance.debts.service import DebtNotFound
+from relance.debts.schemas import DebtBody, DebtStatus, DebtUpdate, DebtView, parse_list_query
+from relance.debts.service import INTERNAL_ID_INDEX, DebtNotFound, InternalIdTaken
 from relance.errors import ValidationFailed
 from relance.idempotency.service import answered_once
 from relance.kit.bodies import parse_body
@@ -26,11 +28,13 @@ from relance.operations import (
     PathId,
     choice,
 )
-from relance.units import UnitOfWork
+from relance.units import UnitOfWork, unit_of_work
 
 AnyRequest = Request[Any, Any, Any]
 READ = Authenticator(DEBTS_READ)
 WRITE = Authenticator(DEBTS_WRITE)
+DEBT_ID = PathId("id", "debt_id", "The debt's ID")
+T = TypeVar("T")
 
 
 @Operation(
@@ -75,7 +79,20 @@ async def create_debt(request: AnyRequest, principal: PrincipalParam) -> JsonAns
         )
         return 201, {"error": False, "message": "Debt created successfully", "data": data}
 
-    return await answered_once(request, runtime.db, principal.client_id, body, write)
+    return await _checked_again_on_race(
+        lambda: answered_once(request, runtime.db, principal.client_id, body, write)
+    )
+
+
+async def _checked_again_on_race(write: Callable[[], Awaitable[T]]) -> T:
+    """Run the write once more when another took the same `internal_id` between its check and
+    its insert: the check then sees that debt, and names it in a 409."""
+    try:
+        return await write()
+    except Exception as exc:
+        if not lost_unique_race(exc, INTERNAL_ID_INDEX):
+            raise
+    return await write()
 
 
 @Operation(
@@ -84,7 +101,7 @@ async def create_debt(request: AnyRequest, principal: PrincipalParam) -> JsonAns
     summary="Get Debt",
     tag="Debts",
     token=READ,
-    parameters=(PathId("id", "debt_id", "The debt's ID"),),
+    parameters=(DEBT_ID,),
     answers=(Answer(200, Envelope(DebtView)),),
     errors=(DebtNotFound,),
 )
@@ -97,4 +114,40 @@ async def get_debt(
     return JsonAnswer({"error": False, "message": "Success", "data": data})
 
 
-ROUTES = [list_debts, create_debt, get_debt]
+@Operation(
+    method="PUT",
+    path="/debts/{id}",
+    summary="Update Debt",
+    tag="Debts",
+    token=WRITE,
+    parameters=(DEBT_ID,),
+    body=Body("DebtUpdate", model=DebtUpdate),
+    answers=(Answer(200, Envelope(DebtView)),),
+    errors=(DebtNotFound, InternalIdTaken),
+)
+async def update_debt(
+    request: AnyRequest, principal: PrincipalParam, debt_id: FromPath[str]
+) -> JsonAnswer:
+    """Change the fields sent, any that `POST /debts` takes, and `status` among the five a
+    caller may set; `null` clears a field that may be empty. A debt keeps a phone or an
+    email. A status change is kept in the debt's history."""
+    runtime = runtime_of(request.scope)
+    body = parse_body(DebtUpdate, request.headers.get("content-type"), await request.body())
+
+    async def write() -> DebtView:
+        async with unit_of_work(runtime.db) as unit:
+            return await service.update_debt(
+                unit.conn,
+                runtime.ids,
+                principal.company_id,
+                debt_id,
+                body,
+                principal.client_id,
+                runtime.events,
+            )
+
+    data = await _checked_again_on_race(write)
+    return JsonAnswer({"error": False, "message": "Debt updated successfully", "data": data})
+
+
+ROUTES = [list_debts, create_debt, get_debt, update_debt]

@@ -20,6 +20,7 @@ from relance.kit.bodies import number_problems
 from relance.kit.fields import Short
 from relance.kit.rows import SourceRow
 from relance.kit.time import utc_now
+from relance.resources import Resource
 from relance.runtime import Deployment
 
 
@@ -76,6 +77,11 @@ def _holds_nul(metadata: dict[str, Any] | None) -> bool:
     return False
 
 
+def _same(external_id: str | None, other: str | None) -> bool:
+    """Whether two rows name one debt by their external IDs (no ID names none)."""
+    return external_id is not None and external_id == other
+
+
 class DebtBatch:
     """Writes batches of one company's debt rows, with a debt.created event for each debt
     made (debt.updated is reserved: an import's update sends nothing yet)."""
@@ -87,6 +93,7 @@ class DebtBatch:
     async def __call__(
         self, conn: Connection, batch: list[ValidRow[DebtImportRow]], report: ImportReport
     ) -> None:
+        batch = await self._own_internal_ids(conn, batch, report)
         named = sorted({r.body.external_id for r in batch if r.body.external_id})
         known = await repository.external_ids_known(conn, self._company_id, named)
         now = utc_now()
@@ -104,6 +111,33 @@ class DebtBatch:
                     known.add(row.body.external_id)
         inserted = await repository.upsert_debts(conn, self._company_id, new, others, now)
         await self._record_events(conn, inserted)
+
+    async def _own_internal_ids(
+        self, conn: Connection, batch: list[ValidRow[DebtImportRow]], report: ImportReport
+    ) -> list[ValidRow[DebtImportRow]]:
+        """The rows whose internal ID no other debt carries: not another of the company's
+        debts (the debt a row's external ID updates keeps its own), nor an earlier row."""
+        named = sorted({r.body.internal_id for r in batch if r.body.internal_id})
+        holders = await repository.internal_id_holders(conn, self._company_id, named)
+        encode = self._deployment.ids.encoder(Resource.DEBT)
+        kept: list[ValidRow[DebtImportRow]] = []
+        # Each internal ID's first row in the batch, with its external ID.
+        earlier: dict[str, tuple[int, str | None]] = {}
+        for row in batch:
+            internal_id, external_id, problem = row.body.internal_id, row.body.external_id, None
+            if internal_id is None:
+                kept.append(row)
+                continue
+            if internal_id in holders and not _same(holders[internal_id][1], external_id):
+                problem = f"is already the internal_id of debt {encode(holders[internal_id][0])}"
+            elif internal_id in earlier and not _same(earlier[internal_id][1], external_id):
+                problem = f"is already the internal_id of the row on line {earlier[internal_id][0]}"
+            if problem is not None:
+                report.fail(row.line, {"internal_id": [problem]})
+                continue
+            earlier.setdefault(internal_id, (row.line, external_id))
+            kept.append(row)
+        return kept
 
     async def _record_events(self, conn: Connection, inserted: list[int]) -> None:
         log = self._deployment.events

@@ -62,6 +62,59 @@ async def stored_debt(conn: Connection, company_id: int, debt_id: int) -> Stored
     return None if row is None else _read([row])[0]
 
 
+async def locked_debt(conn: Connection, company_id: int, debt_id: int) -> StoredDebt | None:
+    """The company's debt, locked until the transaction ends (SQLite's write lock already
+    covers the whole transaction)."""
+    lock = " FOR UPDATE" if conn.dialect == "postgresql" else ""
+    row = await conn.fetchrow(
+        f"{_SELECT} WHERE id = $1 AND company_id = $2{lock}", debt_id, company_id
+    )
+    return None if row is None else _read([row])[0]
+
+
+async def update_debt(
+    conn: Connection, company_id: int, debt_id: int, values: dict[str, Any], now: datetime
+) -> None:
+    """Set these of the debt's record fields (names from DebtRecord, never a caller's)."""
+    names = [name for name in RECORD_FIELDS if name in values]
+    assigned = ", ".join(f"{name} = ${n}" for n, name in enumerate(names, start=4))
+    await conn.execute(
+        f"UPDATE debts SET updated_at = $3, {assigned} WHERE id = $1 AND company_id = $2",
+        debt_id,
+        company_id,
+        now,
+        *(values[name] for name in names),
+    )
+
+
+async def record_status_change(
+    conn: Connection,
+    company_id: int,
+    debt_id: int,
+    moved: tuple[str, str],
+    at: datetime,
+    client_id: str | None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO debt_status_changes"
+        " (company_id, debt_id, from_status, to_status, changed_at, client_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        company_id,
+        debt_id,
+        *moved,
+        at,
+        client_id,
+    )
+
+
+async def holder_of_internal_id(conn: Connection, company_id: int, internal_id: str) -> int | None:
+    """The company's debt that carries this internal ID, if one does (it is unique)."""
+    found = await conn.fetchval(
+        "SELECT id FROM debts WHERE company_id = $1 AND internal_id = $2", company_id, internal_id
+    )
+    return None if found is None else int(found)
+
+
 async def debt_exists(conn: Connection, company_id: int, debt_id: int) -> bool:
     found = await conn.fetchval(
         "SELECT 1 FROM debts WHERE id = $1 AND company_id = $2", debt_id, company_id
@@ -131,6 +184,16 @@ async def ids_by_internal_id(
     for internal_id, debt_id in rows:
         found.setdefault(internal_id, []).append(int(debt_id))
     return found
+
+
+async def internal_id_holders(
+    conn: Connection, company_id: int, internal_ids: list[str]
+) -> dict[str, tuple[int, str | None]]:
+    """The company's debt carrying each of these internal IDs, with its external ID."""
+    rows = await _matching(
+        conn, company_id, "internal_id", "text", "internal_id, id, external_id", internal_ids
+    )
+    return {internal_id: (int(debt_id), external) for internal_id, debt_id, external in rows}
 
 
 async def external_ids_known(

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 import orjson
 from msgspec import Meta
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
+from pydantic.fields import FieldInfo
 
 from relance.debts.codes import CURRENCIES, IBAN_PATTERN, is_country, is_iban
 from relance.debts.records import RECORD_FIELDS, DebtRecord, StoredDebt
 from relance.errors import ValidationFailed
-from relance.kit.bodies import checked
+from relance.kit.bodies import NotNull, checked
 from relance.kit.fields import Label, Long, Name, NoNul, Phone, Short, WebUrl
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, PageRequest
 from relance.kit.query import QueryParams, QueryReader
@@ -171,22 +173,94 @@ class DebtBody(BaseModel):
 
 def for_create(body: DebtBody) -> DebtRecord:
     """The record of a new debt, pending; a debt needs a way to reach the debtor."""
-    if body.phone is None and body.email is None:
+    _refuse_unreachable(body.phone, body.email)
+    return DebtRecord(
+        **_stored(body.model_dump(include=_SENT_FIELDS)), status=DebtStatus.PENDING.value
+    )
+
+
+def _refuse_unreachable(phone: str | None, email: str | None) -> None:
+    if phone is None and email is None:
         reason = ["a debt needs a phone or an email to reach the debtor"]
         raise ValidationFailed({"phone": reason, "email": reason})
-    metadata = body.metadata
-    return DebtRecord(
-        **body.model_dump(include=_AS_SENT),
-        iban=None if body.iban is None else body.iban.replace(" ", "").upper(),
-        company_name=body.company,
-        metadata_json=None if metadata is None else orjson.dumps(metadata).decode(),
-        status=DebtStatus.PENDING.value,
-    )
+
+
+def _stored(sent: dict[str, Any]) -> dict[str, Any]:
+    """The record's values of the body's fields sent: the IBAN compacted, `company` stored as
+    company_name, metadata as its JSON text, a status as its text; GetBill's timeline options
+    dropped."""
+    stored = {name: value for name, value in sent.items() if name in _AS_SENT}
+    if "iban" in sent:
+        stored["iban"] = None if sent["iban"] is None else sent["iban"].replace(" ", "").upper()
+    if "company" in sent:
+        stored["company_name"] = sent["company"]
+    if "metadata" in sent:
+        metadata = sent["metadata"]
+        stored["metadata_json"] = None if metadata is None else orjson.dumps(metadata).decode()
+    if "status" in sent:
+        stored["status"] = DebtStatus(sent["status"]).value
+    return stored
 
 
 # The fields of the body stored as sent: the others are renamed or reshaped above, or are
 # GetBill's timeline options, accepted with no effect here.
 _AS_SENT = set(DebtBody.model_fields).intersection(RECORD_FIELDS) - {"iban"}
+_SENT_FIELDS = set(DebtBody.model_fields)
+
+
+class SettableStatus(StrEnum):
+    """The statuses a PUT may give a debt, as GetBill documents them; the others are set by
+    Relance itself (pending on create) or not at all."""
+
+    PAID = DebtStatus.PAID.value
+    IN_PROGRESS = DebtStatus.IN_PROGRESS.value
+    ON_HOLD = DebtStatus.ON_HOLD.value
+    FAILED = DebtStatus.FAILED.value
+    ARCHIVED = DebtStatus.ARCHIVED.value
+
+
+def _may_be_left_out(info: FieldInfo) -> tuple[Any, Any]:
+    """A body field as PUT takes it: optional, and never null where a debt needs it."""
+    if not info.is_required():
+        return info.annotation, Field(default=None)
+    declared = info.json_schema_extra
+    # The schema POST declares for the field (the amount's number or string) replaces the
+    # one made from its type, as it does there.
+    extra = None if not isinstance(declared, dict) else _replacing(declared)
+    # Types made at run time, which a type checker cannot follow.
+    declared_type = cast(Any, Annotated)[(info.annotation, *info.metadata)]
+    return cast(Any, NotNull)[declared_type], Field(default=None, json_schema_extra=extra)
+
+
+def _replacing(declared: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    def replace_schema(schema: dict[str, Any]) -> None:
+        schema.clear()
+        schema.update(declared)
+
+    return replace_schema
+
+
+_UPDATE_FIELDS: dict[str, Any] = {
+    "status": (cast(Any, NotNull)[SettableStatus], None),
+    **{name: _may_be_left_out(info) for name, info in DebtBody.model_fields.items()},
+}
+# PUT /debts/{id}: every field of POST /debts, each optional, and `status`; made from DebtBody
+# so that both check a field alike.
+DebtUpdate: type[BaseModel] = create_model(
+    "DebtUpdate",
+    __config__=ConfigDict(extra="forbid", strict=True),
+    __doc__="The fields of a debt to change; the others are kept.",
+    **_UPDATE_FIELDS,
+)
+
+
+def for_update(body: BaseModel, current: StoredDebt) -> tuple[StoredDebt, dict[str, Any]]:
+    """`current` with the fields sent, and the stored values that differ from it; a debt keeps
+    a way to reach the debtor."""
+    stored = _stored(body.model_dump(include=body.model_fields_set))
+    new = replace(current, **stored)
+    _refuse_unreachable(new.phone, new.email)
+    return new, {name: v for name, v in stored.items() if getattr(current, name) != v}
 
 
 def parse_list_query(params: QueryParams) -> tuple[DebtStatus | None, PageRequest]:

@@ -4,13 +4,21 @@ uses: a connection (a write's, from the caller's unit of work) and the public ID
 from __future__ import annotations
 
 import msgspec
+from pydantic import BaseModel
 
 from relance.db import Connection
 from relance.debts import repository
-from relance.debts.schemas import DebtBody, DebtStatus, DebtView, debt_view, for_create
-from relance.errors import NotFound
+from relance.debts.schemas import (
+    DebtBody,
+    DebtStatus,
+    DebtView,
+    debt_view,
+    for_create,
+    for_update,
+)
+from relance.errors import Conflict, NotFound
 from relance.events.log import EventLog
-from relance.events.records import NewEvent
+from relance.events.records import NewEvent, changes_between
 from relance.events.types import EventType
 from relance.kit.ids import IdCodec
 from relance.kit.pagination import PageRequest
@@ -20,6 +28,22 @@ from relance.resources import Resource
 
 class DebtNotFound(NotFound):
     message = "Debt not found"
+
+
+# The unique index that holds an internal ID to one debt of a company (models/debt.py).
+INTERNAL_ID_INDEX = "ix_debts_company_id_internal_id"
+
+
+class InternalIdTaken(Conflict):
+    title = "InternalIdTaken"
+    description = "Another debt of the company already carries this `internal_id`"
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(
+            f"internal_id is already the internal_id of debt {holder}: each debt of a company"
+            " has its own",
+            details={"internal_id": [f"is already the internal_id of debt {holder}"]},
+        )
 
 
 def debt_key(ids: IdCodec, public_id: str) -> int:
@@ -57,10 +81,78 @@ async def create_debt(
     """A new debt of the caller's company, pending, with no followup yet, and its
     debt.created event; within the caller's transaction, so that an idempotency key is
     recorded with it or not at all."""
-    debt_id = await repository.insert_debt(conn, company_id, for_create(body), utc_now())
+    debt = for_create(body)
+    await refuse_taken_internal_id(conn, ids, company_id, debt.internal_id, None)
+    debt_id = await repository.insert_debt(conn, company_id, debt, utc_now())
     view = await shown_debt(conn, ids, company_id, debt_id)
     await log.record(conn, company_id, [created_event(view)])
     return view
+
+
+async def update_debt(
+    conn: Connection,
+    ids: IdCodec,
+    company_id: int,
+    public_id: str,
+    body: BaseModel,
+    client_id: str,
+    log: EventLog,
+) -> DebtView:
+    """Change the fields sent, and nothing else, in the caller's transaction: a status moved
+    is written to the debt's history with the client that moved it, and the write's events
+    are recorded (debt.updated with what changed; debt.status_changed when the status did).
+    The debt is locked until the transaction ends: concurrent updates apply one after the
+    other."""
+    key = debt_key(ids, public_id)
+    current = await repository.locked_debt(conn, company_id, key)
+    if current is None:
+        raise DebtNotFound()
+    new, changed = for_update(body, current)
+    if "internal_id" in changed:
+        await refuse_taken_internal_id(conn, ids, company_id, new.internal_id, key)
+    if not changed:
+        return debt_view(current, ids.encoder(Resource.DEBT))
+    now = utc_now()
+    await repository.update_debt(conn, company_id, key, changed, now)
+    if "status" in changed:
+        moved = (current.status, new.status)
+        await repository.record_status_change(conn, company_id, key, moved, now, client_id)
+    view = await shown_debt(conn, ids, company_id, key)
+    await log.record(
+        conn, company_id, updated_events(debt_view(current, ids.encoder(Resource.DEBT)), view)
+    )
+    return view
+
+
+async def refuse_taken_internal_id(
+    conn: Connection, ids: IdCodec, company_id: int, internal_id: str | None, debt_id: int | None
+) -> None:
+    """An internal ID names one debt of a company: refuse it when another debt carries it."""
+    if internal_id is None:
+        return
+    holder = await repository.holder_of_internal_id(conn, company_id, internal_id)
+    if holder is not None and holder != debt_id:
+        raise InternalIdTaken(ids.encode(Resource.DEBT, holder))
+
+
+_COMPARED = DebtView.__struct_fields__
+
+
+def updated_events(before: DebtView, after: DebtView) -> list[NewEvent]:
+    changes = changes_between(before, after, _COMPARED)
+    if not changes:
+        return []
+    data = msgspec.json.encode(after)
+    events = [NewEvent(EventType.DEBT_UPDATED, data, msgspec.json.encode(changes))]
+    if "status" in changes:
+        events.append(
+            NewEvent(
+                EventType.DEBT_STATUS_CHANGED,
+                data,
+                msgspec.json.encode({"status": changes["status"]}),
+            )
+        )
+    return events
 
 
 def created_event(view: DebtView) -> NewEvent:

@@ -34,15 +34,18 @@ async def lock_followups(conn: Connection, company_id: int, debt_id: int) -> Non
 
 
 async def delete_debt(conn: Connection, company_id: int, debt_id: int) -> list[StoredFollowup]:
-    """Delete the debt and its followups; the followups as they were. Run with the debt
-    locked: no followup can be added to it meanwhile."""
+    """Delete the debt, its followups and its status history; the followups as they were.
+    Run with the debt locked: no followup can be added to it meanwhile."""
     rows = await conn.fetch(
         f"DELETE FROM followups WHERE debt_id = $1 AND company_id = $2"
         f" RETURNING {locked_columns()}",
         debt_id,
         company_id,
     )
-    await conn.execute("DELETE FROM debts WHERE id = $1 AND company_id = $2", debt_id, company_id)
+    for table, column in (("debt_status_changes", "debt_id"), ("debts", "id")):
+        await conn.execute(
+            f"DELETE FROM {table} WHERE {column} = $1 AND company_id = $2", debt_id, company_id
+        )
     return read_locked(rows)
 
 

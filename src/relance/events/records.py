@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from relance.events.types import EventType
 
@@ -31,3 +33,14 @@ class StoredEvent:
 def now_us() -> int:
     """Now, in whole microseconds since the Unix epoch (how events and deliveries keep time)."""
     return time.time_ns() // 1000
+
+
+def changes_between(before: object, after: object, names: Iterable[str]) -> dict[str, Any]:
+    """Each of these fields whose value differs between two views of one object, as an
+    update's event shows it: `{"previous": ..., "new": ...}`."""
+    changes = {}
+    for name in names:
+        previous, new = getattr(before, name), getattr(after, name)
+        if previous != new:
+            changes[name] = {"previous": previous, "new": new}
+    return changes

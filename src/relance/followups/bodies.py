@@ -10,29 +10,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from enum import Enum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import JsonSchemaValue
 
 from relance.errors import ValidationFailed
 from relance.followups.enums import Direction, FollowupStatus, FollowupType
 from relance.followups.records import RECORD_FIELDS, FollowupRecord, StoredFollowup
-from relance.kit.bodies import checked
+from relance.kit.bodies import NotNull
 from relance.kit.fields import Count, Label, Long, Phone, Short, UtcMoment, WebUrl, WholeNumber
-
-T = TypeVar("T")
-
-
-def _without_null(schema: JsonSchemaValue) -> JsonSchemaValue:
-    kept = [branch for branch in schema.pop("anyOf") if branch.get("type") != "null"]
-    return {**schema, **kept[0]}
-
-
-# A field that may be left out but never sent as null.
-NotNull = Annotated[
-    T | None, checked(lambda value: value is not None, "must not be null", _without_null)
-]
 
 
 class FollowupBody(BaseModel):

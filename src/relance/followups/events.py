@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from relance.events.records import NewEvent
+from relance.events.records import NewEvent, changes_between
 from relance.events.types import EventType
 from relance.followups.enums import COMPLETED, FollowupStatus
 from relance.followups.records import RECORD_FIELDS, StoredFollowup
@@ -30,7 +30,7 @@ def updated(before: FollowupView, after: FollowupView, *, first_completion: bool
     """followup.updated with each shown field that changed, and followup.completed (the first
     time the status enters a completed one) or .failed (when it enters failed); nothing when
     no shown field changed."""
-    changes = changes_between(before, after)
+    changes = changes_between(before, after, _COMPARED)
     if not changes.keys() - _NOT_A_CHANGE:
         return []
     data = _encode(after)
@@ -48,15 +48,6 @@ def _outcome(
     if view.status == FollowupStatus.FAILED:
         return [NewEvent(EventType.FOLLOWUP_FAILED, data or _encode(view))]
     return []
-
-
-def changes_between(before: FollowupView, after: FollowupView) -> dict[str, dict[str, Any]]:
-    changes = {}
-    for name in _COMPARED:
-        previous, new = getattr(before, name), getattr(after, name)
-        if previous != new:
-            changes[name] = {"previous": previous, "new": new}
-    return changes
 
 
 def view_before(current: StoredFollowup, after: FollowupView) -> FollowupView:

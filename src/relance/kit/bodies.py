@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
 from pydantic.json_schema import JsonSchemaValue
@@ -210,3 +210,16 @@ def checked(rule: Callable[[Any], bool], problem: str, hint: JsonSchemaHint) -> 
     is what the rule adds to the field's JSON schema (a pattern, an enum), or a function that
     rewrites that schema."""
     return _Checked(rule, problem, hint)
+
+
+def _without_null(schema: JsonSchemaValue) -> JsonSchemaValue:
+    kept = [branch for branch in schema.pop("anyOf") if branch.get("type") != "null"]
+    return {**schema, **kept[0]}
+
+
+T = TypeVar("T")
+# A field that may be left out but never sent as null (a partial update of one that cannot be
+# empty).
+NotNull = Annotated[
+    T | None, checked(lambda value: value is not None, "must not be null", _without_null)
+]

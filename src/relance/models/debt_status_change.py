@@ -27,5 +27,6 @@ class DebtStatusChange(Base):
     from_status: Mapped[str] = mapped_column(String(40))
     to_status: Mapped[str] = mapped_column(String(40))
     changed_at: Mapped[datetime] = mapped_column(Timestamp)
-    # The API client whose request made the change; null for a change made another way.
-    client_id: Mapped[int | None] = mapped_column(Key, ForeignKey("oauth_clients.id"))
+    # The API client whose request made the change (its public client ID, as the audit log
+    # names it); null for a change made another way.
+    client_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("oauth_clients.client_id"))

@@ -59,10 +59,10 @@ def upgrade() -> None:
             sa.DateTime(timezone=True).with_variant(sa.String(length=25), "sqlite"),
             nullable=False,
         ),
-        sa.Column("client_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("client_id", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["client_id"],
-            ["oauth_clients.id"],
+            ["oauth_clients.client_id"],
             name=op.f("fk_debt_status_changes_client_id_oauth_clients"),
         ),
         sa.ForeignKeyConstraint(
