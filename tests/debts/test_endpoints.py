@@ -299,7 +299,7 @@ class TestRead:
             URL, params={"status": "status.default.pending"}, headers=headers
         )
         paid = await client.get(URL, params={"status": "status.default.paid"}, headers=headers)
-        bad = await client.get(URL, params={"status": "paid", "limit": 0}, headers=headers)
+        bad = await client.get(URL, params={"status": "active", "limit": 0}, headers=headers)
 
         assert pending.json()["pagination"]["total"] == 1
         assert paid.json()["pagination"]["total"] == 0

@@ -13,8 +13,9 @@ import pytest
 
 from relance.auth.scopes import DEBTS_READ
 from relance.db import lost_unique_race
-from relance.debts import service
-from relance.debts.schemas import DebtBody
+from relance.debts import repository, service
+from relance.debts.schemas import DebtBody, for_create
+from relance.kit.time import utc_now
 from relance.runtime import Runtime
 from relance.units import unit_of_work
 from tests.debts.test_endpoints import URL, create, debt_body
@@ -346,7 +347,9 @@ async def test_a_create_that_loses_the_race_is_told_apart_and_then_refused(
                 unit.conn, runtime.ids, company_id, "INV-RACE", None
             )
             second_checked.set()
-            await service.create_debt(unit.conn, runtime.ids, company_id, body, log)
+            # The insert create_debt makes after its check (whether the first has committed
+            # by now or not, the index refuses it).
+            await repository.insert_debt(unit.conn, company_id, for_create(body), utc_now())
 
     outcomes = await asyncio.gather(first(), second(), return_exceptions=True)
 

@@ -13,7 +13,15 @@ from relance.auth.scopes import DEBTS_READ, DEBTS_WRITE
 from relance.context import runtime_of
 from relance.db import lost_unique_race
 from relance.debts import service
-from relance.debts.schemas import DebtBody, DebtStatus, DebtUpdate, DebtView, parse_list_query
+from relance.debts.codes import CURRENCIES
+from relance.debts.schemas import (
+    MAX_SEARCH,
+    DebtBody,
+    DebtStatus,
+    DebtUpdate,
+    DebtView,
+    parse_list_query,
+)
 from relance.debts.service import INTERNAL_ID_INDEX, DebtNotFound, InternalIdTaken
 from relance.errors import ValidationFailed
 from relance.idempotency.service import answered_once
@@ -26,7 +34,7 @@ from relance.operations import (
     Envelope,
     Operation,
     PathId,
-    choice,
+    query,
 )
 from relance.units import UnitOfWork, unit_of_work
 
@@ -35,6 +43,37 @@ READ = Authenticator(DEBTS_READ)
 WRITE = Authenticator(DEBTS_WRITE)
 DEBT_ID = PathId("id", "debt_id", "The debt's ID")
 T = TypeVar("T")
+_TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_SEARCH}
+_AMOUNT = {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$"}
+_MOMENT = {
+    "type": "string",
+    "description": "A date (YYYY-MM-DD, its first moment in UTC), an RFC 3339 moment with its"
+    " offset, or Unix seconds",
+}
+DEBT_FILTERS = (
+    *PAGE_PARAMETERS,
+    query(
+        "status",
+        {"type": "string", "enum": [s.value for s in DebtStatus]},
+        "Only debts of this status; its last part alone (`paid`) is taken too",
+    ),
+    query("internal_id", _TEXT, "Only the debt of this internal ID"),
+    query("invoice_reference", _TEXT, "Only debts of this invoice reference"),
+    query(
+        "currency", {"type": "string", "enum": sorted(CURRENCIES)}, "Only debts in this currency"
+    ),
+    query("min_amount", _AMOUNT, "Only debts of at least this amount"),
+    query("max_amount", _AMOUNT, "Only debts of at most this amount; not below `min_amount`"),
+    query("created_after", _MOMENT, "Only debts created at this moment or after"),
+    query(
+        "created_before", _MOMENT, "Only debts created before this moment; after `created_after`"
+    ),
+    query(
+        "search",
+        _TEXT,
+        "Only debts whose `internal_id` (any case) or `amount_text` contains this text",
+    ),
+)
 
 
 @Operation(
@@ -43,16 +82,17 @@ T = TypeVar("T")
     summary="List Debts",
     tag="Debts",
     token=READ,
-    parameters=(*PAGE_PARAMETERS, choice("status", DebtStatus, "Only debts of this status")),
+    parameters=DEBT_FILTERS,
     answers=(Answer(200, Envelope(DebtView, paged=True)),),
     errors=(ValidationFailed,),
 )
 async def list_debts(request: AnyRequest, principal: PrincipalParam) -> JsonAnswer:
-    """A page of the company's debts, newest first."""
-    status, page = parse_list_query(request.query_params.dict())
+    """A page of the company's debts the filters keep, newest first. Every filter given must
+    hold; a bad value, or a range that keeps nothing, is a 400."""
+    filters, page = parse_list_query(request.query_params.dict())
     runtime = runtime_of(request.scope)
     data, total = await service.list_debts(
-        runtime.db, runtime.ids, principal.company_id, status, page
+        runtime.db, runtime.ids, principal.company_id, filters, page
     )
     return JsonAnswer({"error": False, "data": data, "pagination": page.envelope(total)})
 

@@ -10,6 +10,7 @@ from typing import Any
 from relance.db import Connection, Row
 from relance.db.statements import placeholders
 from relance.debts.records import READ_THROUGH, RECORD_FIELDS, STORED_FIELDS, DebtRecord, StoredDebt
+from relance.debts.schemas import DebtFilters
 from relance.kit.readers import row_reader
 
 _INSERT = (
@@ -123,19 +124,61 @@ async def debt_exists(conn: Connection, company_id: int, debt_id: int) -> bool:
 
 
 async def page_of_debts(
-    conn: Connection, company_id: int, status: str | None, limit: int, offset: int
+    conn: Connection, company_id: int, filters: DebtFilters, limit: int, offset: int
 ) -> tuple[int, list[StoredDebt]]:
-    """The company's debts, newest first, and their exact count, read in one snapshot."""
-    where = "company_id = $1" + ("" if status is None else " AND status = $4")
-    args: list[Any] = [company_id, limit, offset] + ([] if status is None else [status])
+    """The company's debts the filters keep, newest first, and their exact count, read in one
+    snapshot."""
+    conditions, args = _conditions(conn.dialect, filters, first=4)
+    where = " AND ".join(["company_id = $1", *conditions])
     rows = await conn.fetch(
         f"SELECT p.*, t.total FROM (SELECT count(*) AS total FROM debts WHERE {where}) AS t"
         f" LEFT JOIN ({_SELECT} WHERE {where} {_ORDER} LIMIT $2 OFFSET $3) AS p ON 1 = 1"
         f" ORDER BY p.created_at DESC, p.id DESC",
+        company_id,
+        limit,
+        offset,
         *args,
     )
     # The outer join always yields one row, with a null debt when the page is empty.
     return int(_total_of(rows[0])), _read([row for row in rows if _id_of(row) is not None])
+
+
+# Each filter's condition, `{}` standing for its placeholder.
+_EQUAL = ("status", "internal_id", "invoice_reference", "currency")
+_BOUNDS = {
+    "min_amount": "amount >= {}",
+    "max_amount": "amount <= {}",
+    "created_after": "created_at >= {}",
+    "created_before": "created_at < {}",
+}
+# GetBill's amount_text: the amount with its two decimals (SQLite keeps a number, not text).
+_AMOUNT_TEXT = {"postgresql": "CAST(amount AS TEXT)", "sqlite": "printf('%.2f', amount)"}
+
+
+def _conditions(dialect: str, filters: DebtFilters, first: int) -> tuple[list[str], list[Any]]:
+    """The SQL conditions of the filters given, numbered from placeholder `first`, and their
+    values."""
+    conditions: list[str] = []
+    args: list[Any] = []
+    for name in (*_EQUAL, *_BOUNDS):
+        value = getattr(filters, name)
+        if value is not None:
+            args.append(value.value if name == "status" else value)
+            shape = _BOUNDS.get(name, f"{name} = {{}}")
+            conditions.append(shape.format(f"${first + len(args) - 1}"))
+    if filters.search is not None:
+        args.append(f"%{_escaped(filters.search.lower())}%")
+        n = f"${first + len(args) - 1}"
+        amount_text = _AMOUNT_TEXT[dialect]
+        conditions.append(
+            f"(lower(internal_id) LIKE {n} ESCAPE '\\' OR {amount_text} LIKE {n} ESCAPE '\\')"
+        )
+    return conditions, args
+
+
+def _escaped(text: str) -> str:
+    """`text` matched as itself by LIKE: its wildcards and the escape character escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def add_tallies(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, cast
@@ -23,6 +23,7 @@ from relance.kit.bodies import NotNull, checked
 from relance.kit.fields import Label, Long, Name, NoNul, Phone, Short, WebUrl
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, PageRequest
 from relance.kit.query import QueryParams, QueryReader
+from relance.kit.time import micros_of
 from relance.kit.views import Day, Moment, NonNegative, PublicId
 
 _EMAIL = re.compile(r"[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+")
@@ -263,14 +264,129 @@ def for_update(body: BaseModel, current: StoredDebt) -> tuple[StoredDebt, dict[s
     return new, {name: v for name, v in stored.items() if getattr(current, name) != v}
 
 
-def parse_list_query(params: QueryParams) -> tuple[DebtStatus | None, PageRequest]:
+@dataclass(frozen=True, slots=True)
+class DebtFilters:
+    """What GET /debts (and the by-debtor and by-creditor lists) keep: each given one holds.
+    Amounts are bounds included; `created_after` includes its moment, `created_before` does
+    not, so that two lists split at one moment share no debt."""
+
+    status: DebtStatus | None = None
+    internal_id: str | None = None
+    invoice_reference: str | None = None
+    currency: str | None = None
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    search: str | None = None
+
+
+_QUERY_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+_QUERY_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MAX_SEARCH = 100
+
+
+def parse_list_query(params: QueryParams) -> tuple[DebtFilters, PageRequest]:
     reader = QueryReader(params)
     page = reader.integer("page", 1, MAX_PAGE, default=1)
     limit = reader.integer("limit", 1, MAX_LIMIT, default=DEFAULT_LIMIT)
-    status = reader.choice("status", DebtStatus)
+    filters = DebtFilters(
+        status=_status(reader),
+        internal_id=_text(reader, "internal_id"),
+        invoice_reference=_text(reader, "invoice_reference"),
+        currency=_currency(reader),
+        min_amount=_amount(reader, "min_amount"),
+        max_amount=_amount(reader, "max_amount"),
+        created_after=_moment_param(reader, "created_after"),
+        created_before=_moment_param(reader, "created_before"),
+        search=_text(reader, "search"),
+    )
+    _refuse_empty_ranges(reader, filters)
     if reader.errors:
         raise ValidationFailed(reader.errors)
-    return status, PageRequest(page or 1, limit or DEFAULT_LIMIT)
+    return filters, PageRequest(page or 1, limit or DEFAULT_LIMIT)
+
+
+def _status(reader: QueryReader) -> DebtStatus | None:
+    """A status by its full name, or by its last part as GetBill's examples write it
+    (`paid` for `status.default.paid`)."""
+    text = reader.text("status")
+    if text is None:
+        return None
+    for status in DebtStatus:
+        if text in (status.value, status.value.removeprefix("status.default.")):
+            return status
+    reader.fail("status", f"must be one of: {', '.join(s.value for s in DebtStatus)}")
+    return None
+
+
+def _text(reader: QueryReader, name: str) -> str | None:
+    text = reader.text(name)
+    if text is None:
+        return None
+    if not 1 <= len(text) <= MAX_SEARCH or "\x00" in text:
+        reader.fail(name, f"must be 1 to {MAX_SEARCH} characters, with no NUL")
+        return None
+    return text
+
+
+def _currency(reader: QueryReader) -> str | None:
+    text = reader.text("currency")
+    if text is not None and text not in CURRENCIES:
+        reader.fail("currency", "must be an ISO 4217 code in capitals, such as EUR")
+        return None
+    return text
+
+
+def _amount(reader: QueryReader, name: str) -> Decimal | None:
+    text = reader.text(name)
+    if text is None:
+        return None
+    if _QUERY_AMOUNT.fullmatch(text) is None:
+        reader.fail(name, "must be an amount such as 100 or 99.50")
+        return None
+    return Decimal(text)
+
+
+def _moment_param(reader: QueryReader, name: str) -> datetime | None:
+    """A day (its first moment, UTC), or a moment as RFC 3339 with its offset or Unix
+    seconds."""
+    text = reader.text(name)
+    if text is None:
+        return None
+    try:
+        if _QUERY_DAY.fullmatch(text):
+            return datetime.combine(date.fromisoformat(text), time(), UTC)
+    except ValueError:
+        pass
+    micros = micros_of(text)
+    if micros is None or not _MIN_MICROS <= micros <= _MAX_MICROS:
+        reader.fail(
+            name,
+            "must be a date (YYYY-MM-DD) or a moment (RFC 3339 with its offset, or Unix seconds)",
+        )
+        return None
+    return datetime.fromtimestamp(micros / 1_000_000, UTC)
+
+
+# The moments a datetime holds, from year 1 to year 9999.
+_MIN_MICROS = (
+    int((datetime(1, 1, 2, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
+    * 1_000_000
+)
+_MAX_MICROS = (
+    int((datetime(9999, 12, 30, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds())
+    * 1_000_000
+)
+
+
+def _refuse_empty_ranges(reader: QueryReader, filters: DebtFilters) -> None:
+    low, high = filters.min_amount, filters.max_amount
+    if low is not None and high is not None and low > high:
+        reader.fail("min_amount", "must not be more than max_amount")
+    after, before = filters.created_after, filters.created_before
+    if after is not None and before is not None and after >= before:
+        reader.fail("created_after", "must be before created_before")
 
 
 class DebtView(msgspec.Struct, frozen=True):

@@ -10,7 +10,7 @@ from relance.db import Connection
 from relance.debts import repository
 from relance.debts.schemas import (
     DebtBody,
-    DebtStatus,
+    DebtFilters,
     DebtView,
     debt_view,
     for_create,
@@ -66,11 +66,9 @@ async def shown_debt(conn: Connection, ids: IdCodec, company_id: int, debt_id: i
 
 
 async def list_debts(
-    db: Connection, ids: IdCodec, company_id: int, status: DebtStatus | None, page: PageRequest
+    db: Connection, ids: IdCodec, company_id: int, filters: DebtFilters, page: PageRequest
 ) -> tuple[list[DebtView], int]:
-    total, debts = await repository.page_of_debts(
-        db, company_id, None if status is None else status.value, page.limit, page.offset
-    )
+    total, debts = await repository.page_of_debts(db, company_id, filters, page.limit, page.offset)
     encode = ids.encoder(Resource.DEBT)
     return [debt_view(debt, encode) for debt in debts], total
 
