@@ -7,6 +7,7 @@ from litestar import Router
 from litestar.types import ControllerRouterHandler, RouteHandlerType
 
 from relance.auth.endpoints import issue_token
+from relance.companies.endpoints import ROUTES as COMPANY_ROUTES
 from relance.debts.endpoints import ROUTES as DEBT_ROUTES
 from relance.deletions.endpoints import ROUTES as DELETION_ROUTES
 from relance.events.endpoints import ROUTES as EVENT_ROUTES
@@ -24,6 +25,7 @@ API_ROUTES: list[RouteHandlerType] = [
     *FOLLOWUP_ROUTES,
     *DEBT_ROUTES,
     *DELETION_ROUTES,
+    *COMPANY_ROUTES,
     *EVENT_ROUTES,
     *WEBHOOK_ROUTES,
 ]

@@ -50,6 +50,9 @@ class Envelope:
     cursor: bool = False
     # A feed's page (`{"error": false, "data", "next_cursor", "has_more"}`), oldest first.
     feed: bool = False
+    # Every one of them in the object envelope (`{"error": false, "message", "data": [...]}`),
+    # unpaged, as GetBill answers a company's users.
+    listed: bool = False
 
     @property
     def item(self) -> str:
@@ -59,7 +62,7 @@ class Envelope:
     def name(self) -> str:
         if self.feed:
             return self.item + "Feed"
-        return self.item + ("List" if self.paged or self.cursor else "Answer")
+        return self.item + ("List" if self.paged or self.cursor or self.listed else "Answer")
 
 
 @dataclass(frozen=True)

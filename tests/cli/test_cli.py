@@ -188,7 +188,7 @@ def test_demo_credentials_and_created_credentials_work_against_the_server(
 def test_companies_create_prints_id_and_name(home: Path) -> None:
     company = create_company(home, "  Acme SAS ")
 
-    assert set(company) == {"id", "name"}, company
+    assert set(company) == {"id", "name", "email", "phone", "created_at"}, company
     assert company["name"] == "Acme SAS"
     assert PUBLIC_ID.fullmatch(company["id"]), company
     assert create_company(home)["id"] != company["id"]

@@ -8,6 +8,8 @@ DEBTS_READ = "debts:read"
 DEBTS_WRITE = "debts:write"
 WEBHOOKS_READ = "webhooks:read"
 WEBHOOKS_WRITE = "webhooks:write"
+COMPANY_READ = "company:read"
+USERS_READ = "users:read"
 
 ALL_SCOPES: tuple[str, ...] = (
     DEBTS_READ,
@@ -15,8 +17,8 @@ ALL_SCOPES: tuple[str, ...] = (
     FOLLOWUPS_READ,
     FOLLOWUPS_WRITE,
     "reports:read",
-    "company:read",
-    "users:read",
+    COMPANY_READ,
+    USERS_READ,
     WEBHOOKS_READ,
     WEBHOOKS_WRITE,
     "debtors:read",

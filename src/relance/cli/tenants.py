@@ -3,7 +3,8 @@ keys, administered on the deployment's database."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -20,8 +21,11 @@ from relance.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from relance.companies.records import StoredCompany
     from relance.runtime import Deployment
     from relance.units import UnitOfWork
+
+T = TypeVar("T")
 
 # relance.config.MAX_RATE_LIMIT, which this module cannot import without pydantic-settings;
 # tests/cli keeps the two equal.
@@ -49,24 +53,121 @@ WriteLimit = Annotated[
 ]
 
 
+EmailOption = Annotated[
+    str | None, typer.Option(help="How the company is reached, as GetBill's profile shows it.")
+]
+PhoneOption = Annotated[
+    str | None, typer.Option(help="Its phone number, in E.164 form such as +33123456789.")
+]
+# The options by the fields they set, to name the one at fault in a refusal.
+_OPTION_OF = {"name": "the name", "email": "--email", "phone": "--phone"}
+
+
 @companies_app.command("create")
-def companies_create(name: str, as_json: JsonFlag = False) -> None:
+def companies_create(
+    name: str, email: EmailOption = None, phone: PhoneOption = None, as_json: JsonFlag = False
+) -> None:
     """Create a company and print it, with its ID."""
-    from relance.companies.service import InvalidCompanyName, create_company
-    from relance.resources import Resource
+    from relance.companies.service import create_company
 
-    async def work(deployment: Deployment, unit: UnitOfWork) -> dict[str, str]:
-        company_id = await create_company(unit.conn, name)
-        return {"id": deployment.ids.encode(Resource.COMPANY, company_id), "name": name.strip()}
+    async def work(deployment: Deployment, unit: UnitOfWork) -> dict[str, Any]:
+        made = await create_company(unit.conn, name, email=email, phone=phone)
+        return _shown_company(deployment, made)
 
-    try:
-        company = in_one_write(work)
-    except InvalidCompanyName as exc:
-        fail(str(exc), 2)
+    company = _checked(work)
     if as_json:
         print_json(company)
     else:
         out.print(f"company [bold]{company['name']}[/] created: id {company['id']}")
+
+
+@companies_app.command("list")
+def companies_list(as_json: JsonFlag = False) -> None:
+    """List the deployment's companies, oldest first."""
+    from rich.table import Table
+
+    from relance.companies.repository import every_company
+
+    async def work(deployment: Deployment) -> list[dict[str, Any]]:
+        return [_shown_company(deployment, c) for c in await every_company(deployment.db)]
+
+    listing = with_deployment(work)
+    if as_json:
+        print_json(listing)
+        return
+    # An ID is copied whole into the next command: it never wraps nor shrinks.
+    table = Table(box=None)
+    table.add_column("id", no_wrap=True, min_width=22)
+    for column in ("name", "email", "phone", "created (UTC)"):
+        table.add_column(column, overflow="fold")
+    for company in listing:
+        created = company["created_at"][:16].replace("T", " ")
+        table.add_row(
+            company["id"], company["name"], company["email"] or "", company["phone"] or "", created
+        )
+    out.print(table)
+    out.print(f"{len(listing)} companies", highlight=False)
+
+
+@companies_app.command("update")
+def companies_update(
+    company: Annotated[str, typer.Argument(help="The company's ID.")],
+    name: Annotated[str | None, typer.Option(help="Its new name.")] = None,
+    email: Annotated[str | None, typer.Option(help='Its new email; "" clears it.')] = None,
+    phone: Annotated[str | None, typer.Option(help='Its new E.164 phone; "" clears it.')] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change a company's name, email or phone (an option not given keeps its value)."""
+    from relance.companies.service import update_company
+
+    given = {"name": name, "email": email, "phone": phone}
+    # An empty email or phone clears it; a name cannot be empty, which the check says.
+    changes = {
+        field: None if value == "" and field != "name" else value
+        for field, value in given.items()
+        if value is not None
+    }
+    if not changes:
+        fail("give --name, --email or --phone", 2)
+
+    async def work(deployment: Deployment, unit: UnitOfWork) -> dict[str, Any] | None:
+        changed = await update_company(unit.conn, company_key(deployment, company), changes)
+        return None if changed is None else _shown_company(deployment, changed)
+
+    shown = _checked(work)
+    if shown is None:
+        fail(f"no company with ID {company}", 2)
+    if as_json:
+        print_json(shown)
+    else:
+        out.print(f"company [bold]{shown['name']}[/] updated: id {shown['id']}")
+
+
+def _shown_company(deployment: Deployment, company: StoredCompany) -> dict[str, Any]:
+    """The company as GET /company/profile shows it to its own tokens."""
+    import msgspec
+
+    from relance.companies.schemas import company_view
+    from relance.resources import Resource
+
+    view = company_view(company, deployment.ids.encoder(Resource.COMPANY))
+    shown: dict[str, Any] = msgspec.structs.asdict(view)
+    return shown
+
+
+def _checked(work: Callable[[Deployment, UnitOfWork], Awaitable[T]]) -> T:
+    """The write's result; a field refused exits 2, naming the option at fault."""
+    from relance.errors import ValidationFailed
+
+    try:
+        return in_one_write(work)
+    except ValidationFailed as exc:
+        problems = [
+            f"{_OPTION_OF.get(field, field)} {problem}"
+            for field, found in (exc.details or {}).items()
+            for problem in found
+        ]
+        fail("; ".join(problems), 2)
 
 
 @clients_app.command("create")

@@ -1,6 +1,6 @@
 """Field types shared by the write bodies: bounded text with no NUL byte, E.164 phone numbers,
-absolute web URLs, bounded counts and moments that exist in UTC, each refused with a message
-that says what to send."""
+email addresses, absolute web URLs, bounded counts and moments that exist in UTC, each refused
+with a message that says what to send."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BeforeValidator, Field, Strict, StringConstr
 from relance.kit.bodies import checked
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_EMAIL = re.compile(r"[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+")
 
 
 def _no_nul(value: str) -> bool:
@@ -76,6 +77,16 @@ Phone = Annotated[
         lambda v: _E164.fullmatch(v) is not None,
         "must be an E.164 phone number: + and 7 to 15 digits, such as +33612345678",
         {"pattern": f"^{_E164.pattern}$"},
+    ),
+]
+# One @, a dot after it, no space: what can be written to without refusing real addresses.
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    checked(
+        lambda v: _EMAIL.fullmatch(v) is not None,
+        "must be an email address",
+        {"format": "email", "pattern": f"^{_EMAIL.pattern}$"},
     ),
 ]
 WebUrl = Annotated[

@@ -18,10 +18,12 @@ from pydantic import BaseModel
 
 from relance.api import API_PREFIX
 from relance.auth.scopes import (
+    COMPANY_READ,
     DEBTS_READ,
     DEBTS_WRITE,
     FOLLOWUPS_READ,
     FOLLOWUPS_WRITE,
+    USERS_READ,
     WEBHOOKS_READ,
     WEBHOOKS_WRITE,
 )
@@ -231,6 +233,9 @@ def _enveloped(envelope: Envelope) -> Schema:
     if envelope.paged:
         data = {"type": "array", "items": ref(envelope.item)}
         return _object({"error": {"const": False}, "data": data, "pagination": ref("Pagination")})
+    if envelope.listed:
+        data = {"type": "array", "items": ref(envelope.item)}
+        return _object({"error": {"const": False}, "message": {"type": "string"}, "data": data})
     return _object(
         {"error": {"const": False}, "message": {"type": "string"}, "data": ref(envelope.item)}
     )
@@ -258,6 +263,8 @@ def _security_schemes() -> Schema:
         FOLLOWUPS_WRITE: "Log and update followups",
         DEBTS_READ: "Read debts",
         DEBTS_WRITE: "Register debts",
+        COMPANY_READ: "Read the company's profile and credits",
+        USERS_READ: "Read the company's users",
         WEBHOOKS_READ: "Read change events, webhook endpoints and their deliveries",
         WEBHOOKS_WRITE: "Manage webhook endpoints: create, change, rotate, retry, recover",
     }

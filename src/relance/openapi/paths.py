@@ -40,7 +40,7 @@ from relance.operations import (
     ref,
 )
 
-TAGS = ("Authentication", "Followups", "Debts", "Events", "Webhooks", "Service")
+TAGS = ("Authentication", "Followups", "Debts", "Company", "Events", "Webhooks", "Service")
 # What the machinery an operation declares can answer, beside what its handler raises.
 EVERY_REQUEST: tuple[type[AppError], ...] = (QueryTooLong,)
 TOKEN_CHECK: tuple[type[AppError], ...] = (
