@@ -11,6 +11,7 @@ from typing import Any, Generic
 
 import httpx
 
+from relance.client._async_company import Company
 from relance.client._async_feeds import AsyncChangeFeed, AsyncExport
 from relance.client._async_webhooks import Events, WebhookDeliveries, WebhookEndpoints
 from relance.client._auth import ClientCredentials
@@ -107,6 +108,7 @@ class AsyncRelance:
         )
         self.followups = Followups(self)
         self.debts = Debts(self)
+        self.company = Company(self)
         self.events = Events(self)
         self.webhook_endpoints = WebhookEndpoints(self)
         self.webhook_deliveries = WebhookDeliveries(self)

@@ -115,6 +115,44 @@ class Debt(_Model):
     metadata: dict[str, Any] | None = None
 
 
+class CompanyProfile(_Model):
+    """The token's company: its name, how it is reached and when it was registered."""
+
+    id: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    created_at: datetime
+
+
+class User(_Model):
+    """A person who signs in to the company's console (Relance has no console yet: none)."""
+
+    id: str
+    email: str | None = None
+    firstname: str | None = None
+    lastname: str | None = None
+    is_active: bool = True
+    created_at: datetime | None = None
+    last_activity: datetime | None = None
+
+
+class Subscription(_Model):
+    """GetBill's plan; Relance's is "self-hosted", "active", with no `expires_at`."""
+
+    plan: str | None = None
+    status: str | None = None
+    expires_at: datetime | None = None
+
+
+class Credits(_Model):
+    """GetBill's credit balance and subscription. Relance bills nothing: `current_credits`
+    is None there, never a number to run out of."""
+
+    current_credits: int | None = None
+    subscription: Subscription | None = None
+
+
 class Pagination(_Model):
     total: int
     page: int

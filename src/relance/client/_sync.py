@@ -34,6 +34,7 @@ from relance.client._base import (
 from relance.client._errors import APIStatusError, RelanceError
 from relance.client._feeds import export_query, feed_wait
 from relance.client._models import Debt, Followup, Pagination
+from relance.client._sync_company import Company
 from relance.client._sync_feeds import ChangeFeed, Export
 from relance.client._sync_webhooks import Events, WebhookDeliveries, WebhookEndpoints
 from relance.client._vocabulary import DebtStatus, FollowupStatus, FollowupType
@@ -92,6 +93,7 @@ class Relance:
         )
         self.followups = Followups(self)
         self.debts = Debts(self)
+        self.company = Company(self)
         self.events = Events(self)
         self.webhook_endpoints = WebhookEndpoints(self)
         self.webhook_deliveries = WebhookDeliveries(self)
