@@ -13,3 +13,4 @@ class Resource(enum.IntEnum):
     EVENT = 4
     WEBHOOK_ENDPOINT = 5
     WEBHOOK_DELIVERY = 6
+    DEBT_BATCH = 7

@@ -12,7 +12,7 @@ from relance.auth.dependencies import Authenticator, PrincipalParam
 from relance.auth.scopes import DEBTS_READ, DEBTS_WRITE
 from relance.context import runtime_of
 from relance.db import lost_unique_race
-from relance.debts import service
+from relance.debts import batch, service
 from relance.debts.codes import CURRENCIES
 from relance.debts.schemas import (
     MAX_SEARCH,
@@ -25,8 +25,9 @@ from relance.debts.schemas import (
 from relance.debts.service import INTERNAL_ID_INDEX, DebtNotFound, InternalIdTaken
 from relance.errors import ValidationFailed
 from relance.idempotency.service import answered_once
-from relance.kit.bodies import parse_body
+from relance.kit.bodies import parse_body, parse_json_of_items, require_json
 from relance.kit.responses import JsonAnswer
+from relance.kit.time import utc_now
 from relance.operations import (
     PAGE_PARAMETERS,
     Answer,
@@ -34,6 +35,7 @@ from relance.operations import (
     Envelope,
     Operation,
     PathId,
+    json_content,
     query,
 )
 from relance.units import UnitOfWork, unit_of_work
@@ -190,4 +192,47 @@ async def update_debt(
     return JsonAnswer({"error": False, "message": "Debt updated successfully", "data": data})
 
 
-ROUTES = [list_debts, create_debt, get_debt, update_debt]
+@Operation(
+    method="POST",
+    path="/debts/batch",
+    summary="Batch Create Debts",
+    tag="Debts",
+    token=WRITE,
+    body=Body("DebtBatch", model=batch.BatchBody),
+    idempotent=True,
+    answers=(Answer(200, json_content(batch.ANSWER_SCHEMA)),),
+)
+async def create_debts(request: AnyRequest, principal: PrincipalParam) -> JsonAnswer:
+    """Create up to 1,000 debts, each checked alone as `POST /debts` checks a body: the
+    answer lists the items `created` (with their `debt_id`), those `failed` (with their
+    `errors` by field) and those `skipped` (a template's placeholder rows), by `index` and
+    `temp_id`. The debts that pass are created together, or none is."""
+    runtime = runtime_of(request.scope)
+    require_json(request.headers.get("content-type"))
+    body, inexact = parse_json_of_items(batch.BatchBody, await request.body(), "debts")
+    checked = batch.Outcome()
+    passed = batch.check_items(body, inexact, checked)
+    now = utc_now()
+    name = body.batch_name or batch.default_name(now)
+
+    async def write(unit: UnitOfWork) -> tuple[int, dict[str, Any]]:
+        # Afresh on each attempt: a write run again after a lost race starts over.
+        outcome = batch.Outcome(failed=list(checked.failed), skipped=list(checked.skipped))
+        import_id = await batch.create_batch(
+            unit.conn,
+            runtime.ids,
+            principal.company_id,
+            (name, principal.client_id, now),
+            passed,
+            outcome,
+            runtime.events,
+        )
+        data = batch.answer(import_id, name, outcome, len(body.debts))
+        return 200, {"error": False, "message": "Batch operation completed", "data": data}
+
+    return await _checked_again_on_race(
+        lambda: answered_once(request, runtime.db, principal.client_id, body, write)
+    )
+
+
+ROUTES = [list_debts, create_debt, create_debts, get_debt, update_debt]

@@ -321,3 +321,26 @@ async def stored_debts(
         )
         found.extend(_read(rows))
     return found
+
+
+async def insert_batch(
+    conn: Connection,
+    company_id: int,
+    name: str,
+    client_id: str,
+    now: datetime,
+    counts: tuple[int, int, int],
+) -> int:
+    """Record a batch with its (created, failed, skipped) counts; its key."""
+    return int(
+        await conn.fetchval(
+            "INSERT INTO debt_batches"
+            " (company_id, name, client_id, created_at, created, failed, skipped)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            company_id,
+            name,
+            client_id,
+            now,
+            *counts,
+        )
+    )

@@ -20,13 +20,12 @@ from relance.debts.codes import CURRENCIES, IBAN_PATTERN, is_country, is_iban
 from relance.debts.records import RECORD_FIELDS, DebtRecord, StoredDebt
 from relance.errors import ValidationFailed
 from relance.kit.bodies import NotNull, checked
-from relance.kit.fields import Label, Long, Name, NoNul, Phone, Short, WebUrl
+from relance.kit.fields import Email, Label, Long, Name, NoNul, Phone, Short, WebUrl
 from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, PageRequest
 from relance.kit.query import QueryParams, QueryReader
 from relance.kit.time import micros_of
 from relance.kit.views import Day, Moment, NonNegative, PublicId
 
-_EMAIL = re.compile(r"[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+")
 MAX_METADATA_BYTES = 16 * 1024
 
 
@@ -44,15 +43,6 @@ class DebtStatus(StrEnum):
     REFUSED = "status.default.refused"
 
 
-Email = Annotated[
-    str,
-    StringConstraints(max_length=254),
-    checked(
-        lambda v: _EMAIL.fullmatch(v) is not None,
-        "must be an email address",
-        {"format": "email", "pattern": f"^{_EMAIL.pattern}$"},
-    ),
-]
 Currency = Annotated[
     str,
     checked(

@@ -28,12 +28,16 @@ MAX_BODY_BYTES = 256 * 1024
 
 
 def parse_body(model: type[Model], content_type: str | None, body: bytes) -> Model:
+    require_json(content_type)
+    return parse_json(model, body)
+
+
+def require_json(content_type: str | None) -> None:
     media = (content_type or "").split(";")[0].strip().lower()
     if media != "application/json":
         raise UnsupportedMediaType(
             "The request body must be JSON: send it with Content-Type: application/json"
         )
-    return parse_json(model, body)
 
 
 def parse_json(model: type[Model], document: bytes | str) -> Model:
@@ -48,6 +52,24 @@ def parse_json(model: type[Model], document: bytes | str) -> Model:
     if inexact:
         raise ValidationFailed(inexact)
     return parsed
+
+
+def parse_json_of_items(
+    model: type[Model], document: bytes, items: str
+) -> tuple[Model, dict[str, list[str]]]:
+    """As parse_json, but the numbers of the list field `items` that would not be stored as
+    sent do not refuse the document: they are handed back by path (`debts.3.amount`), for the
+    caller to refuse their items alone."""
+    inexact = number_problems(document)
+    nested = {path: p for path, p in inexact.items() if path.startswith(f"{items}.")}
+    own = {path: p for path, p in inexact.items() if path not in nested}
+    try:
+        parsed = model.model_validate_json(document)
+    except ValidationError as exc:
+        raise ValidationFailed(own | details_of(exc)) from None
+    if own:
+        raise ValidationFailed(own)
+    return parsed, nested
 
 
 # The integers a stored JSON document keeps exactly (orjson writes them, PostgreSQL reads them).

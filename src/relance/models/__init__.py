@@ -4,6 +4,7 @@ from relance.models.base import Base
 from relance.models.change import ChangeSequence, FollowupChange
 from relance.models.company import Company
 from relance.models.debt import Debt
+from relance.models.debt_batch import DebtBatch
 from relance.models.debt_status_change import DebtStatusChange
 from relance.models.followup import Followup
 from relance.models.followup_count import FollowupDayCount, FollowupMonthCount, FollowupTotal
@@ -23,6 +24,7 @@ __all__ = [
     "ChangeSequence",
     "Company",
     "Debt",
+    "DebtBatch",
     "DebtStatusChange",
     "Event",
     "Followup",
