@@ -242,3 +242,95 @@ async def test_0002_counts_the_followups_already_there_and_migrates_down_and_up(
         assert await current_revision(db) == head_revision(target)
         assert set(COUNT_TABLES) <= await table_names(db)
         assert await stored_counts(db) == tally(book)
+
+
+async def insert_debt_at(db: Database, company_id: int, **fields: Any) -> int:
+    """A debt as plain row of the schema before 0013 (no debtor, no creditor)."""
+    values = {"firstname": "Camille", "lastname": "Durand", "amount": Decimal("10.00"),
+              "currency": "EUR", "status": "status.default.pending", "followups_count": 0,
+              "nb_reminders": 0, "nb_answered": 0, "created_at": utc_now(),
+              "updated_at": utc_now(), **fields}  # fmt: skip
+    names = ", ".join(values)
+    marks = ", ".join(f"${n}" for n in range(2, len(values) + 2))
+    return int(
+        await db.fetchval(
+            f"INSERT INTO debts (company_id, {names}) VALUES ($1, {marks}) RETURNING id",
+            company_id,
+            *values.values(),
+        )
+    )
+
+
+async def test_0011_stops_on_shared_internal_ids_and_names_them(fresh_url: str) -> None:
+    target = Settings(database_url=fresh_url).database
+    config = alembic_config(target)
+    await migrate(config, "0010")
+    async with opened(target) as db:
+        (company,) = await new_companies(db, "Shared")
+        for _ in range(2):
+            await insert_debt_at(db, company, internal_id="INV-1")
+
+    with pytest.raises(RuntimeError, match=rf"company {company}: 'INV-1' on 2 debts"):
+        await migrate(config, "0011")
+
+    async with opened(target) as db:
+        assert await current_revision(db) == "0010"
+        await db.execute(
+            "UPDATE debts SET internal_id = NULL WHERE id = (SELECT max(id) FROM debts)"
+        )
+    await migrate(config, "0011")
+
+
+async def test_0013_links_the_debts_already_there_to_debtors_and_creditors(
+    fresh_url: str,
+) -> None:
+    target = Settings(database_url=fresh_url).database
+    config = alembic_config(target)
+    await migrate(config, "0012")
+    async with opened(target) as db:
+        first, second = await new_companies(db, "First", "Second")
+        by_email = [
+            await insert_debt_at(db, first, email="A@Example.com ", phone="+33600000001",
+                                 company_name="Acme"),
+            await insert_debt_at(db, first, email="a@example.com", address="1 rue Haute",
+                                 company_name="ACME "),
+        ]  # fmt: skip
+        by_phone = await insert_debt_at(db, first, phone="+33600000001")
+        by_name = await insert_debt_at(db, first, birthdate=date(1985, 3, 15))
+        elsewhere = await insert_debt_at(db, second, email="a@example.com", company_name="Acme")
+
+    await migrate(config, "head")
+
+    async with opened(target) as db:
+        debtor_of = {
+            int(debt): debtor for debt, debtor in await db.fetch("SELECT id, debtor_id FROM debts")
+        }
+        assert debtor_of[by_email[0]] == debtor_of[by_email[1]]
+        assert len({debtor_of[d] for d in (by_email[0], by_phone, by_name, elsewhere)}) == 4
+        debtor = await db.fetchrow(
+            "SELECT company_id, match_key, email, phone, address FROM debtors WHERE id = $1",
+            debtor_of[by_email[0]],
+        )
+        assert tuple(debtor or ()) == (
+            first, "email:a@example.com", "A@Example.com ", "+33600000001", "1 rue Haute"
+        )  # fmt: skip
+        keys = {str(row[0]) for row in await db.fetch("SELECT match_key FROM debtors")}
+        assert {"phone:+33600000001", "name:camille durand|1985-03-15"} <= keys
+        creditors = await db.fetch(
+            "SELECT company_id, name, name_key, id FROM creditors ORDER BY company_id"
+        )
+        assert [tuple(row)[:3] for row in creditors] == [
+            (first, "Acme", "acme"),
+            (second, "Acme", "acme"),
+        ]
+        creditor_of = {
+            int(debt): creditor
+            for debt, creditor in await db.fetch("SELECT id, creditor_id FROM debts")
+        }
+        assert creditor_of[by_email[0]] == creditor_of[by_email[1]] == creditors[0][3]
+        assert creditor_of[elsewhere] == creditors[1][3]
+        assert creditor_of[by_phone] is None
+        if db.dialect == "sqlite":
+            # Rebuilt for its foreign keys, the table still never gives a key twice.
+            table = await db.fetchval("SELECT sql FROM sqlite_master WHERE name = 'debts'")
+            assert "AUTOINCREMENT" in str(table)

@@ -14,3 +14,5 @@ class Resource(enum.IntEnum):
     WEBHOOK_ENDPOINT = 5
     WEBHOOK_DELIVERY = 6
     DEBT_BATCH = 7
+    DEBTOR = 8
+    CREDITOR = 9

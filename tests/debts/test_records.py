@@ -12,8 +12,9 @@ SHOWN_AS = {"company_name": "company", "created_at": "import_date", "metadata_js
 DERIVED = {"amount_text", "contacts"}
 
 
-def test_the_view_shows_every_stored_field_but_the_caller_s_reference_and_what_it_derives() -> None:
-    shown = {SHOWN_AS.get(name, name) for name in STORED_FIELDS} - {"external_id"}
+def test_the_view_shows_every_stored_field_but_references_and_what_it_derives() -> None:
+    hidden = {"external_id", "debtor_id", "creditor_id"}
+    shown = {SHOWN_AS.get(name, name) for name in STORED_FIELDS} - hidden
     assert set(DebtView.__struct_fields__) == shown | DERIVED
 
 
@@ -26,7 +27,7 @@ def test_the_view_shows_the_record_s_fields_in_the_record_s_order() -> None:
 def test_a_body_s_fields_are_the_record_s_but_those_renamed_and_getbill_s_timeline_options() -> (
     None
 ):
-    renamed = {"company", "metadata"}
+    renamed = {"company", "metadata", "creditor_id"}
     ignored = {"timeline_start_mode", "accept_expensive_destination"}
     assert set(DebtBody.model_fields) - renamed - ignored <= set(RECORD_FIELDS)
 

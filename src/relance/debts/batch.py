@@ -14,10 +14,10 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from relance.db import Connection
-from relance.debts import repository
+from relance.debts import parties, repository
 from relance.debts.records import DebtRecord
 from relance.debts.schemas import DebtBody, for_create
-from relance.debts.service import created_events
+from relance.debts.service import created_events, name_creditor
 from relance.errors import ValidationFailed
 from relance.events.log import EventLog
 from relance.kit.bodies import parse_json
@@ -60,6 +60,8 @@ class Checked:
     index: int
     temp_id: str | None
     debt: DebtRecord
+    # The creditor by its ID, when the item names it so.
+    creditor_id: str | None = None
 
 
 def default_name(now: datetime) -> str:
@@ -82,7 +84,7 @@ def check_items(body: BatchBody, inexact: dict[str, list[str]], outcome: Outcome
         if isinstance(checked, dict):
             outcome.failed.append(_failure(index, temp_id, checked))
         else:
-            passed.append(Checked(index, temp_id, checked))
+            passed.append(Checked(index, temp_id, *checked))
     return passed
 
 
@@ -111,17 +113,22 @@ def _numbers_of(inexact: dict[str, list[str]], index: int) -> Details:
     return {path.removeprefix(prefix): p for path, p in inexact.items() if path.startswith(prefix)}
 
 
-def _checked(item: Any, numbers: Details) -> DebtRecord | Details:
-    """The item's record, or its problems by field."""
+def _checked(item: Any, numbers: Details) -> tuple[DebtRecord, str | None] | Details:
+    """The item's record and creditor ID, or its problems by field."""
     if not isinstance(item, dict):
         return {"body": ["must be a JSON object"]}
     if numbers:
         return numbers
     try:
         # Encoded again so that each field is read as a JSON body's is (dates as text).
-        return for_create(parse_json(BatchItem, orjson.dumps(item)))
+        body = parse_json(BatchItem, orjson.dumps(item))
+        return for_create(body), body.creditor_id
     except ValidationFailed as exc:
-        return {name: list(problems) for name, problems in (exc.details or {}).items()}
+        return _problems(exc)
+
+
+def _problems(exc: ValidationFailed) -> Details:
+    return {name: list(problems) for name, problems in (exc.details or {}).items()}
 
 
 def _failure(index: int, temp_id: str | None, errors: Details) -> dict[str, Any]:
@@ -143,6 +150,8 @@ async def create_batch(
     returned."""
     name, client_id, now = batch
     kept = await _own_internal_ids(conn, ids, company_id, passed, outcome)
+    kept = await _named_creditors(conn, ids, company_id, kept, outcome)
+    await parties.link(conn, company_id, [item.debt for item in kept], now)
     encode = ids.encoder(Resource.DEBT)
     made: list[int] = []
     for item in kept:
@@ -176,6 +185,22 @@ async def _own_internal_ids(
             continue
         if internal_id is not None:
             earlier[internal_id] = item.index
+        kept.append(item)
+    return kept
+
+
+async def _named_creditors(
+    conn: Connection, ids: IdCodec, company_id: int, passed: list[Checked], outcome: Outcome
+) -> list[Checked]:
+    """The items whose creditor ID, if they give one, names one of the company's creditors."""
+    kept: list[Checked] = []
+    for item in passed:
+        if item.creditor_id is not None:
+            try:
+                await name_creditor(conn, ids, company_id, item.debt, item.creditor_id)
+            except ValidationFailed as exc:
+                outcome.failed.append(_failure(item.index, item.temp_id, _problems(exc)))
+                continue
         kept.append(item)
     return kept
 

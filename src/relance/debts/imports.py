@@ -10,10 +10,10 @@ from typing import Any
 import orjson
 
 from relance.db import Connection
-from relance.debts import repository
+from relance.debts import parties, repository
 from relance.debts.records import DebtRecord
 from relance.debts.schemas import DebtBody, for_create
-from relance.debts.service import created_events
+from relance.debts.service import created_events, name_creditor
 from relance.errors import ValidationFailed
 from relance.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.bodies import number_problems
@@ -101,6 +101,8 @@ class DebtBatch:
         others: list[DebtRecord] = []
         for row in batch:
             debt = replace(for_create(row.body), external_id=row.body.external_id)
+            if not await self._creditor_named(conn, row, debt, report):
+                continue
             if row.body.external_id in known:
                 others.append(debt)
                 report.updated += 1
@@ -109,8 +111,29 @@ class DebtBatch:
                 report.created += 1
                 if row.body.external_id:
                     known.add(row.body.external_id)
+        before = await repository.debtors_of_external_ids(
+            conn, self._company_id, [d.external_id for d in others if d.external_id]
+        )
+        await parties.link(conn, self._company_id, [*new, *others], now)
         inserted = await repository.upsert_debts(conn, self._company_id, new, others, now)
+        await parties.release(conn, self._company_id, before)
         await self._record_events(conn, inserted)
+
+    async def _creditor_named(
+        self, conn: Connection, row: ValidRow[DebtImportRow], debt: DebtRecord, report: ImportReport
+    ) -> bool:
+        """Give the row's debt the creditor its `creditor_id` names, if it names one; False,
+        with the row failed, when no creditor of the company has that ID."""
+        if row.body.creditor_id is None:
+            return True
+        try:
+            await name_creditor(
+                conn, self._deployment.ids, self._company_id, debt, row.body.creditor_id
+            )
+        except ValidationFailed as exc:
+            report.fail(row.line, {k: list(v) for k, v in (exc.details or {}).items()})
+            return False
+        return True
 
     async def _own_internal_ids(
         self, conn: Connection, batch: list[ValidRow[DebtImportRow]], report: ImportReport

@@ -56,6 +56,9 @@ class DebtRecord:
     metadata_json: str | None = None
     # The caller's own reference, by which a second import updates instead of duplicating.
     external_id: str | None = None
+    # Its parties (debts/parties.py), set by every write from the fields above.
+    debtor_id: int | None = None
+    creditor_id: int | None = None
 
 
 @dataclass(slots=True, kw_only=True)

@@ -239,6 +239,14 @@ async def internal_id_holders(
     return {internal_id: (int(debt_id), external) for internal_id, debt_id, external in rows}
 
 
+async def debtors_of_external_ids(
+    conn: Connection, company_id: int, external_ids: list[str]
+) -> set[int | None]:
+    """The debtors of the company's debts imported under these external IDs."""
+    rows = await _matching(conn, company_id, "external_id", "text", "debtor_id", external_ids)
+    return {None if debtor_id is None else int(debtor_id) for (debtor_id,) in rows}
+
+
 async def external_ids_known(
     conn: Connection, company_id: int, external_ids: list[str]
 ) -> set[str]:

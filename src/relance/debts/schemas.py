@@ -153,6 +153,8 @@ class DebtBody(BaseModel):
     country: Country | None = None
     iban: Iban | None = None
     company: Text200 | None = None
+    # The creditor by its ID, instead of (or as well as) by its name in `company`.
+    creditor_id: Short | None = None
     debtor_company: Text200 | None = None
     payment_link: WebUrl | None = None
     timeline_id: Short | None = None
@@ -195,7 +197,7 @@ def _stored(sent: dict[str, Any]) -> dict[str, Any]:
 
 # The fields of the body stored as sent: the others are renamed or reshaped above, or are
 # GetBill's timeline options, accepted with no effect here.
-_AS_SENT = set(DebtBody.model_fields).intersection(RECORD_FIELDS) - {"iban"}
+_AS_SENT = set(DebtBody.model_fields).intersection(RECORD_FIELDS) - {"iban", "creditor_id"}
 _SENT_FIELDS = set(DebtBody.model_fields)
 
 

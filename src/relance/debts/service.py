@@ -6,8 +6,11 @@ from __future__ import annotations
 import msgspec
 from pydantic import BaseModel
 
+from relance.creditors import repository as creditors
+from relance.creditors.records import name_key
 from relance.db import Connection
-from relance.debts import repository
+from relance.debts import parties, repository
+from relance.debts.records import DebtRecord
 from relance.debts.schemas import (
     DebtBody,
     DebtFilters,
@@ -16,7 +19,7 @@ from relance.debts.schemas import (
     for_create,
     for_update,
 )
-from relance.errors import Conflict, NotFound
+from relance.errors import Conflict, NotFound, ValidationFailed
 from relance.events.log import EventLog
 from relance.events.records import NewEvent, changes_between
 from relance.events.types import EventType
@@ -79,9 +82,12 @@ async def create_debt(
     """A new debt of the caller's company, pending, with no followup yet, and its
     debt.created event; within the caller's transaction, so that an idempotency key is
     recorded with it or not at all."""
-    debt = for_create(body)
+    debt, now = for_create(body), utc_now()
     await refuse_taken_internal_id(conn, ids, company_id, debt.internal_id, None)
-    debt_id = await repository.insert_debt(conn, company_id, debt, utc_now())
+    if body.creditor_id is not None:
+        await name_creditor(conn, ids, company_id, debt, body.creditor_id)
+    await parties.link(conn, company_id, [debt], now)
+    debt_id = await repository.insert_debt(conn, company_id, debt, now)
     view = await shown_debt(conn, ids, company_id, debt_id)
     await log.record(conn, company_id, [created_event(view)])
     return view
@@ -108,10 +114,25 @@ async def update_debt(
     new, changed = for_update(body, current)
     if "internal_id" in changed:
         await refuse_taken_internal_id(conn, ids, company_id, new.internal_id, key)
+    if "creditor_id" in body.model_fields_set:
+        sent = getattr(body, "creditor_id")  # noqa: B009 (a model made at run time)
+        new.creditor_id, new.company_name = None, None
+        if sent is not None:
+            await name_creditor(conn, ids, company_id, new, sent)
+    elif "company_name" in changed:
+        new.creditor_id = None
+    now = utc_now()
+    await parties.link(conn, company_id, [new], now)
+    changed |= {
+        name: getattr(new, name)
+        for name in ("debtor_id", "creditor_id", "company_name")
+        if getattr(new, name) != getattr(current, name)
+    }
     if not changed:
         return debt_view(current, ids.encoder(Resource.DEBT))
-    now = utc_now()
     await repository.update_debt(conn, company_id, key, changed, now)
+    if "debtor_id" in changed:
+        await parties.release(conn, company_id, {current.debtor_id})
     if "status" in changed:
         moved = (current.status, new.status)
         await repository.record_status_change(conn, company_id, key, moved, now, client_id)
@@ -120,6 +141,20 @@ async def update_debt(
         conn, company_id, updated_events(debt_view(current, ids.encoder(Resource.DEBT)), view)
     )
     return view
+
+
+async def name_creditor(
+    conn: Connection, ids: IdCodec, company_id: int, debt: DebtRecord, public_id: str
+) -> None:
+    """Give the debt the creditor of this ID, and its name as the debt's `company`; a
+    `company` sent beside it must name the same creditor."""
+    key = ids.find(Resource.CREDITOR, public_id)
+    creditor = None if key is None else await creditors.stored_creditor(conn, company_id, key)
+    if key is None or creditor is None:
+        raise ValidationFailed({"creditor_id": ["Creditor not found"]})
+    if debt.company_name is not None and name_key(debt.company_name) != name_key(creditor.name):
+        raise ValidationFailed({"company": [f"names another creditor than {public_id}"]})
+    debt.creditor_id, debt.company_name = key, creditor.name
 
 
 async def refuse_taken_internal_id(

@@ -13,13 +13,14 @@ from relance.followups.records import StoredFollowup
 from relance.followups.repository.writes import locked_columns, read_locked
 
 
-async def lock_debt(conn: Connection, company_id: int, debt_id: int) -> bool:
-    """Lock the company's debt until the transaction ends; False when there is none."""
+async def lock_debt(conn: Connection, company_id: int, debt_id: int) -> tuple[int | None] | None:
+    """Lock the company's debt until the transaction ends; its debtor, or None when there is
+    no such debt."""
     lock = " FOR UPDATE" if conn.dialect == "postgresql" else ""
-    found = await conn.fetchval(
-        f"SELECT id FROM debts WHERE id = $1 AND company_id = $2{lock}", debt_id, company_id
+    row = await conn.fetchrow(
+        f"SELECT debtor_id FROM debts WHERE id = $1 AND company_id = $2{lock}", debt_id, company_id
     )
-    return found is not None
+    return None if row is None else (None if row[0] is None else int(row[0]),)
 
 
 async def lock_followups(conn: Connection, company_id: int, debt_id: int) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from relance.changes import repository as changes
 from relance.db import Connection
+from relance.debts import parties
 from relance.debts.service import DebtNotFound, debt_key
 from relance.deletions import repository
 from relance.events.records import now_us
@@ -20,9 +21,11 @@ async def delete_debt(conn: Connection, ids: IdCodec, company_id: int, public_id
     commit."""
     debt_id = debt_key(ids, public_id)
     await repository.lock_followups(conn, company_id, debt_id)
-    if not await repository.lock_debt(conn, company_id, debt_id):
+    locked = await repository.lock_debt(conn, company_id, debt_id)
+    if locked is None:
         raise DebtNotFound()
     followups = await repository.delete_debt(conn, company_id, debt_id)
+    await parties.release(conn, company_id, set(locked))
     stored = sorted(
         {m for f in followups for m in (f.audio_url, f.pdf_url) if m and m.startswith(PREFIX)}
     )

@@ -14,6 +14,7 @@ from relance.auth.service import create_client
 from relance.changes import repository as changes
 from relance.companies import repository as companies
 from relance.db import Connection
+from relance.debts import parties
 from relance.debts.repository import insert_debt
 from relance.debts.service import created_events
 from relance.demo import media
@@ -96,6 +97,7 @@ async def _insert_company(conn: Connection, deployment: Deployment, company: Dem
     now = utc_now()
     company_id = await companies.insert_company(conn, company.name, now)
     debt_ids = []
+    await parties.link(conn, company_id, [debt.values for debt in company.debts], now)
     for debt in company.debts:
         debt_id = await insert_debt(conn, company_id, debt.values, now)
         await insert_followups(conn, company_id, debt_id, [f.values for f in debt.followups], now)

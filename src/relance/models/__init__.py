@@ -3,9 +3,11 @@
 from relance.models.base import Base
 from relance.models.change import ChangeSequence, FollowupChange
 from relance.models.company import Company
+from relance.models.creditor import Creditor
 from relance.models.debt import Debt
 from relance.models.debt_batch import DebtBatch
 from relance.models.debt_status_change import DebtStatusChange
+from relance.models.debtor import Debtor
 from relance.models.followup import Followup
 from relance.models.followup_count import FollowupDayCount, FollowupMonthCount, FollowupTotal
 from relance.models.idempotency_key import IdempotencyKey
@@ -23,9 +25,11 @@ __all__ = [
     "Base",
     "ChangeSequence",
     "Company",
+    "Creditor",
     "Debt",
     "DebtBatch",
     "DebtStatusChange",
+    "Debtor",
     "Event",
     "Followup",
     "FollowupChange",

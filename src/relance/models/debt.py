@@ -39,8 +39,10 @@ class Debt(Timestamped, Base):
             postgresql_where=text("internal_id IS NOT NULL"),
             sqlite_where=text("internal_id IS NOT NULL"),
         ),
-        # GET /debts: the company's debts, newest first.
+        # GET /debts: the company's debts, newest first; and those of a debtor or a creditor.
         Index(None, "company_id", "created_at", "id"),
+        Index(None, "debtor_id", "created_at", "id"),
+        Index(None, "creditor_id", "created_at", "id"),
         # A deleted row's key is never given again (SQLite reuses the largest otherwise): public
         # IDs name one thing for ever, and the changes feed keeps a deleted followup's.
         {"sqlite_autoincrement": True},
@@ -86,3 +88,6 @@ class Debt(Timestamped, Base):
     payment_plan_active: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     plan_start_date: Mapped[date | None] = mapped_column(Date)
     external_id: Mapped[str | None] = mapped_column(String(100))
+    # Who owes it and whom it is owed to, kept in step by every write of the debt.
+    debtor_id: Mapped[int | None] = mapped_column(Key, ForeignKey("debtors.id"))
+    creditor_id: Mapped[int | None] = mapped_column(Key, ForeignKey("creditors.id"))

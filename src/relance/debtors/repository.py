@@ -1,0 +1,134 @@
+"""Every SQL statement about debtors. Every read is scoped to the company, bound first."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import date, datetime
+from typing import Any
+
+from relance.db import Connection
+from relance.db.statements import placeholders
+from relance.debtors.records import FACT_FIELDS, DebtorFacts, DebtorTotals, StoredDebtor
+from relance.kit.readers import row_reader
+
+
+def _day(value: date | str | None) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _moment(value: datetime | str) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+_COLUMNS = tuple(field.name for field in fields(StoredDebtor))
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM debtors"
+# SQLite hands back text for days and moments.
+_read = row_reader(
+    StoredDebtor,
+    _COLUMNS,
+    _COLUMNS,
+    through={
+        "date_of_birth": _day,
+        "first_seen_at": _moment,
+        "last_seen_at": _moment,
+        "updated_at": _moment,
+    },
+)
+# A debt write fills what the debtor lacks, and moves when it was last seen.
+_FILL = ", ".join(f"{name} = COALESCE(debtors.{name}, excluded.{name})" for name in FACT_FIELDS)
+_ROW = len(FACT_FIELDS) + 5
+
+
+async def upsert(
+    conn: Connection, company_id: int, debtors: dict[str, DebtorFacts], now: datetime
+) -> dict[str, int]:
+    """The company's debtor of each match key, made when there is none, its missing fields
+    filled from the facts given; their keys by match key."""
+    found: dict[str, int] = {}
+    keys = sorted(debtors)
+    # Both databases bind at most 32,766 parameters a statement.
+    for start in range(0, len(keys), 32_000 // _ROW):
+        chunk = keys[start : start + 32_000 // _ROW]
+        args: list[Any] = []
+        for key in chunk:
+            facts = debtors[key]
+            args += [company_id, key, *(getattr(facts, n) for n in FACT_FIELDS), now, now, now]
+        rows = await conn.fetch(
+            f"INSERT INTO debtors (company_id, match_key, {', '.join(FACT_FIELDS)},"
+            " first_seen_at, last_seen_at, updated_at) VALUES "
+            + ", ".join(f"({placeholders(1 + n * _ROW, _ROW)})" for n in range(len(chunk)))
+            + f" ON CONFLICT (company_id, match_key) DO UPDATE SET {_FILL},"
+            " last_seen_at = excluded.last_seen_at RETURNING match_key, id",
+            *args,
+        )
+        found.update({str(key): int(debtor_id) for key, debtor_id in rows})
+    return found
+
+
+async def remove_unowed(conn: Connection, company_id: int, debtor_ids: set[int]) -> None:
+    """Delete those of these debtors who owe no debt any more (their last one moved to another
+    debtor, or was deleted)."""
+    if not debtor_ids:
+        return
+    listed = sorted(debtor_ids)
+    await conn.execute(
+        f"DELETE FROM debtors WHERE company_id = $1 AND id IN ({placeholders(2, len(listed))})"
+        " AND NOT EXISTS (SELECT 1 FROM debts WHERE debts.debtor_id = debtors.id)",
+        company_id,
+        *listed,
+    )
+
+
+async def page_of_debtors(
+    conn: Connection, company_id: int, limit: int, offset: int
+) -> tuple[int, list[StoredDebtor]]:
+    """The company's debtors, first seen first, and their count, in one snapshot."""
+    rows = await conn.fetch(
+        f"SELECT p.*, t.total FROM (SELECT count(*) AS total FROM debtors WHERE company_id = $1)"
+        f" AS t LEFT JOIN ({_SELECT} WHERE company_id = $1 ORDER BY first_seen_at, id"
+        f" LIMIT $2 OFFSET $3) AS p ON 1 = 1 ORDER BY p.first_seen_at, p.id",
+        company_id,
+        limit,
+        offset,
+    )
+    total = int(rows[0][len(_COLUMNS)])
+    return total, _read([row for row in rows if row[0] is not None])
+
+
+async def stored_debtor(
+    conn: Connection, company_id: int, debtor_id: int, *, lock: bool = False
+) -> StoredDebtor | None:
+    locked = " FOR UPDATE" if lock and conn.dialect == "postgresql" else ""
+    row = await conn.fetchrow(
+        f"{_SELECT} WHERE id = $1 AND company_id = $2{locked}", debtor_id, company_id
+    )
+    return None if row is None else _read([row])[0]
+
+
+async def totals(conn: Connection, company_id: int, debtor_id: int) -> DebtorTotals:
+    row = await conn.fetchrow(
+        "SELECT COALESCE(SUM(amount), 0),"
+        " COALESCE(SUM(CASE WHEN status IN ($3, $4) THEN amount ELSE 0 END), 0), count(*)"
+        " FROM debts WHERE company_id = $1 AND debtor_id = $2",
+        company_id,
+        debtor_id,
+        "status.default.paid",
+        "status.default.settled",
+    )
+    assert row is not None  # an aggregate always answers one row
+    return DebtorTotals(float(row[0]), float(row[1]), int(row[2]))
+
+
+async def update_debtor(
+    conn: Connection, company_id: int, debtor_id: int, values: dict[str, Any], now: datetime
+) -> None:
+    """Set these of the debtor's fields (names from FACT_FIELDS, never a caller's)."""
+    names = [name for name in FACT_FIELDS if name in values]
+    assigned = "".join(f", {name} = ${n}" for n, name in enumerate(names, start=4))
+    await conn.execute(
+        f"UPDATE debtors SET updated_at = $3{assigned} WHERE id = $1 AND company_id = $2",
+        debtor_id,
+        company_id,
+        now,
+        *(values[name] for name in names),
+    )

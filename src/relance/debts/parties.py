@@ -1,0 +1,55 @@
+"""A debt's parties: the debtor who owes it (matched by debtors/records.match_key) and the
+creditor it is owed to (named by the debt's `company`, or by its creditor ID). Every write of a
+debt links it to them in its own transaction, making either on first use; a debtor left owing
+nothing goes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from relance.creditors import repository as creditors
+from relance.creditors.records import name_key
+from relance.db import Connection
+from relance.debtors import repository as debtors
+from relance.debtors.records import DebtorFacts, match_key
+from relance.debts.records import DebtRecord
+
+
+def debtor_key(debt: DebtRecord) -> str:
+    return match_key(debt.email, debt.phone, debt.firstname, debt.lastname, debt.birthdate)
+
+
+def _facts(debt: DebtRecord) -> DebtorFacts:
+    return DebtorFacts(
+        first_name=debt.firstname,
+        last_name=debt.lastname,
+        email=debt.email,
+        phone=debt.phone,
+        address=debt.address,
+        date_of_birth=debt.birthdate,
+    )
+
+
+async def link(
+    conn: Connection, company_id: int, debts: Sequence[DebtRecord], now: datetime
+) -> None:
+    """Set each debt's debtor_id, and its creditor_id from its `company` (a debt given its
+    creditor by ID already carries both)."""
+    facts: dict[str, DebtorFacts] = {}
+    for debt in debts:
+        facts.setdefault(debtor_key(debt), _facts(debt))
+    found = await debtors.upsert(conn, company_id, facts, now) if facts else {}
+    named = [d.company_name for d in debts if d.company_name and d.creditor_id is None]
+    creditor_ids = await creditors.ids_by_name(conn, company_id, named, now) if named else {}
+    for debt in debts:
+        debt.debtor_id = found[debtor_key(debt)]
+        if debt.company_name is None:
+            debt.creditor_id = None
+        elif debt.creditor_id is None:
+            debt.creditor_id = creditor_ids[name_key(debt.company_name)]
+
+
+async def release(conn: Connection, company_id: int, debtor_ids: set[int | None]) -> None:
+    """After debts moved away from these debtors, or were deleted: those owing nothing go."""
+    await debtors.remove_unowed(conn, company_id, {d for d in debtor_ids if d is not None})
