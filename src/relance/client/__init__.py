@@ -2,11 +2,15 @@
 differs), with Relance's change events and webhook endpoints. It loads httpx and pydantic, none
 of the server's dependencies.
 
+    from decimal import Decimal
+
     from relance.client import Relance
 
     with Relance() as client:  # RELANCE_BASE_URL, RELANCE_CLIENT_ID, RELANCE_CLIENT_SECRET
         for followup in client.followups.list(status="no_answer"):
             print(followup.id, followup.call_date)
+        for debt in client.debts.list(status="pending", min_amount=Decimal("100")):
+            client.debts.update(debt.id, status="status.default.in_progress")
         for event in client.events.list(type="followup.completed"):
             print(event.id, event.timestamp, event.data["id"])
         snapshot = client.followups.export()  # a consistent snapshot, streamed
@@ -16,10 +20,11 @@ of the server's dependencies.
             print(change.seq, change.action)  # every change after it, for ever
 """
 
-from relance.client._async import AsyncPage, AsyncPaginator, AsyncRelance
+from relance.client._async import AsyncRelance
 from relance.client._async_feeds import AsyncChangeFeed, AsyncExport
 from relance.client._base import NOT_GIVEN, NotGiven
 from relance.client._cursor import AsyncCursorPage, AsyncCursorPaginator, SyncCursorPage
+from relance.client._debts import Amount, DebtFields, DebtMoment
 from relance.client._errors import (
     APIConnectionError,
     APIStatusError,
@@ -41,6 +46,12 @@ from relance.client._models import (
     Credits,
     CursorPagination,
     Debt,
+    DebtBatchCreated,
+    DebtBatchCreatedData,
+    DebtBatchFailed,
+    DebtBatchResult,
+    DebtBatchSkipped,
+    DebtBatchSummary,
     DeletedWebhookEndpoint,
     Event,
     FieldChange,
@@ -55,15 +66,18 @@ from relance.client._models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from relance.client._sync import Relance, SyncPage
+from relance.client._pages import AsyncPage, AsyncPaginator, SyncPage
+from relance.client._sync import Relance
 from relance.client._sync_feeds import ChangeFeed, Export
 from relance.client._vocabulary import (
     DebtStatus,
+    DebtStatusName,
     DeliveryStatus,
     Direction,
     EventType,
     FollowupStatus,
     FollowupType,
+    SettableDebtStatus,
     SubscribedEvent,
     WebhookEndpointStatus,
 )
@@ -73,6 +87,7 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "Amount",
     "AsyncChangeFeed",
     "AsyncCursorPage",
     "AsyncCursorPaginator",
@@ -89,7 +104,16 @@ __all__ = [
     "Credits",
     "CursorPagination",
     "Debt",
+    "DebtBatchCreated",
+    "DebtBatchCreatedData",
+    "DebtBatchFailed",
+    "DebtBatchResult",
+    "DebtBatchSkipped",
+    "DebtBatchSummary",
+    "DebtFields",
+    "DebtMoment",
     "DebtStatus",
+    "DebtStatusName",
     "DeletedWebhookEndpoint",
     "DeliveryStatus",
     "Direction",
@@ -113,6 +137,7 @@ __all__ = [
     "RateLimitError",
     "Relance",
     "RelanceError",
+    "SettableDebtStatus",
     "SubscribedEvent",
     "Subscription",
     "SyncCursorPage",

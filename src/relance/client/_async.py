@@ -4,14 +4,15 @@ from __future__ import annotations
 
 # By name, so that a test can record the retries' waits without making them.
 from asyncio import sleep
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Any, Generic
+from typing import Any
 
 import httpx
 
 from relance.client._async_company import Company
+from relance.client._async_debts import Debts
 from relance.client._async_feeds import AsyncChangeFeed, AsyncExport
 from relance.client._async_webhooks import Events, WebhookDeliveries, WebhookEndpoints
 from relance.client._auth import ClientCredentials
@@ -19,14 +20,12 @@ from relance.client._base import (
     API,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    M,
     Query,
     async_failure,
     body,
     creation,
     data_of,
     delay,
-    page_parts,
     params,
     request_headers,
     resolve,
@@ -35,52 +34,9 @@ from relance.client._base import (
 )
 from relance.client._errors import APIStatusError, RelanceError
 from relance.client._feeds import export_query, feed_wait
-from relance.client._models import Debt, Followup, Pagination
-from relance.client._vocabulary import DebtStatus, FollowupStatus, FollowupType
-
-
-class AsyncPage(Generic[M]):
-    """One page of a list. `async for` over it walks every item of this page and the next
-    ones; `iter_pages()` walks the pages themselves."""
-
-    def __init__(
-        self,
-        data: list[M],
-        pagination: Pagination,
-        fetch: Callable[[int], Awaitable[AsyncPage[M]]],
-    ) -> None:
-        self.data = data
-        self.pagination = pagination
-        self._fetch = fetch
-
-    async def iter_pages(self) -> AsyncIterator[AsyncPage[M]]:
-        page: AsyncPage[M] = self
-        while True:
-            yield page
-            if not page.data or page.pagination.page >= page.pagination.pages:
-                return
-            page = await page._fetch(page.pagination.page + 1)
-
-    async def __aiter__(self) -> AsyncIterator[M]:
-        async for page in self.iter_pages():
-            for item in page.data:
-                yield item
-
-
-class AsyncPaginator(Generic[M]):
-    """What a list returns, as openai-python's AsyncPaginator: awaited, its first page;
-    walked with `async for`, every item of every page, without an `await` first. Each use
-    asks for the first page anew."""
-
-    def __init__(self, first: Callable[[], Coroutine[Any, Any, AsyncPage[M]]]) -> None:
-        self._first = first
-
-    def __await__(self) -> Generator[Any, None, AsyncPage[M]]:
-        return self._first().__await__()
-
-    async def __aiter__(self) -> AsyncIterator[M]:
-        async for item in await self:
-            yield item
+from relance.client._models import Followup
+from relance.client._pages import AsyncPaginator, async_paginator
+from relance.client._vocabulary import FollowupStatus, FollowupType
 
 
 class AsyncRelance:
@@ -122,9 +78,11 @@ class AsyncRelance:
         json: Any = None,
         # httpx's timeouts for this request, not a deadline on the coroutine.
         timeout: httpx.Timeout | None = None,  # noqa: ASYNC109
+        idempotency_key: str | None = None,
     ) -> Any:
-        """The response's JSON; errors raised as RelanceError, after the retries they deserve."""
-        headers = request_headers(method)
+        """The response's JSON; errors raised as RelanceError, after the retries they deserve.
+        A POST carries `idempotency_key`, or one of its own, across its retries."""
+        headers = request_headers(method, idempotency_key)
         sent = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
 
         def send() -> Awaitable[httpx.Response]:
@@ -207,7 +165,7 @@ class Followups:
             debt_id=debt_id,
             limit=limit,
         )
-        return _paginator(self._client, f"{API}/followups", query, Followup, page or 1)
+        return async_paginator(self._client, f"{API}/followups", query, Followup, page or 1)
 
     def list_by_debt(
         self,
@@ -222,7 +180,7 @@ class Followups:
     ) -> AsyncPaginator[Followup]:
         query = params(status=status, type=type, date_from=date_from, date_to=date_to, limit=limit)
         path = f"{API}/followups/debt/{debt_id}"
-        return _paginator(self._client, path, query, Followup, page or 1)
+        return async_paginator(self._client, path, query, Followup, page or 1)
 
     async def get(self, followup_id: str) -> Followup:
         found = await self._client.request("GET", f"{API}/followups/{followup_id}")
@@ -283,47 +241,3 @@ class Followups:
         `.next_cursor`, where `changes` continues from it."""
         query = export_query(status, type, date_from, date_to, debt_id, include_media)
         return AsyncExport(self._client, query)
-
-
-class Debts:
-    def __init__(self, client: AsyncRelance) -> None:
-        self._client = client
-
-    def list(
-        self,
-        *,
-        status: DebtStatus | None = None,
-        page: int | None = None,
-        limit: int | None = None,
-    ) -> AsyncPaginator[Debt]:
-        query = params(status=status, limit=limit)
-        return _paginator(self._client, f"{API}/debts", query, Debt, page or 1)
-
-    async def get(self, debt_id: str) -> Debt:
-        found = await self._client.request("GET", f"{API}/debts/{debt_id}")
-        return data_of(found, Debt)
-
-    async def create(self, **fields: Any) -> Debt:
-        created = await self._client.request("POST", f"{API}/debts", json=body(fields))
-        return data_of(created, Debt)
-
-    async def delete(self, debt_id: str) -> None:
-        """Delete the debt with its followups (each a deletion in the changes feed)."""
-        await self._client.request("DELETE", f"{API}/debts/{debt_id}")
-
-
-async def _page(
-    client: AsyncRelance, path: str, query: dict[str, str], model: type[M], number: int
-) -> AsyncPage[M]:
-    found = await client.request("GET", path, query={**query, "page": str(number)})
-
-    def fetch(next_number: int) -> Awaitable[AsyncPage[M]]:
-        return _page(client, path, query, model, next_number)
-
-    return AsyncPage(*page_parts(found, model), fetch)
-
-
-def _paginator(
-    client: AsyncRelance, path: str, query: dict[str, str], model: type[M], number: int
-) -> AsyncPaginator[M]:
-    return AsyncPaginator(lambda: _page(client, path, query, model, number))

@@ -7,6 +7,7 @@ import random
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any, Final, TypeVar
 
@@ -98,17 +99,25 @@ def params(**values: Any) -> dict[str, str]:
     return query
 
 
-def body(values: dict[str, Any]) -> dict[str, Any]:
+def body(values: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON body: datetimes in ISO 8601 (the API wants an offset: naive ones are refused by
-    the server, as they should be), enums as their value."""
+    the server, as they should be), enums as their value, a Decimal as its digits in a string
+    (which the API takes for an amount, exactly, where a float may not be)."""
     out: dict[str, Any] = {}
     for name, value in values.items():
         if isinstance(value, datetime | date):
             value = value.isoformat()
         elif isinstance(value, Enum):
             value = value.value
+        elif isinstance(value, Decimal):
+            value = decimal_text(value)
         out[name] = value
     return out
+
+
+def decimal_text(value: Decimal) -> str:
+    """Its digits, never in exponent form (`Decimal("1E+3")` is "1000")."""
+    return format(value, "f")
 
 
 def creation(debt_id: str, kind: str, status: str | None, fields: dict[str, Any]) -> dict[str, Any]:
@@ -118,9 +127,12 @@ def creation(debt_id: str, kind: str, status: str | None, fields: dict[str, Any]
     return {"debt_id": debt_id, "type": kind, **given, **fields}
 
 
-def request_headers(method: str) -> dict[str, str]:
-    """A POST keeps one Idempotency-Key across its retries, so a retried create creates once."""
-    return {"Idempotency-Key": str(uuid.uuid4())} if method == "POST" else {}
+def request_headers(method: str, idempotency_key: str | None = None) -> dict[str, str]:
+    """A POST keeps one Idempotency-Key across its retries, so a retried create creates once:
+    the caller's, so that a write sent again later is answered once too, or a new one."""
+    if method != "POST":
+        return {}
+    return {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
 
 
 def failure(response: httpx.Response) -> APIStatusError | None:

@@ -36,14 +36,15 @@ class APIStatusError(RelanceError):
         self.status_code = response.status_code
         self.body = body
 
+    @property
+    def details(self) -> dict[str, list[str]]:
+        """The envelope's `details`, each field named with its problems; {} when it has none."""
+        details = self.body.get("details") if isinstance(self.body, dict) else None
+        return details if isinstance(details, dict) else {}
+
 
 class BadRequestError(APIStatusError):
     """400: `details` maps each field to what is wrong with it."""
-
-    @property
-    def details(self) -> dict[str, list[str]]:
-        details = self.body.get("details") if isinstance(self.body, dict) else None
-        return details if isinstance(details, dict) else {}
 
 
 class AuthenticationError(APIStatusError):
@@ -59,7 +60,9 @@ class NotFoundError(APIStatusError):
 
 
 class ConflictError(APIStatusError):
-    """409: an Idempotency-Key reused with another request."""
+    """409: an Idempotency-Key reused with another request, or a value that only one object
+    may hold held by another: `details` names the field and the holder (a debt's
+    `internal_id`: `{"internal_id": ["is already the internal_id of debt <id>"]}`)."""
 
 
 class GoneError(APIStatusError):

@@ -101,18 +101,106 @@ class ChangePage(_Model):
 
 
 class Debt(_Model):
+    """A debt as the API shows it; `amount_text` is its amount exactly ("1250.00"), where
+    `amount` is the float GetBill's answers carry. `import_date` is when it was created."""
+
     id: str
+    civility: str | None = None
     firstname: str | None = None
     lastname: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    birthdate: date | None = None
     amount: float | None = None
+    amount_text: str | None = None
     currency: str | None = None
-    status: DebtStatus | str | None = None
+    object: str | None = None
     internal_id: str | None = None
+    invoice_reference: str | None = None
+    debtor_reference: str | None = None
     invoice_date: date | None = None
-    followups_count: int = 0
+    due_date: date | None = None
+    address: str | None = None
+    street_address: str | None = None
+    street_number: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = None
+    status: DebtStatus | str | None = None
+    timeline_id: str | None = None
     nb_reminders: int = 0
     nb_answered: int = 0
+    summary: str | None = None
+    iban: str | None = None
+    followups_count: int = 0
+    company: str | None = None
+    debtor_company: str | None = None
+    payment_link: str | None = None
+    import_date: datetime | None = None
+    last_timeline_restart: datetime | None = None
+    payment_plan_active: bool = False
+    plan_start_date: date | None = None
+    contacts: list[dict[str, Any]] = []
     metadata: dict[str, Any] | None = None
+
+
+class DebtBatchCreatedData(_Model):
+    """What a batch says of a debt it created (the whole debt is `debts.get(debt_id)`)."""
+
+    firstname: str | None = None
+    lastname: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    amount: float | None = None
+    currency: str | None = None
+
+
+class DebtBatchCreated(_Model):
+    """An item of a batch that became a debt: `index` is its place in the list sent, from 0;
+    `temp_id`, the caller's name for it, as sent."""
+
+    index: int
+    temp_id: str | None = None
+    debt_id: str
+    status: str = "valid"
+    data: DebtBatchCreatedData
+
+
+class DebtBatchFailed(_Model):
+    """An item refused, with each field at fault and its problems (`body` when the item was
+    not even an object)."""
+
+    index: int
+    temp_id: str | None = None
+    status: str = "invalid"
+    errors: dict[str, list[str]]
+
+
+class DebtBatchSkipped(_Model):
+    """An item passed over: a template's placeholder row, not a debt."""
+
+    index: int
+    temp_id: str | None = None
+    reason: str
+
+
+class DebtBatchSummary(_Model):
+    total: int
+    created: int
+    failed: int
+    skipped: int
+
+
+class DebtBatchResult(_Model):
+    """What became of each item of a batch: the debts `created` were created together, in one
+    transaction; `import_id` is the batch's ID."""
+
+    import_id: str
+    batch_name: str | None = None
+    created: list[DebtBatchCreated] = []
+    failed: list[DebtBatchFailed] = []
+    skipped: list[DebtBatchSkipped] = []
+    summary: DebtBatchSummary
 
 
 class CompanyProfile(_Model):

@@ -8,7 +8,7 @@ from datetime import date
 
 # By name, so that a test can record the retries' waits without making them.
 from time import sleep
-from typing import Any, Generic
+from typing import Any
 
 import httpx
 
@@ -17,14 +17,12 @@ from relance.client._base import (
     API,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    M,
     Query,
     body,
     creation,
     data_of,
     delay,
     failure,
-    page_parts,
     params,
     request_headers,
     resolve,
@@ -33,35 +31,13 @@ from relance.client._base import (
 )
 from relance.client._errors import APIStatusError, RelanceError
 from relance.client._feeds import export_query, feed_wait
-from relance.client._models import Debt, Followup, Pagination
+from relance.client._models import Followup
+from relance.client._pages import SyncPage, sync_page
 from relance.client._sync_company import Company
+from relance.client._sync_debts import Debts
 from relance.client._sync_feeds import ChangeFeed, Export
 from relance.client._sync_webhooks import Events, WebhookDeliveries, WebhookEndpoints
-from relance.client._vocabulary import DebtStatus, FollowupStatus, FollowupType
-
-
-class SyncPage(Generic[M]):
-    """One page of a list. Looping over it walks every item of this page and the next ones;
-    `iter_pages()` walks the pages themselves."""
-
-    def __init__(
-        self, data: list[M], pagination: Pagination, fetch: Callable[[int], SyncPage[M]]
-    ) -> None:
-        self.data = data
-        self.pagination = pagination
-        self._fetch = fetch
-
-    def iter_pages(self) -> Iterator[SyncPage[M]]:
-        page: SyncPage[M] = self
-        while True:
-            yield page
-            if not page.data or page.pagination.page >= page.pagination.pages:
-                return
-            page = page._fetch(page.pagination.page + 1)
-
-    def __iter__(self) -> Iterator[M]:
-        for page in self.iter_pages():
-            yield from page.data
+from relance.client._vocabulary import FollowupStatus, FollowupType
 
 
 class Relance:
@@ -106,9 +82,11 @@ class Relance:
         query: Query | None = None,
         json: Any = None,
         timeout: httpx.Timeout | None = None,
+        idempotency_key: str | None = None,
     ) -> Any:
-        """The response's JSON; errors raised as RelanceError, after the retries they deserve."""
-        headers = request_headers(method)
+        """The response's JSON; errors raised as RelanceError, after the retries they deserve.
+        A POST carries `idempotency_key`, or one of its own, across its retries."""
+        headers = request_headers(method, idempotency_key)
         sent = httpx.USE_CLIENT_DEFAULT if timeout is None else timeout
 
         def send() -> httpx.Response:
@@ -191,7 +169,7 @@ class Followups:
             debt_id=debt_id,
             limit=limit,
         )
-        return _page(self._client, f"{API}/followups", query, Followup, page or 1)
+        return sync_page(self._client, f"{API}/followups", query, Followup, page or 1)
 
     def list_by_debt(
         self,
@@ -206,7 +184,7 @@ class Followups:
     ) -> SyncPage[Followup]:
         query = params(status=status, type=type, date_from=date_from, date_to=date_to, limit=limit)
         path = f"{API}/followups/debt/{debt_id}"
-        return _page(self._client, path, query, Followup, page or 1)
+        return sync_page(self._client, path, query, Followup, page or 1)
 
     def get(self, followup_id: str) -> Followup:
         found = self._client.request("GET", f"{API}/followups/{followup_id}")
@@ -267,41 +245,3 @@ class Followups:
         `.next_cursor`, where `changes` continues from it."""
         query = export_query(status, type, date_from, date_to, debt_id, include_media)
         return Export(self._client, query)
-
-
-class Debts:
-    def __init__(self, client: Relance) -> None:
-        self._client = client
-
-    def list(
-        self,
-        *,
-        status: DebtStatus | None = None,
-        page: int | None = None,
-        limit: int | None = None,
-    ) -> SyncPage[Debt]:
-        query = params(status=status, limit=limit)
-        return _page(self._client, f"{API}/debts", query, Debt, page or 1)
-
-    def get(self, debt_id: str) -> Debt:
-        found = self._client.request("GET", f"{API}/debts/{debt_id}")
-        return data_of(found, Debt)
-
-    def create(self, **fields: Any) -> Debt:
-        created = self._client.request("POST", f"{API}/debts", json=body(fields))
-        return data_of(created, Debt)
-
-    def delete(self, debt_id: str) -> None:
-        """Delete the debt with its followups (each a deletion in the changes feed)."""
-        self._client.request("DELETE", f"{API}/debts/{debt_id}")
-
-
-def _page(
-    client: Relance, path: str, query: dict[str, str], model: type[M], number: int
-) -> SyncPage[M]:
-    found = client.request("GET", path, query={**query, "page": str(number)})
-
-    def fetch(next_number: int) -> SyncPage[M]:
-        return _page(client, path, query, model, next_number)
-
-    return SyncPage(*page_parts(found, model), fetch)

@@ -37,6 +37,29 @@ DebtStatus = Literal[
     "status.default.on_hold",
     "status.default.refused",
 ]
+# A debt's status by its last part, as GetBill's examples write it (`paid`): the list's
+# filter takes it as well as the whole name.
+DebtStatusName = Literal[
+    "pending",
+    "in_progress",
+    "processing",
+    "settled",
+    "paid",
+    "partial",
+    "failed",
+    "archived",
+    "invalid_phone",
+    "on_hold",
+    "refused",
+]
+# The statuses an update may give a debt (GetBill's five); the others are the server's to set.
+SettableDebtStatus = Literal[
+    "status.default.paid",
+    "status.default.in_progress",
+    "status.default.on_hold",
+    "status.default.failed",
+    "status.default.archived",
+]
 EventType = Literal[
     "followup.created",
     "followup.updated",
