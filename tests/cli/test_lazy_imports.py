@@ -50,6 +50,8 @@ print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & set(server)))
         ("followups", "--help"),
         ("followups", "list", "--help"),
         ("followups", "export", "--help"),
+        ("debts", "--help"),
+        ("debts", "update", "--help"),
     ],
     ids=" ".join,
 )

@@ -22,6 +22,7 @@ from relance.cli.common import (
     upgrade_deployment,
 )
 from relance.cli.config import config_app
+from relance.cli.debts import debts_app
 from relance.cli.followups import followups_app
 from relance.cli.imports import import_app
 from relance.cli.media import media_app
@@ -53,6 +54,7 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(keys_app, name="keys")
 app.add_typer(media_app, name="media")
 app.add_typer(followups_app, name="followups")
+app.add_typer(debts_app, name="debts")
 app.add_typer(config_app, name="config")
 app.add_typer(webhooks_app, name="webhooks")
 app.command("worker")(worker_command)
