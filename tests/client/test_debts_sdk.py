@@ -91,10 +91,10 @@ def deployment(
             made = ok_json(relance("clients", "create", *args, data_dir=home, env=env))
             return made["client_id"], made["client_secret"]
 
-        acme, other = company("Acme Recouvrement"), company("Other SAS")
-        wanted = {"acme": (acme, FULL), "reader": (acme, "debts:read"), "other": (other, FULL)}
         # Side by side: each command spends most of its time starting.
-        with ThreadPoolExecutor(len(wanted)) as threads:
+        with ThreadPoolExecutor(3) as threads:
+            acme, other = threads.map(company, ("Acme Recouvrement", "Other SAS"))
+            wanted = {"acme": (acme, FULL), "reader": (acme, "debts:read"), "other": (other, FULL)}
             made = dict(zip(wanted, threads.map(client, wanted.values()), strict=True))
         with serving(home, home, env) as base:
             yield Deployment(base, home, env, made)

@@ -47,6 +47,8 @@ class DebtFields(TypedDict, total=False):
     country: str | None
     iban: str | None
     company: str | None
+    # The creditor by its ID, instead of (or as well as) by its name in `company`.
+    creditor_id: str | None
     debtor_company: str | None
     payment_link: str | None
     timeline_id: str | None
