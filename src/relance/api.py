@@ -8,6 +8,8 @@ from litestar.types import ControllerRouterHandler, RouteHandlerType
 
 from relance.auth.endpoints import issue_token
 from relance.companies.endpoints import ROUTES as COMPANY_ROUTES
+from relance.creditors.endpoints import ROUTES as CREDITOR_ROUTES
+from relance.debtors.endpoints import ROUTES as DEBTOR_ROUTES
 from relance.debts.endpoints import ROUTES as DEBT_ROUTES
 from relance.deletions.endpoints import ROUTES as DELETION_ROUTES
 from relance.events.endpoints import ROUTES as EVENT_ROUTES
@@ -25,6 +27,8 @@ API_ROUTES: list[RouteHandlerType] = [
     *FOLLOWUP_ROUTES,
     *DEBT_ROUTES,
     *DELETION_ROUTES,
+    *DEBTOR_ROUTES,
+    *CREDITOR_ROUTES,
     *COMPANY_ROUTES,
     *EVENT_ROUTES,
     *WEBHOOK_ROUTES,

@@ -53,6 +53,10 @@ class Envelope:
     # Every one of them in the object envelope (`{"error": false, "message", "data": [...]}`),
     # unpaged, as GetBill answers a company's users.
     listed: bool = False
+    # The view one level deeper (`{"error": false, "message", "data": {"data": ...}}`), as
+    # GetBill answers a debtor or a creditor, with `inner_message` beside it if it says one.
+    nested: bool = False
+    inner_message: str | None = None
 
     @property
     def item(self) -> str:
@@ -62,6 +66,8 @@ class Envelope:
     def name(self) -> str:
         if self.feed:
             return self.item + "Feed"
+        if self.nested:
+            return self.item + ("Updated" if self.inner_message else "Answer")
         return self.item + ("List" if self.paged or self.cursor or self.listed else "Answer")
 
 

@@ -39,6 +39,8 @@ LISTS = ["GET /external-api/v1/followups", "GET /external-api/v1/followups/debt/
 REFUSED_THOUGH_WELL_FORMED = [*LISTS, "POST /external-api/v1/followups",
                               "POST /external-api/v1/debts", "PUT /external-api/v1/debts/{id}",
                               "GET /external-api/v1/debts",
+                              "GET /external-api/v1/debts/by-debtor/{debtorId}",
+                              "GET /external-api/v1/debts/by-creditor/{creditorId}",
                               "POST /token",
                               "POST /external-api/v1/webhook-endpoints",
                               "PATCH /external-api/v1/webhook-endpoints/{id}",

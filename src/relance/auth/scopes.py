@@ -10,6 +10,10 @@ WEBHOOKS_READ = "webhooks:read"
 WEBHOOKS_WRITE = "webhooks:write"
 COMPANY_READ = "company:read"
 USERS_READ = "users:read"
+DEBTORS_READ = "debtors:read"
+DEBTORS_WRITE = "debtors:write"
+CREDITORS_READ = "creditors:read"
+CREDITORS_WRITE = "creditors:write"
 
 ALL_SCOPES: tuple[str, ...] = (
     DEBTS_READ,
@@ -21,10 +25,10 @@ ALL_SCOPES: tuple[str, ...] = (
     USERS_READ,
     WEBHOOKS_READ,
     WEBHOOKS_WRITE,
-    "debtors:read",
-    "debtors:write",
-    "creditors:read",
-    "creditors:write",
+    DEBTORS_READ,
+    DEBTORS_WRITE,
+    CREDITORS_READ,
+    CREDITORS_WRITE,
 )
 
 

@@ -78,13 +78,15 @@ async def page_of_creditors(
     """The company's creditors by name, and their count, in one snapshot."""
     rows = await conn.fetch(
         f"SELECT p.*, t.total FROM (SELECT count(*) AS total FROM creditors"
-        f" WHERE company_id = $1) AS t LEFT JOIN ({_SELECT} WHERE company_id = $1"
-        f" ORDER BY name_key, id LIMIT $2 OFFSET $3) AS p ON 1 = 1 ORDER BY p.name_key, p.id",
+        f" WHERE company_id = $1) AS t LEFT JOIN ({_SELECT.replace(' FROM', ', name_key FROM')}"
+        f" WHERE company_id = $1 ORDER BY name_key, id LIMIT $2 OFFSET $3) AS p ON 1 = 1"
+        f" ORDER BY p.name_key, p.id",
         company_id,
         limit,
         offset,
     )
-    total = int(rows[0][len(_COLUMNS)])
+    # Each row: the creditor's columns, its name_key, then the total.
+    total = int(rows[0][len(_COLUMNS) + 1])
     return total, _read([row for row in rows if row[0] is not None])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from litestar import Request
@@ -11,7 +12,9 @@ from litestar.params import FromPath
 from relance.auth.dependencies import Authenticator, PrincipalParam
 from relance.auth.scopes import DEBTS_READ, DEBTS_WRITE
 from relance.context import runtime_of
+from relance.creditors.service import CreditorNotFound, known_creditor
 from relance.db import lost_unique_race
+from relance.debtors.service import DebtorNotFound, known_debtor
 from relance.debts import batch, service
 from relance.debts.codes import CURRENCIES
 from relance.debts.schemas import (
@@ -91,12 +94,61 @@ DEBT_FILTERS = (
 async def list_debts(request: AnyRequest, principal: PrincipalParam) -> JsonAnswer:
     """A page of the company's debts the filters keep, newest first. Every filter given must
     hold; a bad value, or a range that keeps nothing, is a 400."""
+    return await _page(request, principal)
+
+
+async def _page(
+    request: AnyRequest,
+    principal: PrincipalParam,
+    *,
+    debtor_id: int | None = None,
+    creditor_id: int | None = None,
+) -> JsonAnswer:
     filters, page = parse_list_query(request.query_params.dict())
+    filters = replace(filters, debtor_id=debtor_id, creditor_id=creditor_id)
     runtime = runtime_of(request.scope)
     data, total = await service.list_debts(
         runtime.db, runtime.ids, principal.company_id, filters, page
     )
     return JsonAnswer({"error": False, "data": data, "pagination": page.envelope(total)})
+
+
+@Operation(
+    method="GET",
+    path="/debts/by-debtor/{debtorId}",
+    summary="List Debts by Debtor",
+    tag="Debts",
+    token=READ,
+    parameters=(PathId("debtorId", "debtor_id", "The debtor's ID"), *DEBT_FILTERS),
+    answers=(Answer(200, Envelope(DebtView, paged=True)),),
+    errors=(ValidationFailed, DebtorNotFound),
+)
+async def list_debtor_debts(
+    request: AnyRequest, principal: PrincipalParam, debtor_id: FromPath[str]
+) -> JsonAnswer:
+    """A page of one debtor's debts, with the list's filters."""
+    runtime = runtime_of(request.scope)
+    key = await known_debtor(runtime.db, runtime.ids, principal.company_id, debtor_id)
+    return await _page(request, principal, debtor_id=key)
+
+
+@Operation(
+    method="GET",
+    path="/debts/by-creditor/{creditorId}",
+    summary="List Debts by Creditor",
+    tag="Debts",
+    token=READ,
+    parameters=(PathId("creditorId", "creditor_id", "The creditor's ID"), *DEBT_FILTERS),
+    answers=(Answer(200, Envelope(DebtView, paged=True)),),
+    errors=(ValidationFailed, CreditorNotFound),
+)
+async def list_creditor_debts(
+    request: AnyRequest, principal: PrincipalParam, creditor_id: FromPath[str]
+) -> JsonAnswer:
+    """A page of the debts owed to one creditor, with the list's filters."""
+    runtime = runtime_of(request.scope)
+    key = await known_creditor(runtime.db, runtime.ids, principal.company_id, creditor_id)
+    return await _page(request, principal, creditor_id=key)
 
 
 @Operation(
@@ -235,4 +287,12 @@ async def create_debts(request: AnyRequest, principal: PrincipalParam) -> JsonAn
     )
 
 
-ROUTES = [list_debts, create_debt, create_debts, get_debt, update_debt]
+ROUTES = [
+    list_debts,
+    list_debtor_debts,
+    list_creditor_debts,
+    create_debt,
+    create_debts,
+    get_debt,
+    update_debt,
+]

@@ -40,14 +40,19 @@ async def link(
     for debt in debts:
         facts.setdefault(debtor_key(debt), _facts(debt))
     found = await debtors.upsert(conn, company_id, facts, now) if facts else {}
-    named = [d.company_name for d in debts if d.company_name and d.creditor_id is None]
+    named = [d.company_name for d in debts if _names_one(d) and d.creditor_id is None]
     creditor_ids = await creditors.ids_by_name(conn, company_id, named, now) if named else {}
     for debt in debts:
         debt.debtor_id = found[debtor_key(debt)]
-        if debt.company_name is None:
+        if not _names_one(debt):
             debt.creditor_id = None
         elif debt.creditor_id is None:
-            debt.creditor_id = creditor_ids[name_key(debt.company_name)]
+            debt.creditor_id = creditor_ids[name_key(debt.company_name or "")]
+
+
+def _names_one(debt: DebtRecord) -> bool:
+    """Whether the debt's `company` names a creditor: a blank one names none."""
+    return debt.company_name is not None and bool(name_key(debt.company_name))
 
 
 async def release(conn: Connection, company_id: int, debtor_ids: set[int | None]) -> None:

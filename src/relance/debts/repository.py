@@ -126,8 +126,8 @@ async def debt_exists(conn: Connection, company_id: int, debt_id: int) -> bool:
 async def page_of_debts(
     conn: Connection, company_id: int, filters: DebtFilters, limit: int, offset: int
 ) -> tuple[int, list[StoredDebt]]:
-    """The company's debts the filters keep, newest first, and their exact count, read in one
-    snapshot."""
+    """The company's debts the filters keep (of one debtor or creditor if they name one),
+    newest first, and their exact count, read in one snapshot."""
     conditions, args = _conditions(conn.dialect, filters, first=4)
     where = " AND ".join(["company_id = $1", *conditions])
     rows = await conn.fetch(
@@ -144,7 +144,7 @@ async def page_of_debts(
 
 
 # Each filter's condition, `{}` standing for its placeholder.
-_EQUAL = ("status", "internal_id", "invoice_reference", "currency")
+_EQUAL = ("debtor_id", "creditor_id", "status", "internal_id", "invoice_reference", "currency")
 _BOUNDS = {
     "min_amount": "amount >= {}",
     "max_amount": "amount <= {}",

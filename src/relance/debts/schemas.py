@@ -21,7 +21,7 @@ from relance.debts.records import RECORD_FIELDS, DebtRecord, StoredDebt
 from relance.errors import ValidationFailed
 from relance.kit.bodies import NotNull, checked
 from relance.kit.fields import Email, Label, Long, Name, NoNul, Phone, Short, WebUrl
-from relance.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_PAGE, PageRequest
+from relance.kit.pagination import PageRequest
 from relance.kit.query import QueryParams, QueryReader
 from relance.kit.time import micros_of
 from relance.kit.views import Day, Moment, NonNegative, PublicId
@@ -262,6 +262,9 @@ class DebtFilters:
     Amounts are bounds included; `created_after` includes its moment, `created_before` does
     not, so that two lists split at one moment share no debt."""
 
+    # Set by the path of GET /debts/by-debtor/{debtorId} and /by-creditor/{creditorId}.
+    debtor_id: int | None = None
+    creditor_id: int | None = None
     status: DebtStatus | None = None
     internal_id: str | None = None
     invoice_reference: str | None = None
@@ -280,8 +283,7 @@ MAX_SEARCH = 100
 
 def parse_list_query(params: QueryParams) -> tuple[DebtFilters, PageRequest]:
     reader = QueryReader(params)
-    page = reader.integer("page", 1, MAX_PAGE, default=1)
-    limit = reader.integer("limit", 1, MAX_LIMIT, default=DEFAULT_LIMIT)
+    page = reader.page()
     filters = DebtFilters(
         status=_status(reader),
         internal_id=_text(reader, "internal_id"),
@@ -296,7 +298,7 @@ def parse_list_query(params: QueryParams) -> tuple[DebtFilters, PageRequest]:
     _refuse_empty_ranges(reader, filters)
     if reader.errors:
         raise ValidationFailed(reader.errors)
-    return filters, PageRequest(page or 1, limit or DEFAULT_LIMIT)
+    return filters, page
 
 
 def _status(reader: QueryReader) -> DebtStatus | None:

@@ -86,7 +86,8 @@ Email = Annotated[
     checked(
         lambda v: _EMAIL.fullmatch(v) is not None,
         "must be an email address",
-        {"format": "email", "pattern": f"^{_EMAIL.pattern}$"},
+        # The pattern alone: JSON Schema's `email` format is stricter than this check.
+        {"pattern": f"^{_EMAIL.pattern}$", "description": "An email address"},
     ),
 ]
 WebUrl = Annotated[

@@ -10,7 +10,14 @@ from enum import IntEnum
 from typing import TypeVar
 
 from relance.kit.ids import IdCodec, PrefixedIds
-from relance.kit.pagination import CURSOR_DEFAULT, CURSOR_MAX
+from relance.kit.pagination import (
+    CURSOR_DEFAULT,
+    CURSOR_MAX,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_PAGE,
+    PageRequest,
+)
 from relance.kit.time import micros_of
 
 # Each parameter's values, in the order given.
@@ -120,6 +127,12 @@ class QueryReader:
                 allowed = ", ".join(str(member.value) for member in enum)
                 self.fail(name, f"{text!r} is not one of: {allowed}")
         return found
+
+    def page(self) -> PageRequest:
+        """`page` and `limit` of a list paged by number."""
+        page = self.integer("page", 1, MAX_PAGE, default=1)
+        limit = self.integer("limit", 1, MAX_LIMIT, default=DEFAULT_LIMIT)
+        return PageRequest(page or 1, limit or DEFAULT_LIMIT)
 
     def cursor_limit(self) -> int:
         """`limit` of a list paged by cursor."""

@@ -3,6 +3,7 @@ a struct is built or encoded, and tell the OpenAPI document what each string hol
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from msgspec import Meta
@@ -27,3 +28,16 @@ Moment = Annotated[
 ]
 Day = Annotated[str, Meta(extra_json_schema={"format": "date"}, examples=["2024-01-22"])]
 NonNegative = Annotated[int, Meta(ge=0)]
+# GetBill's moments on its debtors and creditors: UTC, to the second, with a space and no offset.
+SpacedMoment = Annotated[
+    str,
+    Meta(
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
+        description="UTC, to the second, written as GetBill writes it: YYYY-MM-DD HH:MM:SS",
+        examples=["2024-01-22 10:30:00"],
+    ),
+]
+
+
+def spaced(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -19,6 +19,10 @@ from pydantic import BaseModel
 from relance.api import API_PREFIX
 from relance.auth.scopes import (
     COMPANY_READ,
+    CREDITORS_READ,
+    CREDITORS_WRITE,
+    DEBTORS_READ,
+    DEBTORS_WRITE,
     DEBTS_READ,
     DEBTS_WRITE,
     FOLLOWUPS_READ,
@@ -233,6 +237,13 @@ def _enveloped(envelope: Envelope) -> Schema:
     if envelope.paged:
         data = {"type": "array", "items": ref(envelope.item)}
         return _object({"error": {"const": False}, "data": data, "pagination": ref("Pagination")})
+    if envelope.nested:
+        inner: Schema = {"data": ref(envelope.item)}
+        if envelope.inner_message:
+            inner["message"] = {"const": envelope.inner_message}
+        return _object(
+            {"error": {"const": False}, "message": {"type": "string"}, "data": _object(inner)}
+        )
     if envelope.listed:
         data = {"type": "array", "items": ref(envelope.item)}
         return _object({"error": {"const": False}, "message": {"type": "string"}, "data": data})
@@ -262,7 +273,11 @@ def _security_schemes() -> Schema:
         FOLLOWUPS_READ: "Read followups",
         FOLLOWUPS_WRITE: "Log and update followups",
         DEBTS_READ: "Read debts",
-        DEBTS_WRITE: "Register debts",
+        DEBTS_WRITE: "Register, change and delete debts",
+        DEBTORS_READ: "Read the debtors",
+        DEBTORS_WRITE: "Change a debtor's details",
+        CREDITORS_READ: "Read the creditors",
+        CREDITORS_WRITE: "Change a creditor's details",
         COMPANY_READ: "Read the company's profile and credits",
         USERS_READ: "Read the company's users",
         WEBHOOKS_READ: "Read change events, webhook endpoints and their deliveries",

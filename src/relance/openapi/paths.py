@@ -40,7 +40,17 @@ from relance.operations import (
     ref,
 )
 
-TAGS = ("Authentication", "Followups", "Debts", "Company", "Events", "Webhooks", "Service")
+TAGS = (
+    "Authentication",
+    "Followups",
+    "Debts",
+    "Debtors",
+    "Creditors",
+    "Company",
+    "Events",
+    "Webhooks",
+    "Service",
+)
 # What the machinery an operation declares can answer, beside what its handler raises.
 EVERY_REQUEST: tuple[type[AppError], ...] = (QueryTooLong,)
 TOKEN_CHECK: tuple[type[AppError], ...] = (

@@ -163,14 +163,14 @@ def _link_debts() -> None:
     creditors: dict[tuple[int, str], str] = {}
     for debt_id, company, email, phone, first, last, birthdate, address, name in rows:
         facts = dict(zip(_FACTS, (first, last, email, phone, address, birthdate), strict=True))
-        key = (company, _match_key(email, phone, first, last, birthdate))
-        known = debtors.setdefault(key, {**facts, "debts": []})
+        owner = (company, _match_key(email, phone, first, last, birthdate))
+        known = debtors.setdefault(owner, {**facts, "debts": []})
         for field in _FACTS:
             known[field] = facts[field] if known[field] is None else known[field]
         known["debts"].append(debt_id)
-        if name:
+        if name and _name_key(name):
             creditors.setdefault((company, _name_key(name)), name)
-    for (company, key), known in debtors.items():
+    for (company, match_key), known in debtors.items():
         debtor_id = bind.execute(
             sa.text(
                 "INSERT INTO debtors (company_id, match_key, first_name, last_name, email, phone,"
@@ -178,19 +178,19 @@ def _link_debts() -> None:
                 " (:c, :k, :first_name, :last_name, :email, :phone, :address, :date_of_birth,"
                 " :now, :now, :now) RETURNING id"
             ),
-            {"c": company, "k": key, "now": stamp, **{f: known[f] for f in _FACTS}},
+            {"c": company, "k": match_key, "now": stamp, **{f: known[f] for f in _FACTS}},
         ).scalar_one()
         bind.execute(
             sa.text("UPDATE debts SET debtor_id = :d WHERE id = :i"),
             [{"d": debtor_id, "i": i} for i in known["debts"]],
         )
-    for (company, key), name in creditors.items():
+    for (company, name_key), name in creditors.items():
         bind.execute(
             sa.text(
                 "INSERT INTO creditors (company_id, name, name_key, created_at, updated_at)"
                 " VALUES (:c, :n, :k, :now, :now)"
             ),
-            {"c": company, "n": name, "k": key, "now": stamp},
+            {"c": company, "n": name, "k": name_key, "now": stamp},
         )
     _link_creditors(bind)
 
@@ -205,11 +205,13 @@ def _link_creditors(bind: Any) -> None:
     rows = bind.execute(
         sa.text("SELECT id, company_id, company_name FROM debts WHERE company_name IS NOT NULL")
     ).all()
-    if rows:
-        bind.execute(
-            sa.text("UPDATE debts SET creditor_id = :c WHERE id = :i"),
-            [{"c": ids[(company, _name_key(name))], "i": i} for i, company, name in rows],
-        )
+    linked = [
+        {"c": ids[(company, _name_key(name))], "i": i}
+        for i, company, name in rows
+        if _name_key(name)
+    ]
+    if linked:
+        bind.execute(sa.text("UPDATE debts SET creditor_id = :c WHERE id = :i"), linked)
 
 
 def downgrade() -> None:
