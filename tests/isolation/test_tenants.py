@@ -1,7 +1,7 @@
 """Tenant isolation, as a property: for random books of several companies, every read and write
 endpoint, called with each company's token and every other company's IDs (debts, followups,
-events, webhook endpoints and deliveries), returns and changes nothing of theirs, and answers
-exactly as it does for an ID that never existed."""
+debtors, creditors, events, webhook endpoints and deliveries), returns and changes nothing of
+theirs, and answers exactly as it does for an ID that never existed."""
 
 from __future__ import annotations
 
@@ -44,6 +44,21 @@ class Tenant:
     followups: list[str] = field(default_factory=list)
     # Its webhook endpoint, the delivery of a test event to it, and that event.
     hooks: tuple[str, str, str] = ("", "", "")
+    # The debtor and the creditor of a debt it registered through the API.
+    parties: tuple[str, str] = ("", "")
+
+
+async def with_parties(client: Client, tenant: Tenant, n: int) -> None:
+    """A debt registered through the API, which makes its debtor and creditor."""
+    body = {"firstname": "Léa", "lastname": "Roux", "amount": 10, "currency": "EUR",
+            "email": f"lea{n}@example.com", "company": "Acme"}  # fmt: skip
+    made = await client.post(f"{API}/debts", json=body, headers=tenant.headers)
+    tenant.debts.append(made.json()["data"]["id"])
+    found = [
+        (await client.get(f"{API}/{kind}", headers=tenant.headers)).json()["data"][0]["id"]
+        for kind in ("debtors", "creditors")
+    ]
+    tenant.parties = (found[0], found[1])
 
 
 async def hooked(client: Client, headers: dict[str, str]) -> tuple[str, str, str]:
@@ -70,6 +85,7 @@ async def build(runtime: Runtime, client: Client, book: list[list[int]]) -> list
                 key = await create_followup(runtime, company_id, debt_id)
                 tenant.followups.append(public_id(runtime, Resource.FOLLOWUP, key))
         tenant.hooks = await hooked(client, tenant.headers)
+        await with_parties(client, tenant, len(tenants))
         tenants.append(tenant)
     return tenants
 
@@ -80,9 +96,33 @@ def shown(answer: httpx.Response) -> tuple[int, Any]:
 
 
 async def requests_about(
-    client: Client, headers: dict[str, str], debt: str, followup: str, hooks: tuple[str, str, str]
+    client: Client,
+    headers: dict[str, str],
+    debt: str,
+    followup: str,
+    hooks: tuple[str, str, str],
+    parties: tuple[str, str],
 ) -> list[tuple[int, Any]]:
     """Every endpoint that takes an ID, called with these IDs."""
+    debtor, creditor = f"{API}/debtors/{parties[0]}", f"{API}/creditors/{parties[1]}"
+    named = {"firstname": "A", "lastname": "B", "amount": 1, "currency": "EUR",
+             "phone": "+33612345678", "creditor_id": parties[1]}  # fmt: skip
+    party_calls = [
+        ("GET", debtor, None),
+        ("PUT", debtor, {"address": "changed by another company"}),
+        ("GET", f"{API}/debts/by-debtor/{parties[0]}", None),
+        ("GET", creditor, None),
+        ("PUT", creditor, {"name": "Taken over"}),
+        ("PATCH", creditor, {"city": "Elsewhere"}),
+        ("GET", f"{API}/debts/by-creditor/{parties[1]}", None),
+        ("POST", f"{API}/debts", named),
+        ("PUT", f"{API}/debts/{debt}", {"status": "status.default.archived"}),
+        ("DELETE", f"{API}/debts/{debt}", None),
+    ]
+    owned = [
+        shown(await client.request(method, url, json=body, headers=headers))
+        for method, url, body in party_calls
+    ]
     change = {"notes": "changed by another company", "status": "failed"}
     create = {"debt_id": debt, "type": "email"}
     endpoint, delivery, event = (
@@ -107,6 +147,7 @@ async def requests_about(
         for method, url, body in hook_calls
     ]
     return [
+        *owned,
         *webhooks,
         shown(await client.get(f"{API}/followups/{followup}", headers=headers)),
         shown(await client.put(f"{API}/followups/{followup}", json=change, headers=headers)),
@@ -128,7 +169,12 @@ async def everything_of(client: Client, tenant: Tenant) -> Any:
     delivery = await client.get(
         f"{API}/webhook-deliveries/{tenant.hooks[1]}", headers=tenant.headers
     )
-    return [r.json() for r in (followups, debts, events, hooks, owed, delivery)]
+    parties = [
+        await client.get(f"{API}/{path}", headers=tenant.headers)
+        for path in ("debtors", "creditors", *(f"{kind}/{party}" for kind, party in
+                     zip(("debtors", "creditors"), tenant.parties, strict=True)))
+    ]  # fmt: skip
+    return [r.json() for r in (followups, debts, events, hooks, owed, delivery, *parties)]
 
 
 async def check_isolation(settings_: Settings, book: list[list[int]]) -> None:
@@ -142,7 +188,12 @@ async def check_isolation(settings_: Settings, book: list[list[int]]) -> None:
                 listed = {row["id"] for row in book_of[0]["data"]}
                 assert listed == set(tenant.followups)  # its own, all of them, nothing else
                 assert {row["id"] for row in book_of[1]["data"]} == set(tenant.debts)
-                assert [row["id"] for row in book_of[2]["data"]] == [tenant.hooks[2]]
+                assert [row["type"] for row in book_of[2]["data"]] == [
+                    "debt.created",
+                    "webhook.test",
+                ]
+                assert [row["id"] for row in book_of[6]["data"]] == [tenant.parties[0]]
+                assert [row["id"] for row in book_of[7]["data"]] == [tenant.parties[1]]
             never_debt = public_id(runtime, Resource.DEBT, 10**12)
             never_followup = public_id(runtime, Resource.FOLLOWUP, 10**12)
             never_hooks = (
@@ -150,9 +201,13 @@ async def check_isolation(settings_: Settings, book: list[list[int]]) -> None:
                 delivery_ids(runtime.ids).show(10**12),
                 event_ids(runtime.ids).show(10**12),
             )
+            never_parties = (
+                public_id(runtime, Resource.DEBTOR, 10**12),
+                public_id(runtime, Resource.CREDITOR, 10**12),
+            )
             for caller in tenants:
                 unknown = await requests_about(
-                    client, caller.headers, never_debt, never_followup, never_hooks
+                    client, caller.headers, never_debt, never_followup, never_hooks, never_parties
                 )
                 # All but the list filtered by another debt_id, which is an empty page.
                 assert all(status >= 400 for status, _ in unknown[:-3] + unknown[-2:])
@@ -161,7 +216,7 @@ async def check_isolation(settings_: Settings, book: list[list[int]]) -> None:
                         continue
                     for debt, followup in _pairs(owner, never_followup):
                         answers = await requests_about(
-                            client, caller.headers, debt, followup, owner.hooks
+                            client, caller.headers, debt, followup, owner.hooks, owner.parties
                         )
                         assert answers == unknown, "another company's ID must look unknown"
             after = [await everything_of(client, tenant) for tenant in tenants]

@@ -71,6 +71,15 @@ async def remove_unowed(conn: Connection, company_id: int, debtor_ids: set[int])
     if not debtor_ids:
         return
     listed = sorted(debtor_ids)
+    if conn.dialect == "postgresql":
+        # Locked first, so that the check below, a statement of its own, sees a debt that a
+        # write holding the debtor was adding (the delete would otherwise break its link).
+        await conn.execute(
+            f"SELECT id FROM debtors WHERE company_id = $1 AND id IN"
+            f" ({placeholders(2, len(listed))}) ORDER BY id FOR UPDATE",
+            company_id,
+            *listed,
+        )
     await conn.execute(
         f"DELETE FROM debtors WHERE company_id = $1 AND id IN ({placeholders(2, len(listed))})"
         " AND NOT EXISTS (SELECT 1 FROM debts WHERE debts.debtor_id = debtors.id)",
