@@ -17,7 +17,7 @@ from relance.creditors.schemas import CreditorDetailView, CreditorPatch, Credito
 from relance.creditors.service import CreditorNameTaken, CreditorNotFound
 from relance.errors import ValidationFailed
 from relance.kit.bodies import parse_body
-from relance.kit.query import QueryReader
+from relance.kit.query import parse_page
 from relance.kit.responses import JsonAnswer
 from relance.operations import PAGE_PARAMETERS, Answer, Body, Envelope, Operation, PathId
 from relance.units import unit_of_work
@@ -40,10 +40,7 @@ WRITE = Authenticator(CREDITORS_WRITE)
 )
 async def list_creditors(request: AnyRequest, principal: PrincipalParam) -> JsonAnswer:
     """A page of the clients the company collects for, by name."""
-    reader = QueryReader(request.query_params.dict())
-    page = reader.page()
-    if reader.errors:
-        raise ValidationFailed(reader.errors)
+    page = parse_page(request.query_params.dict())
     runtime = runtime_of(request.scope)
     data, total = await service.list_creditors(runtime.db, runtime.ids, principal.company_id, page)
     return JsonAnswer({"error": False, "data": data, "pagination": page.envelope(total)})

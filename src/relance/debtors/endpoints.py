@@ -16,7 +16,7 @@ from relance.debtors.schemas import DebtorDetailView, DebtorUpdate, DebtorView
 from relance.debtors.service import DebtorNotFound
 from relance.errors import ValidationFailed
 from relance.kit.bodies import parse_body
-from relance.kit.query import QueryReader
+from relance.kit.query import parse_page
 from relance.kit.responses import JsonAnswer
 from relance.operations import PAGE_PARAMETERS, Answer, Body, Envelope, Operation, PathId
 from relance.units import unit_of_work
@@ -38,10 +38,7 @@ UPDATED = "Debtor updated successfully"
 )
 async def list_debtors(request: AnyRequest, principal: PrincipalParam) -> JsonAnswer:
     """A page of the people the company's debts are owed by, first seen first."""
-    reader = QueryReader(request.query_params.dict())
-    page = reader.page()
-    if reader.errors:
-        raise ValidationFailed(reader.errors)
+    page = parse_page(request.query_params.dict())
     runtime = runtime_of(request.scope)
     data, total = await service.list_debtors(runtime.db, runtime.ids, principal.company_id, page)
     return JsonAnswer({"error": False, "data": data, "pagination": page.envelope(total)})

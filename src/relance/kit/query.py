@@ -9,6 +9,7 @@ from datetime import date
 from enum import IntEnum
 from typing import TypeVar
 
+from relance.errors import ValidationFailed
 from relance.kit.ids import IdCodec, PrefixedIds
 from relance.kit.pagination import (
     CURSOR_DEFAULT,
@@ -137,3 +138,12 @@ class QueryReader:
     def cursor_limit(self) -> int:
         """`limit` of a list paged by cursor."""
         return self.integer("limit", 1, CURSOR_MAX, default=CURSOR_DEFAULT) or CURSOR_DEFAULT
+
+
+def parse_page(params: QueryParams) -> PageRequest:
+    """The `page` and `limit` of a list that takes nothing else."""
+    reader = QueryReader(params)
+    page = reader.page()
+    if reader.errors:
+        raise ValidationFailed(reader.errors)
+    return page
