@@ -176,14 +176,18 @@ async def test_a_debt_names_its_creditor_by_id(client: Client, headers: dict[str
                                 headers=headers)  # fmt: skip
     other = await client.post(DEBTS, json=debt_body(creditor_id=acme["id"], company="Other"),
                               headers=headers)  # fmt: skip
+    mismatched = await client.put(f"{DEBTS}/{by_id['id']}",
+                                  json={"creditor_id": acme["id"], "company": "Other"},
+                                  headers=headers)  # fmt: skip
     moved = await client.put(f"{DEBTS}/{by_id['id']}", json={"creditor_id": None},
                              headers=headers)  # fmt: skip
 
     assert by_id["company"] == both["company"] == "Acme"
     assert unknown.status_code == 400
     assert unknown.json()["details"] == {"creditor_id": ["Creditor not found"]}
-    assert other.status_code == 400
-    assert list(other.json()["details"]) == ["company"]
+    for refused in (other, mismatched):
+        assert refused.status_code == 400
+        assert list(refused.json()["details"]) == ["company"]
     assert moved.status_code == 200, moved.text
     assert moved.json()["data"]["company"] is None
     assert (await detail(client, headers, acme["id"]))["totalDebts"] == 2

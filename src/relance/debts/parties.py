@@ -40,19 +40,21 @@ async def link(
     for debt in debts:
         facts.setdefault(debtor_key(debt), _facts(debt))
     found = await debtors.upsert(conn, company_id, facts, now) if facts else {}
-    named = [d.company_name for d in debts if _names_one(d) and d.creditor_id is None]
+    named = [n for d in debts if (n := _creditor_name(d)) and d.creditor_id is None]
     creditor_ids = await creditors.ids_by_name(conn, company_id, named, now) if named else {}
     for debt in debts:
         debt.debtor_id = found[debtor_key(debt)]
-        if not _names_one(debt):
+        name = _creditor_name(debt)
+        if name is None:
             debt.creditor_id = None
         elif debt.creditor_id is None:
-            debt.creditor_id = creditor_ids[name_key(debt.company_name or "")]
+            debt.creditor_id = creditor_ids[name_key(name)]
 
 
-def _names_one(debt: DebtRecord) -> bool:
-    """Whether the debt's `company` names a creditor: a blank one names none."""
-    return debt.company_name is not None and bool(name_key(debt.company_name))
+def _creditor_name(debt: DebtRecord) -> str | None:
+    """The creditor the debt's `company` names: none for a blank one."""
+    name = debt.company_name
+    return name if name is not None and name_key(name) else None
 
 
 async def release(conn: Connection, company_id: int, debtor_ids: set[int | None]) -> None:

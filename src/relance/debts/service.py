@@ -3,6 +3,9 @@ uses: a connection (a write's, from the caller's unit of work) and the public ID
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import msgspec
 from pydantic import BaseModel
 
@@ -10,7 +13,7 @@ from relance.creditors import repository as creditors
 from relance.creditors.records import name_key
 from relance.db import Connection
 from relance.debts import parties, repository
-from relance.debts.records import DebtRecord
+from relance.debts.records import DebtRecord, StoredDebt
 from relance.debts.schemas import (
     DebtBody,
     DebtFilters,
@@ -114,20 +117,8 @@ async def update_debt(
     new, changed = for_update(body, current)
     if "internal_id" in changed:
         await refuse_taken_internal_id(conn, ids, company_id, new.internal_id, key)
-    if "creditor_id" in body.model_fields_set:
-        sent = getattr(body, "creditor_id")  # noqa: B009 (a model made at run time)
-        new.creditor_id, new.company_name = None, None
-        if sent is not None:
-            await name_creditor(conn, ids, company_id, new, sent)
-    elif "company_name" in changed:
-        new.creditor_id = None
     now = utc_now()
-    await parties.link(conn, company_id, [new], now)
-    changed |= {
-        name: getattr(new, name)
-        for name in ("debtor_id", "creditor_id", "company_name")
-        if getattr(new, name) != getattr(current, name)
-    }
+    changed |= await _relinked(conn, ids, company_id, body, current, new, now)
     if not changed:
         return debt_view(current, ids.encoder(Resource.DEBT))
     await repository.update_debt(conn, company_id, key, changed, now)
@@ -141,6 +132,33 @@ async def update_debt(
         conn, company_id, updated_events(debt_view(current, ids.encoder(Resource.DEBT)), view)
     )
     return view
+
+
+async def _relinked(
+    conn: Connection,
+    ids: IdCodec,
+    company_id: int,
+    body: BaseModel,
+    current: StoredDebt,
+    new: StoredDebt,
+    now: datetime,
+) -> dict[str, Any]:
+    """Link the changed debt to its parties again: the creditor its `creditor_id` names if
+    sent, else the one its `company` names; the debtor of its new fields. The links (and the
+    `company` a creditor gives) that differ from the debt's before."""
+    sent = body.model_fields_set
+    if "creditor_id" in sent:
+        new.creditor_id = None
+        if "company" not in sent:
+            new.company_name = None
+        creditor = getattr(body, "creditor_id")  # noqa: B009 (a model made at run time)
+        if creditor is not None:
+            await name_creditor(conn, ids, company_id, new, creditor)
+    elif new.company_name != current.company_name:
+        new.creditor_id = None
+    await parties.link(conn, company_id, [new], now)
+    linked = ("debtor_id", "creditor_id", "company_name")
+    return {n: getattr(new, n) for n in linked if getattr(new, n) != getattr(current, n)}
 
 
 async def name_creditor(
