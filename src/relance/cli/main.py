@@ -22,6 +22,7 @@ from relance.cli.common import (
     upgrade_deployment,
 )
 from relance.cli.config import config_app
+from relance.cli.creditors import creditors_app
 from relance.cli.debts import debts_app
 from relance.cli.followups import followups_app
 from relance.cli.imports import import_app
@@ -49,6 +50,7 @@ app = typer.Typer(
 db_app = typer.Typer(no_args_is_help=True, help="The database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(companies_app, name="companies")
+app.add_typer(creditors_app, name="creditors")
 app.add_typer(import_app, name="import")
 app.add_typer(clients_app, name="clients")
 app.add_typer(keys_app, name="keys")
