@@ -11,6 +11,8 @@ of the server's dependencies.
             print(followup.id, followup.call_date)
         for debt in client.debts.list(status="pending", min_amount=Decimal("100")):
             client.debts.update(debt.id, status="status.default.in_progress")
+        for debtor in client.debtors.list():  # GetBill's firstName is first_name
+            print(debtor.first_name, client.debtors.get(debtor.id).total_debt_amount)
         for event in client.events.list(type="followup.completed"):
             print(event.id, event.timestamp, event.data["id"])
         snapshot = client.followups.export()  # a consistent snapshot, streamed
@@ -24,7 +26,7 @@ from relance.client._async import AsyncRelance
 from relance.client._async_feeds import AsyncChangeFeed, AsyncExport
 from relance.client._base import NOT_GIVEN, NotGiven
 from relance.client._cursor import AsyncCursorPage, AsyncCursorPaginator, SyncCursorPage
-from relance.client._debts import Amount, DebtFields, DebtMoment
+from relance.client._debts import Amount, DebtFields, DebtFilters, DebtMoment
 from relance.client._errors import (
     APIConnectionError,
     APIStatusError,
@@ -43,6 +45,8 @@ from relance.client._errors import (
 from relance.client._models import (
     ChangePage,
     CompanyProfile,
+    Creditor,
+    CreditorDetail,
     Credits,
     CursorPagination,
     Debt,
@@ -52,6 +56,8 @@ from relance.client._models import (
     DebtBatchResult,
     DebtBatchSkipped,
     DebtBatchSummary,
+    Debtor,
+    DebtorDetail,
     DeletedWebhookEndpoint,
     Event,
     FieldChange,
@@ -67,6 +73,7 @@ from relance.client._models import (
     WebhookEndpoint,
 )
 from relance.client._pages import AsyncPage, AsyncPaginator, SyncPage
+from relance.client._parties import CreditorDetails, CreditorFields, DebtorFields
 from relance.client._sync import Relance
 from relance.client._sync_feeds import ChangeFeed, Export
 from relance.client._vocabulary import (
@@ -101,6 +108,10 @@ __all__ = [
     "ChangePage",
     "CompanyProfile",
     "ConflictError",
+    "Creditor",
+    "CreditorDetail",
+    "CreditorDetails",
+    "CreditorFields",
     "Credits",
     "CursorPagination",
     "Debt",
@@ -111,9 +122,13 @@ __all__ = [
     "DebtBatchSkipped",
     "DebtBatchSummary",
     "DebtFields",
+    "DebtFilters",
     "DebtMoment",
     "DebtStatus",
     "DebtStatusName",
+    "Debtor",
+    "DebtorDetail",
+    "DebtorFields",
     "DeletedWebhookEndpoint",
     "DeliveryStatus",
     "Direction",

@@ -14,6 +14,7 @@ import httpx
 from relance.client._async_company import Company
 from relance.client._async_debts import Debts
 from relance.client._async_feeds import AsyncChangeFeed, AsyncExport
+from relance.client._async_parties import Creditors, Debtors
 from relance.client._async_webhooks import Events, WebhookDeliveries, WebhookEndpoints
 from relance.client._auth import ClientCredentials
 from relance.client._base import (
@@ -64,6 +65,8 @@ class AsyncRelance:
         )
         self.followups = Followups(self)
         self.debts = Debts(self)
+        self.debtors = Debtors(self)
+        self.creditors = Creditors(self)
         self.company = Company(self)
         self.events = Events(self)
         self.webhook_endpoints = WebhookEndpoints(self)

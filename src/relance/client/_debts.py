@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, TypedDict
 
 from relance.client._base import API, body, decimal_text, params
-from relance.client._vocabulary import SettableDebtStatus
+from relance.client._vocabulary import DebtStatus, DebtStatusName, SettableDebtStatus
 
 DEBTS = f"{API}/debts"
 # An amount: a Decimal (exact), an int, a float, or its digits as text ("99.50").
@@ -56,6 +56,40 @@ class DebtFields(TypedDict, total=False):
     # GetBill's timeline options: taken, with no effect on Relance.
     timeline_start_mode: str | None
     accept_expensive_destination: bool | None
+
+
+class DebtFilters(TypedDict, total=False):
+    """The filters and paging of a list of debts, as `debts.list` takes them: the lists of a
+    debtor's and of a creditor's debts take them all."""
+
+    status: DebtStatus | DebtStatusName
+    internal_id: str
+    invoice_reference: str
+    currency: str
+    min_amount: Amount
+    max_amount: Amount
+    created_after: DebtMoment
+    created_before: DebtMoment
+    search: str
+    page: int
+    limit: int
+
+
+def filters_query(filters: DebtFilters) -> tuple[dict[str, str], int]:
+    """The list's parameters but the page, and the page to start from."""
+    query = list_query(
+        status=filters.get("status"),
+        internal_id=filters.get("internal_id"),
+        invoice_reference=filters.get("invoice_reference"),
+        currency=filters.get("currency"),
+        min_amount=filters.get("min_amount"),
+        max_amount=filters.get("max_amount"),
+        created_after=filters.get("created_after"),
+        created_before=filters.get("created_before"),
+        search=filters.get("search"),
+        limit=filters.get("limit"),
+    )
+    return query, filters.get("page") or 1
 
 
 def list_query(

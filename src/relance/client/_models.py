@@ -4,10 +4,11 @@ str), so that a newer server never breaks an older client."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Tag
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Tag
+from pydantic.alias_generators import to_camel
 
 from relance.client._vocabulary import (
     DebtStatus,
@@ -201,6 +202,75 @@ class DebtBatchResult(_Model):
     failed: list[DebtBatchFailed] = []
     skipped: list[DebtBatchSkipped] = []
     summary: DebtBatchSummary
+
+
+def _in_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# GetBill writes its debtors' and creditors' moments in UTC with no offset
+# ("2024-01-22 10:30:00"): read as the aware datetimes they are.
+UtcMoment = Annotated[datetime, AfterValidator(_in_utc)]
+
+
+class _CamelModel(_Model):
+    """An object GetBill writes in camelCase, read into snake_case attributes
+    (`firstName` is `first_name`); `model_dump(by_alias=True)` writes GetBill's names again."""
+
+    model_config = ConfigDict(
+        extra="allow", frozen=True, alias_generator=to_camel, populate_by_name=True
+    )
+
+
+class Debtor(_CamelModel):
+    """A person the company's debts are owed by, matched across its debts (by email, else
+    phone, else names and birthdate)."""
+
+    id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    date_of_birth: date | None = None
+    first_seen_at: UtcMoment | None = None
+    last_seen_at: UtcMoment | None = None
+    last_updated_at: UtcMoment | None = None
+
+
+class DebtorDetail(Debtor):
+    """A debtor with their debts summed: every amount, those paid or settled, and how many.
+    Relance computes no repayment score: `average_repayment_score` is None there."""
+
+    total_debt_amount: float = 0.0
+    total_paid_amount: float = 0.0
+    average_repayment_score: float | None = None
+    debts_count: int = 0
+
+
+class Creditor(_CamelModel):
+    """A client the company collects for: a debt's `company`, as a record."""
+
+    id: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    registration_number: str | None = None
+    tax_number: str | None = None
+    contact_person: str | None = None
+    created_at: UtcMoment | None = None
+    updated_at: UtcMoment | None = None
+
+
+class CreditorDetail(Creditor):
+    """A creditor with how many debts it has and their amounts summed."""
+
+    total_debts: int = 0
+    total_amount: float = 0.0
 
 
 class CompanyProfile(_Model):

@@ -36,6 +36,7 @@ from relance.client._pages import SyncPage, sync_page
 from relance.client._sync_company import Company
 from relance.client._sync_debts import Debts
 from relance.client._sync_feeds import ChangeFeed, Export
+from relance.client._sync_parties import Creditors, Debtors
 from relance.client._sync_webhooks import Events, WebhookDeliveries, WebhookEndpoints
 from relance.client._vocabulary import FollowupStatus, FollowupType
 
@@ -69,6 +70,8 @@ class Relance:
         )
         self.followups = Followups(self)
         self.debts = Debts(self)
+        self.debtors = Debtors(self)
+        self.creditors = Creditors(self)
         self.company = Company(self)
         self.events = Events(self)
         self.webhook_endpoints = WebhookEndpoints(self)
