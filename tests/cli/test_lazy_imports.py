@@ -52,6 +52,7 @@ print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & set(server)))
         ("followups", "export", "--help"),
         ("debts", "--help"),
         ("debts", "update", "--help"),
+        ("creditors", "--help"),
     ],
     ids=" ".join,
 )
