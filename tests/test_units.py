@@ -23,7 +23,7 @@ async def test_after_commit_actions_see_the_committed_write(runtime: Runtime) ->
         seen.append(await find_company_by_name(runtime.db, "Committed SARL"))
 
     async with unit_of_work(runtime.db) as unit:
-        created = await create_company(unit.conn, "Committed SARL")
+        created = (await create_company(unit.conn, "Committed SARL")).id
         unit.after_commit(look)
         assert seen == []
 
@@ -61,7 +61,7 @@ async def test_a_failing_action_is_logged_and_neither_undoes_nor_stops_the_rest(
         ran.append("next")
 
     async with unit_of_work(runtime.db) as unit:
-        created = await create_company(unit.conn, "Kept SARL")
+        created = (await create_company(unit.conn, "Kept SARL")).id
         unit.after_commit(failing)
         unit.after_commit(next_one)
 

@@ -73,7 +73,7 @@ async def hooked(client: Client, headers: dict[str, str]) -> tuple[str, str, str
 
 
 async def build(runtime: Runtime, client: Client, book: list[list[int]]) -> list[Tenant]:
-    tenants = []
+    tenants: list[Tenant] = []
     for debts in book:
         company_id = await create_company(runtime)
         credentials = await create_client(runtime, company_id)

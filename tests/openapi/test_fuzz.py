@@ -30,10 +30,10 @@ LISTS = ["GET /external-api/v1/followups", "GET /external-api/v1/followups/debt/
          "GET /external-api/v1/followups/export"]  # fmt: skip
 # What a schema cannot say, and so where input that is valid by the document may still be a
 # 400: a date, amount or moment range that ends before it starts, or a moment written in none
-# of the forms taken (lists), a debt_id that is not one of the
-# company's debts (a new followup), an IBAN whose check digits do not hold (a new or changed
-# debt), and client credentials sent neither in the form nor in a Basic header (a token), a webhook URL
-# whose host is on a private network or is not a host at all (a new or changed endpoint), a
+# of the forms taken (lists), a debt_id that is not one of the company's debts (a new
+# followup), an IBAN whose check digits do not hold (a new or changed debt), and client
+# credentials sent neither in the form nor in a Basic header (a token), a webhook URL whose
+# host is on a private network or is not a host at all (a new or changed endpoint), a
 # `starting_after` of the right shape that no ID of this deployment has (the cursor lists), a
 # `cursor` that this deployment did not seal for the company (the changes feed).
 REFUSED_THOUGH_WELL_FORMED = [*LISTS, "POST /external-api/v1/followups",
