@@ -9,6 +9,7 @@ import contextlib
 import fcntl
 import os
 import sqlite3
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -214,10 +215,27 @@ def open_sqlite(path: Path) -> sqlite3.Connection:
     _store_python_values()
     # isolation_level=None: autocommit, transactions only where transaction() opens one.
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
-    conn.execute("PRAGMA journal_mode=WAL")
+    _write_ahead(conn)
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
+
+
+def _write_ahead(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode, which it keeps once set. Setting it takes a lock SQLite's
+    busy timeout does not wait for: commands started together on one database saw "database
+    is locked" here. So it is set only when the file is not in WAL yet, and tried again for up
+    to the busy timeout's 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _store_python_values() -> None:
