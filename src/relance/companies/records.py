@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 
+from relance.kit.readers import moment_of
+
 
 @dataclass(frozen=True, slots=True)
 class StoredCompany:
@@ -21,9 +23,4 @@ class StoredCompany:
 COMPANY_FIELDS = tuple(field.name for field in fields(StoredCompany))
 
 
-def _moment(value: datetime | str) -> datetime:
-    # SQLite hands a moment back as its text; PostgreSQL as a datetime.
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
-READ_THROUGH = {"created_at": _moment}
+READ_THROUGH = {"created_at": moment_of}

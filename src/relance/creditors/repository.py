@@ -9,17 +9,14 @@ from typing import Any
 from relance.creditors.records import FIELDS, StoredCreditor, name_key
 from relance.db import Connection
 from relance.db.statements import placeholders
-from relance.kit.readers import row_reader
-
-
-def _moment(value: datetime | str) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
+from relance.kit.readers import moment_of, row_reader
 
 _COLUMNS = tuple(field.name for field in fields(StoredCreditor))
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM creditors"
+# The list's page: the creditors with the key they are ordered by.
+_SELECT_SORTED = f"SELECT {', '.join(_COLUMNS)}, name_key FROM creditors"
 _read = row_reader(
-    StoredCreditor, _COLUMNS, _COLUMNS, through={"created_at": _moment, "updated_at": _moment}
+    StoredCreditor, _COLUMNS, _COLUMNS, through={"created_at": moment_of, "updated_at": moment_of}
 )
 
 
@@ -78,7 +75,7 @@ async def page_of_creditors(
     """The company's creditors by name, and their count, in one snapshot."""
     rows = await conn.fetch(
         f"SELECT p.*, t.total FROM (SELECT count(*) AS total FROM creditors"
-        f" WHERE company_id = $1) AS t LEFT JOIN ({_SELECT.replace(' FROM', ', name_key FROM')}"
+        f" WHERE company_id = $1) AS t LEFT JOIN ({_SELECT_SORTED}"
         f" WHERE company_id = $1 ORDER BY name_key, id LIMIT $2 OFFSET $3) AS p ON 1 = 1"
         f" ORDER BY p.name_key, p.id",
         company_id,

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from relance.db import Connection
 from relance.db.statements import placeholders
 from relance.debtors.records import FACT_FIELDS, DebtorFacts, DebtorTotals, StoredDebtor
-from relance.kit.readers import row_reader
-
-
-def _day(value: date | str | None) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _moment(value: datetime | str) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
+from relance.kit.readers import day_of, moment_of, row_reader
 
 _COLUMNS = tuple(field.name for field in fields(StoredDebtor))
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM debtors"
@@ -28,10 +19,8 @@ _read = row_reader(
     _COLUMNS,
     _COLUMNS,
     through={
-        "date_of_birth": _day,
-        "first_seen_at": _moment,
-        "last_seen_at": _moment,
-        "updated_at": _moment,
+        "date_of_birth": day_of,
+        **dict.fromkeys(("first_seen_at", "last_seen_at", "updated_at"), moment_of),
     },
 )
 # A debt write fills what the debtor lacks, and moves when it was last seen.

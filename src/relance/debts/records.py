@@ -13,6 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, get_type_hints
 
+from relance.kit.readers import day_of, moment_of
+
 
 @dataclass(slots=True, kw_only=True)
 class DebtRecord:
@@ -73,14 +75,6 @@ RECORD_FIELDS = tuple(field.name for field in fields(DebtRecord))
 STORED_FIELDS = tuple(field.name for field in fields(StoredDebt))
 
 
-def _day(value: date | str | None) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _moment(value: datetime | str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 def _amount(value: Decimal | float | int) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
@@ -88,9 +82,9 @@ def _amount(value: Decimal | float | int) -> Decimal:
 # What SQLite hands back in place of each type (text for dates and moments, a number for an
 # amount, 0 or 1 for a boolean), made the record's own type again; PostgreSQL's pass unchanged.
 _READ_AS: dict[object, Callable[[Any], Any]] = {
-    date | None: _day,
-    datetime: _moment,
-    datetime | None: _moment,
+    date | None: day_of,
+    datetime: moment_of,
+    datetime | None: moment_of,
     Decimal: _amount,
     bool: bool,
 }

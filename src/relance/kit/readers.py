@@ -10,7 +10,8 @@ no position and no field name is spelled in it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from datetime import date, datetime
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -52,3 +53,21 @@ def row_reader(
     exec(compile(source, f"<row reader of {target!r}>", "exec"), scope)  # noqa: S102
     read: Callable[..., list[T]] = scope["read"]
     return read
+
+
+# SQLite hands days and moments back as the text they were stored as; PostgreSQL as dates and
+# datetimes. These make either the Python value (None stays None), as a reader's `through`.
+@overload
+def day_of(value: date | str) -> date: ...
+@overload
+def day_of(value: date | str | None) -> date | None: ...
+def day_of(value: date | str | None) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@overload
+def moment_of(value: datetime | str) -> datetime: ...
+@overload
+def moment_of(value: datetime | str | None) -> datetime | None: ...
+def moment_of(value: datetime | str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

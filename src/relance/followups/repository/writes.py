@@ -25,7 +25,7 @@ from relance.followups.records import (
     activity_of,
 )
 from relance.followups.repository.reads import Params
-from relance.kit.readers import row_reader
+from relance.kit.readers import moment_of, row_reader
 from relance.kit.time import to_utc_seconds
 
 INSERTED = (*RECORD_FIELDS, "activity_at", "completed_at")
@@ -110,18 +110,13 @@ def _count_key(company_id: int, record: FollowupRecord) -> counts.CountKey:
     return counts.count_key(company_id, record.status, record.type, activity_of(record))
 
 
-def _moment(value: datetime | str | None) -> datetime | None:
-    """A timestamp as a datetime: SQLite hands back its stored text."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 # A followup read back to be changed, its timestamps as datetimes on either database.
 LOCKED = ("id", "debt_id", "activity_at", *RECORD_FIELDS)
 read_locked = row_reader(
     StoredFollowup,
     LOCKED,
     LOCKED,
-    through=dict.fromkeys((*TIMESTAMPS, "activity_at"), _moment),
+    through=dict.fromkeys((*TIMESTAMPS, "activity_at"), moment_of),
     by_keyword=True,
 )
 
