@@ -104,5 +104,6 @@ async def create_creditor(
     key = await repository.insert_creditor(conn, company_id, values, utc_now())
     if key is None:
         holder = await repository.holder_of_name(conn, company_id, values["name"])
-        raise CreditorNameTaken(ids.encode(Resource.CREDITOR, holder or 0))
+        assert holder is not None  # the insert met it, in this transaction
+        raise CreditorNameTaken(ids.encode(Resource.CREDITOR, holder))
     return ids.encode(Resource.CREDITOR, key)

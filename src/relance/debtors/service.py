@@ -48,10 +48,10 @@ async def list_debtors(
 
 
 async def get_debtor(
-    conn: Connection, ids: IdCodec, company_id: int, public_id: str, *, lock: bool = False
+    conn: Connection, ids: IdCodec, company_id: int, public_id: str
 ) -> DebtorDetailView:
     key = debtor_key(ids, public_id)
-    debtor = await repository.stored_debtor(conn, company_id, key, lock=lock)
+    debtor = await repository.stored_debtor(conn, company_id, key)
     if debtor is None:
         raise DebtorNotFound()
     totals = await repository.totals(conn, company_id, key)
@@ -64,6 +64,8 @@ async def update_debtor(
     """Change the debtor's fields sent, in the caller's transaction; their debts keep their
     own (a debt is the caller's record of what it was told)."""
     values = for_update(body)
-    await get_debtor(conn, ids, company_id, public_id, lock=True)
-    await repository.update_debtor(conn, company_id, debtor_key(ids, public_id), values, utc_now())
+    key = debtor_key(ids, public_id)
+    if await repository.stored_debtor(conn, company_id, key, lock=True) is None:
+        raise DebtorNotFound()
+    await repository.update_debtor(conn, company_id, key, values, utc_now())
     return await get_debtor(conn, ids, company_id, public_id)

@@ -13,14 +13,13 @@ from relance.followups.records import StoredFollowup
 from relance.followups.repository.writes import locked_columns, read_locked
 
 
-async def lock_debt(conn: Connection, company_id: int, debt_id: int) -> tuple[int | None] | None:
-    """Lock the company's debt until the transaction ends; its debtor, or None when there is
-    no such debt."""
+async def lock_debt(conn: Connection, company_id: int, debt_id: int) -> bool:
+    """Lock the company's debt until the transaction ends; False when there is none."""
     lock = " FOR UPDATE" if conn.dialect == "postgresql" else ""
-    row = await conn.fetchrow(
-        f"SELECT debtor_id FROM debts WHERE id = $1 AND company_id = $2{lock}", debt_id, company_id
+    found = await conn.fetchval(
+        f"SELECT id FROM debts WHERE id = $1 AND company_id = $2{lock}", debt_id, company_id
     )
-    return None if row is None else (None if row[0] is None else int(row[0]),)
+    return found is not None
 
 
 async def lock_followups(conn: Connection, company_id: int, debt_id: int) -> None:
@@ -34,20 +33,29 @@ async def lock_followups(conn: Connection, company_id: int, debt_id: int) -> Non
         )
 
 
-async def delete_debt(conn: Connection, company_id: int, debt_id: int) -> list[StoredFollowup]:
-    """Delete the debt, its followups and its status history; the followups as they were.
-    Run with the debt locked: no followup can be added to it meanwhile."""
+async def delete_debt(
+    conn: Connection, company_id: int, debt_id: int
+) -> tuple[list[StoredFollowup], int | None]:
+    """Delete the debt, its followups and its status history; the followups as they were,
+    and the debt's debtor. Run with the debt locked: no followup can be added to it
+    meanwhile."""
     rows = await conn.fetch(
         f"DELETE FROM followups WHERE debt_id = $1 AND company_id = $2"
         f" RETURNING {locked_columns()}",
         debt_id,
         company_id,
     )
-    for table, column in (("debt_status_changes", "debt_id"), ("debts", "id")):
-        await conn.execute(
-            f"DELETE FROM {table} WHERE {column} = $1 AND company_id = $2", debt_id, company_id
-        )
-    return read_locked(rows)
+    await conn.execute(
+        "DELETE FROM debt_status_changes WHERE debt_id = $1 AND company_id = $2",
+        debt_id,
+        company_id,
+    )
+    debtor_id = await conn.fetchval(
+        "DELETE FROM debts WHERE id = $1 AND company_id = $2 RETURNING debtor_id",
+        debt_id,
+        company_id,
+    )
+    return read_locked(rows), None if debtor_id is None else int(debtor_id)
 
 
 async def still_referenced(

@@ -21,11 +21,10 @@ async def delete_debt(conn: Connection, ids: IdCodec, company_id: int, public_id
     commit."""
     debt_id = debt_key(ids, public_id)
     await repository.lock_followups(conn, company_id, debt_id)
-    locked = await repository.lock_debt(conn, company_id, debt_id)
-    if locked is None:
+    if not await repository.lock_debt(conn, company_id, debt_id):
         raise DebtNotFound()
-    followups = await repository.delete_debt(conn, company_id, debt_id)
-    await parties.release(conn, company_id, set(locked))
+    followups, debtor_id = await repository.delete_debt(conn, company_id, debt_id)
+    await parties.release(conn, company_id, {debtor_id})
     stored = sorted(
         {m for f in followups for m in (f.audio_url, f.pdf_url) if m and m.startswith(PREFIX)}
     )
