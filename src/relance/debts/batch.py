@@ -17,7 +17,7 @@ from relance.db import Connection
 from relance.debts import parties, repository
 from relance.debts.records import DebtRecord
 from relance.debts.schemas import DebtBody, for_create
-from relance.debts.service import created_events, name_creditor
+from relance.debts.service import created_events, internal_id_problems, name_creditor
 from relance.errors import ValidationFailed
 from relance.events.log import EventLog
 from relance.kit.bodies import parse_json
@@ -169,24 +169,15 @@ async def create_batch(
 async def _own_internal_ids(
     conn: Connection, ids: IdCodec, company_id: int, passed: list[Checked], outcome: Outcome
 ) -> list[Checked]:
-    named = sorted({item.debt.internal_id for item in passed if item.debt.internal_id})
-    holders = await repository.internal_id_holders(conn, company_id, named)
-    kept: list[Checked] = []
-    earlier: dict[str, int] = {}
-    for item in passed:
-        internal_id, problem = item.debt.internal_id, None
-        if internal_id in holders:
-            holder = ids.encode(Resource.DEBT, holders[internal_id][0])
-            problem = f"is already the internal_id of debt {holder}"
-        elif internal_id in earlier:
-            problem = f"is already the internal_id of the item at index {earlier[internal_id]}"
+    """The items whose internal ID no other debt (nor an earlier item) carries."""
+    named = [item for item in passed if item.debt.internal_id is not None]
+    claims = [(i.debt.internal_id or "", None, f"the item at index {i.index}") for i in named]
+    problems = await internal_id_problems(conn, ids, company_id, claims)
+    refused = {id(item) for item, problem in zip(named, problems, strict=True) if problem}
+    for item, problem in zip(named, problems, strict=True):
         if problem is not None:
             outcome.failed.append(_failure(item.index, item.temp_id, {"internal_id": [problem]}))
-            continue
-        if internal_id is not None:
-            earlier[internal_id] = item.index
-        kept.append(item)
-    return kept
+    return [item for item in passed if id(item) not in refused]
 
 
 async def _named_creditors(

@@ -13,14 +13,13 @@ from relance.db import Connection
 from relance.debts import parties, repository
 from relance.debts.records import DebtRecord
 from relance.debts.schemas import DebtBody, for_create
-from relance.debts.service import created_events, name_creditor
+from relance.debts.service import created_events, internal_id_problems, name_creditor
 from relance.errors import ValidationFailed
 from relance.imports import Details, ImportReport, ValidRow, validated
 from relance.kit.bodies import number_problems
 from relance.kit.fields import Short
 from relance.kit.rows import SourceRow
 from relance.kit.time import utc_now
-from relance.resources import Resource
 from relance.runtime import Deployment
 
 
@@ -75,11 +74,6 @@ def _holds_nul(metadata: dict[str, Any] | None) -> bool:
         elif isinstance(value, str) and "\x00" in value:
             return True
     return False
-
-
-def _same(external_id: str | None, other: str | None) -> bool:
-    """Whether two rows name one debt by their external IDs (no ID names none)."""
-    return external_id is not None and external_id == other
 
 
 class DebtBatch:
@@ -140,27 +134,18 @@ class DebtBatch:
     ) -> list[ValidRow[DebtImportRow]]:
         """The rows whose internal ID no other debt carries: not another of the company's
         debts (the debt a row's external ID updates keeps its own), nor an earlier row."""
-        named = sorted({r.body.internal_id for r in batch if r.body.internal_id})
-        holders = await repository.internal_id_holders(conn, self._company_id, named)
-        encode = self._deployment.ids.encoder(Resource.DEBT)
-        kept: list[ValidRow[DebtImportRow]] = []
-        # Each internal ID's first row in the batch, with its external ID.
-        earlier: dict[str, tuple[int, str | None]] = {}
-        for row in batch:
-            internal_id, external_id, problem = row.body.internal_id, row.body.external_id, None
-            if internal_id is None:
-                kept.append(row)
-                continue
-            if internal_id in holders and not _same(holders[internal_id][1], external_id):
-                problem = f"is already the internal_id of debt {encode(holders[internal_id][0])}"
-            elif internal_id in earlier and not _same(earlier[internal_id][1], external_id):
-                problem = f"is already the internal_id of the row on line {earlier[internal_id][0]}"
+        named = [row for row in batch if row.body.internal_id is not None]
+        claims = [
+            (r.body.internal_id or "", r.body.external_id, f"the row on line {r.line}")
+            for r in named
+        ]
+        problems = await internal_id_problems(conn, self._deployment.ids, self._company_id, claims)
+        refused = set()
+        for row, problem in zip(named, problems, strict=True):
             if problem is not None:
                 report.fail(row.line, {"internal_id": [problem]})
-                continue
-            earlier.setdefault(internal_id, (row.line, external_id))
-            kept.append(row)
-        return kept
+                refused.add(row.line)
+        return [row for row in batch if row.line not in refused]
 
     async def _record_events(self, conn: Connection, inserted: list[int]) -> None:
         log = self._deployment.events

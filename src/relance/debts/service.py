@@ -3,6 +3,7 @@ uses: a connection (a write's, from the caller's unit of work) and the public ID
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -184,6 +185,38 @@ async def refuse_taken_internal_id(
     holder = await repository.holder_of_internal_id(conn, company_id, internal_id)
     if holder is not None and holder != debt_id:
         raise InternalIdTaken(ids.encode(Resource.DEBT, holder))
+
+
+async def internal_id_problems(
+    conn: Connection,
+    ids: IdCodec,
+    company_id: int,
+    claims: Sequence[tuple[str, str | None, str]],
+) -> list[str | None]:
+    """For many debts written together (a batch, an import's), each given as (internal ID,
+    external ID, how to name it to a later one), the problem with its internal ID: another
+    debt of the company carries it (not the one its external ID updates), or an earlier one
+    of these claims it; None where there is none."""
+    named = sorted({internal_id for internal_id, _, _ in claims})
+    holders = await repository.internal_id_holders(conn, company_id, named)
+    earlier: dict[str, tuple[str | None, str]] = {}
+    problems: list[str | None] = []
+    for internal_id, external_id, name in claims:
+        problem = None
+        if internal_id in holders and not _same(holders[internal_id][1], external_id):
+            holder = ids.encode(Resource.DEBT, holders[internal_id][0])
+            problem = f"is already the internal_id of debt {holder}"
+        elif internal_id in earlier and not _same(earlier[internal_id][0], external_id):
+            problem = f"is already the internal_id of {earlier[internal_id][1]}"
+        else:
+            earlier.setdefault(internal_id, (external_id, name))
+        problems.append(problem)
+    return problems
+
+
+def _same(external_id: str | None, other: str | None) -> bool:
+    """Whether two debts written are one, named by its external ID (no ID names none)."""
+    return external_id is not None and external_id == other
 
 
 _COMPARED = DebtView.__struct_fields__
